@@ -1,0 +1,3 @@
+"""leadq — self-hosted lead qualification and lead scoring."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,33 @@
+"""The FastAPI application: routers under /api/v1, errors and limits installed once."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from leadq import __version__
+from leadq.api import errors
+from leadq.api.limits import BodyLimit
+from leadq.api.routers import events, forms, health, leads
+from leadq.config import Settings, get_settings
+from leadq.services.policy import IntakePolicy
+from leadq.services.webforms import load_forms
+from leadq.store.db import Database
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """An app bound to one database; the schema must exist (``leadq init``)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="leadq", version=__version__,
+                  description="Lead qualification and lead scoring API.")
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    app.state.policy = IntakePolicy.from_settings(settings)
+    app.state.forms = load_forms(settings.forms_file)
+    errors.install(app)
+    for router in (health.router, leads.router, events.router, forms.router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes,
+                       prefixes={f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT})
+    return app

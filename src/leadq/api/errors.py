@@ -1,0 +1,68 @@
+"""Every error leaves as ``{"error": kind, "errors": [{"field", "reason"}]}`` — one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
+
+HTTP_KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              415: "unsupported_media_type", 422: "invalid_input", 429: "too_many_requests"}
+
+
+def error_response(status: int, errors: Sequence[FieldError],
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": HTTP_KINDS.get(status, "error"),
+            "errors": [{"field": e.field, "reason": e.reason} for e in errors]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def field_name(loc: Sequence[Any]) -> str:
+    """``("body", "events", 3, "occurred_at")`` → ``events[3].occurred_at``."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or (str(loc[0]) if loc else "body")
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e["type"] == "json_invalid" for e in errors):
+        return error_response(400, [FieldError("body", "malformed JSON")])
+    found = [FieldError(field_name(e["loc"]), _reason(e)) for e in errors[:100]]
+    return error_response(422, found)
+
+
+def _reason(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, [FieldError("request", str(exc.detail))],
+                          headers=getattr(exc, "headers", None))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(
+        InvalidInput, lambda _, e: error_response(422, e.errors)  # type: ignore[attr-defined]
+    )
+    app.add_exception_handler(
+        NotFound, lambda _, e: error_response(404, [FieldError(f"{e.what}_id", str(e))])  # type: ignore[attr-defined]
+    )
+    app.add_exception_handler(
+        Conflict, lambda _, e: error_response(409, [e.error])  # type: ignore[attr-defined]
+    )

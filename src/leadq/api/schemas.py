@@ -1,0 +1,119 @@
+"""Request and response bodies of the HTTP API, separate from the tables they come from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leadq.domain.events import EventInput
+from leadq.domain.leads import LeadInput
+from leadq.services.leads import Outcome
+
+
+class LeadPatch(LeadInput):
+    """A person's edit: only the fields sent change; ``null`` clears a field; ``attributes``
+    is merge-patched (a ``null`` value removes that attribute)."""
+
+    @model_validator(mode="after")
+    def _reachable(self) -> LeadPatch:
+        return self  # checked against the stored lead, which may keep the other contact
+
+
+class LeadOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    job_title: str | None
+    seniority: str | None
+    department: str | None
+    industry: str | None
+    company_size: int | None
+    annual_revenue: float | None
+    company_founded_year: int | None
+    funding_stage: str | None
+    product_users: int | None
+    country: str | None
+    region: str | None
+    city: str | None
+    age: int | None
+    gender: str | None
+    education: str | None
+    source: str | None
+    campaign: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    owner: str | None
+    stage: str
+    channels: list[str]
+    attributes: dict[str, Any]
+    company_id: int | None
+    score: float | None = Field(description="Empty until a scoring model scores the lead")
+    grade: str | None
+    fit_grade: str | None
+    engagement_grade: str | None
+    model: str | None = Field(validation_alias="scoring_model")
+    as_of: datetime | None = Field(validation_alias="scored_at")
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime | None
+
+
+class LeadUpsertOut(LeadOut):
+    outcome: Outcome
+    conflicts: dict[str, dict[str, Any]] = Field(
+        description="Values this arrival contradicted; the stored ones were kept"
+    )
+
+
+class LeadPageOut(BaseModel):
+    items: list[LeadOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    lead_id: int
+    type: str
+    occurred_at: datetime
+    received_at: datetime
+    properties: dict[str, Any]
+    channel: str | None
+    idempotency_key: str | None
+    duplicate: bool = False
+
+
+class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventInput]
+
+
+class BatchOut(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+    errors: list[FieldErrorOut]
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str

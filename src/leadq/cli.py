@@ -1,0 +1,228 @@
+"""The ``leadq`` command: set up, run the demo, serve the API, import and export, keys."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from leadq.config import get_settings
+from leadq.services import apikeys, imports
+from leadq.services.demo import build_demo
+from leadq.services.errors import LeadqError
+from leadq.services.leads import LeadFilter, list_leads
+from leadq.services.policy import IntakePolicy
+from leadq.store.db import Database
+
+app = typer.Typer(help="leadq — lead qualification and lead scoring.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+import_app = typer.Typer(help="Import leads or events from CSV.", no_args_is_help=True)
+export_app = typer.Typer(help="Export data as CSV.", no_args_is_help=True)
+key_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(key_app, name="apikey")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class UserError(LeadqError):
+    """A mistake on the command line: reported in one line, exit status 2."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _database() -> Database:
+    return Database(get_settings().database_url)
+
+
+@app.command()
+def init() -> None:
+    """Create the database schema, or upgrade it to this version."""
+    db = _database()
+    db.upgrade()
+    out.print(f"Schema is up to date on {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+          port: Annotated[int | None, typer.Option(help="Port to listen on")] = None) -> None:
+    """Start the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from leadq.api.app import create_app
+
+    settings = get_settings()
+    _database().upgrade()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level="warning", access_log=False)
+
+
+@app.command()
+def demo(leads: Annotated[int, typer.Option(min=1, max=100_000, help="Leads to generate")] = 200,
+         show: Annotated[int, typer.Option(min=1, help="Leads to print")] = 20) -> None:
+    """Build a sample workspace and print its leads in priority order with their channels."""
+    db = _database()
+    db.upgrade()
+    with out.status("Generating leads and events…"):
+        summary = build_demo(db, _now(), leads=leads)
+    out.print(f"[bold]{summary.leads}[/] leads ({summary.merged_arrivals} arrived twice and were "
+              f"merged), [bold]{summary.events}[/] events stored in "
+              f"{db.engine.url.render_as_string(hide_password=True)}")
+    _print_priorities(db, show)
+
+
+def _print_priorities(db: Database, show: int) -> None:
+    with db.reading() as session:
+        scored = list_leads(session, LeadFilter(), "-score", 1).leads
+        sort = "-score" if scored and scored[0].score is not None else "-last_activity_at"
+        page = list_leads(session, LeadFilter(), sort, show)
+    caption = ("by score" if sort == "-score" else
+               "no scoring model active yet: ordered by most recent activity")
+    table = Table(title=f"Leads in priority order ({caption})")
+    for column in ("#", "lead", "company", "seniority", "channels", "score", "last activity"):
+        table.add_column(column)
+    for rank, lead in enumerate(page.leads, 1):
+        name = " ".join(p for p in (lead.first_name, lead.last_name) if p)
+        table.add_row(str(rank), f"{name}\n[dim]{lead.email or lead.phone}[/]",
+                      lead.company or "—", lead.seniority or "—", ", ".join(lead.channels),
+                      "—" if lead.score is None else f"{lead.score:g}",
+                      lead.last_activity_at.strftime("%Y-%m-%d %H:%M") if lead.last_activity_at else "—")
+    out.print(table)
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        column, sep, field = pair.partition("=")
+        if not sep or not column.strip() or not field.strip():
+            raise UserError(f"--map {pair!r}: expected CSV_COLUMN=field")
+        mapping[column.strip()] = field.strip()
+    return mapping
+
+
+def _progress(path: Path, encoding: str) -> Progress:
+    return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=True)
+
+
+def _report(summary: imports.Summary, kind: str) -> None:
+    if kind == "leads":
+        line = (f"{summary.created} created, {summary.merged} merged, "
+                f"{summary.unchanged} unchanged, {summary.rejected} rejected")
+    else:
+        line = (f"{summary.accepted} stored, {summary.duplicates} already stored, "
+                f"{summary.rejected} rejected")
+    out.print(f"Imported {kind}: {line}")
+    if summary.ignored_columns:
+        out.print(f"Ignored export-only columns: {', '.join(summary.ignored_columns)}")
+    if summary.rejects_file:
+        out.print(f"Rejected rows with line and reason: {summary.rejects_file}")
+
+
+FileArg = Annotated[Path, typer.Argument(help="CSV file with a header row")]
+Rejects = Annotated[Path | None, typer.Option(help="Where rejected rows go [FILE.rejects.csv]")]
+Encoding = Annotated[str, typer.Option(help="Text encoding of the file")]
+
+
+def _run_import(kind: str, file: Path, encoding: str, rejects: Path | None,
+                mapping: dict[str, str]) -> None:
+    db = _database()
+    policy = IntakePolicy.from_settings(get_settings())
+    rejects_path = rejects or Path.cwd() / f"{file.stem}.rejects.csv"
+    total = imports.count_lines(file, encoding)
+    with _progress(file, encoding) as bar:
+        task = bar.add_task(f"Importing {file.name}", total=max(total - 1, 1))
+        advance = lambda n: bar.advance(task, n)  # noqa: E731
+        if kind == "leads":
+            summary = imports.import_leads(db, file, mapping, policy, _now(), rejects_path,
+                                           encoding, advance)
+        else:
+            summary = imports.import_events(db, file, policy, _now(), rejects_path, encoding,
+                                            advance)
+    _report(summary, kind)
+
+
+@import_app.command("leads")
+def import_leads(
+    file: FileArg, encoding: Encoding = "utf-8", rejects: Rejects = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="CSV_COLUMN=field, repeatable; field may be attributes.NAME")] = None,
+) -> None:
+    """Import leads; the same person twice (by e-mail, then phone) is merged, not duplicated."""
+    _run_import("leads", file, encoding, rejects, _mapping(map_ or []))
+
+
+@import_app.command("events")
+def import_events(file: FileArg, encoding: Encoding = "utf-8", rejects: Rejects = None) -> None:
+    """Import events: lead_id or email or phone, type, occurred_at (with time zone), channel,
+    idempotency_key; every other column becomes a property."""
+    _run_import("events", file, encoding, rejects, {})
+
+
+@export_app.command("leads")
+def export_leads(
+    output: Annotated[Path | None, typer.Option("--out", help="File to write [stdout]")] = None,
+) -> None:
+    """Export every lead as CSV, ready to import back."""
+    db = _database()
+    with db.reading() as session:
+        if output is None:
+            imports.export_leads(session, sys.stdout)
+            return
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            count = imports.export_leads(session, handle)
+    err.print(f"Exported {count} leads to {output}")
+
+
+@key_app.command("create")
+def create_key(name: Annotated[str, typer.Argument(help="Who or what uses the key")]) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    with _database().unit_of_work() as session:
+        token, key = apikeys.create_key(session, name, _now())
+    err.print(f"API key {key.id} '{key.name}' created; store it now, it is not shown again:")
+    out.print(token, highlight=False)
+
+
+@key_app.command("list")
+def list_keys() -> None:
+    """List API keys (never the keys themselves)."""
+    table = Table("id", "name", "prefix", "created", "revoked")
+    with _database().reading() as session:
+        for key in apikeys.list_keys(session):
+            table.add_row(str(key.id), key.name, key.prefix + "…", key.created_at.isoformat(),
+                          key.revoked_at.isoformat() if key.revoked_at else "")
+    out.print(table)
+
+
+@key_app.command("revoke")
+def revoke_key(key_id: Annotated[int, typer.Argument(help="Key id from 'leadq apikey list'")]) -> None:
+    """Revoke an API key at once."""
+    with _database().unit_of_work() as session:
+        key = apikeys.revoke_key(session, key_id, _now())
+    out.print(f"API key {key.id} '{key.name}' revoked")
+
+
+def main() -> None:
+    """Entry point: a user's mistake is one line on stderr and a non-zero exit, no traceback."""
+    try:
+        app()
+    except LeadqError as exc:
+        err.print(f"leadq: {exc}", highlight=False, markup=False)
+        sys.exit(2 if isinstance(exc, UserError) else 1)
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig) if hasattr(exc, "orig") and exc.orig else str(exc).splitlines()[0]
+        hint = " (run 'leadq init' first?)" if "no such table" in reason or "does not exist" in reason else ""
+        err.print(f"leadq: database error: {reason.splitlines()[0]}{hint}", highlight=False,
+                  markup=False)
+        sys.exit(1)

@@ -1,0 +1,33 @@
+"""Settings from the environment (prefix ``LEADQ_``), so one build runs anywhere."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator may configure; defaults run on an embedded SQLite file."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADQ_", extra="ignore")
+
+    database_url: str = "sqlite:///./leadq.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_batch_events: int = Field(default=10_000, ge=1)
+    clock_skew_seconds: int = Field(default=300, ge=0)
+    default_phone_region: str | None = Field(
+        default=None, description="ISO country used for phone numbers without a + prefix"
+    )
+    forms_file: Path | None = Field(
+        default=None, description="YAML file with web-form field mappings; the shipped one if unset"
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

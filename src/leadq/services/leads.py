@@ -1,0 +1,251 @@
+"""Lead intake and upkeep: create-or-merge by dedup key, edit, look up, list."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from leadq.domain.free_mail import is_free_mail
+from leadq.domain.leads import PROFILE_FIELDS, LeadInput, email_domain, merge_values
+from leadq.domain.seniority import infer_seniority
+from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from leadq.services.policy import IntakePolicy
+from leadq.store.sql import insert_ignoring_conflicts
+from leadq.store.tables import AuditEntry, Company, Lead, StageChange
+
+INITIAL_STAGE = "iql"
+
+
+class Outcome(StrEnum):
+    created = "created"
+    merged = "merged"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True)
+class Upsert:
+    lead: Lead
+    outcome: Outcome
+    conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def audit(session: Session, actor: str, action: str, lead: Lead, details: dict[str, Any]) -> None:
+    session.add(AuditEntry(actor=actor, action=action, entity="lead", entity_id=str(lead.id),
+                           details=details))
+
+
+def profile_of(lead: Lead) -> dict[str, Any]:
+    return {name: getattr(lead, name) for name in PROFILE_FIELDS}
+
+
+def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
+    """The lead this person already is: same e-mail first, else same phone."""
+    for column, value in ((Lead.email, email), (Lead.phone, phone)):
+        if value:
+            lead = session.scalars(select(Lead).where(column == value)).first()
+            if lead is not None:
+                return lead
+    return None
+
+
+def upsert_lead(session: Session, data: LeadInput, actor: str, now: datetime,
+                policy: IntakePolicy) -> Upsert:
+    """Create the lead, or merge this arrival into the lead the same person already is."""
+    data = policy.normalised(data)
+    existing = find_duplicate(session, data.email, data.phone)
+    if existing is None:
+        return Upsert(_create(session, data, actor, now), Outcome.created)
+    return _merge(session, existing, data, actor, now)
+
+
+def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lead:
+    profile = data.profile()
+    lead = Lead(**profile, attributes=dict(data.attributes), stage=INITIAL_STAGE,
+                channels=[data.source] if data.source else [], created_at=now, updated_at=now)
+    _infer_seniority(lead)
+    _link_company(session, lead)
+    session.add(lead)
+    session.flush()
+    session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=INITIAL_STAGE,
+                            actor=actor, reason="lead created", at=now))
+    audit(session, actor, "lead.created", lead, {"source": data.source})
+    return lead
+
+
+def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datetime) -> Upsert:
+    incoming = data.profile()
+    if lead.seniority_inferred and data.seniority:
+        lead.seniority = incoming.pop("seniority")  # a stated seniority beats our guess
+        lead.seniority_inferred = False
+    profile = merge_values(profile_of(lead), incoming)
+    attributes = merge_values(lead.attributes, data.attributes, prefix="attributes.")
+    filled = dict(profile.filled)
+    conflicts = {**profile.conflicts, **attributes.conflicts}
+    phone = filled.get("phone")
+    if phone and find_duplicate(session, None, phone) is not None:
+        del filled["phone"]
+        conflicts["phone"] = {"kept": None, "incoming": phone, "reason": "used by another lead"}
+    for name, value in filled.items():
+        setattr(lead, name, value)
+    if attributes.filled:
+        lead.attributes = {**lead.attributes, **attributes.filled}
+    grew = bool(data.source) and data.source not in lead.channels
+    if grew:
+        lead.channels = [*lead.channels, data.source]
+    if "job_title" in filled:
+        _infer_seniority(lead)
+    if "email" in filled:
+        _link_company(session, lead)
+    changed = sorted([*filled, *(f"attributes.{k}" for k in attributes.filled)])
+    if not (changed or conflicts or grew):
+        return Upsert(lead, Outcome.unchanged)
+    lead.updated_at = now
+    audit(session, actor, "lead.merged", lead,
+          {"source": data.source, "filled": changed, "conflicts": conflicts})
+    return Upsert(lead, Outcome.merged, conflicts)
+
+
+def _infer_seniority(lead: Lead) -> None:
+    if lead.seniority is None or lead.seniority_inferred:
+        inferred = infer_seniority(lead.job_title)
+        lead.seniority = inferred.value if inferred else None
+        lead.seniority_inferred = inferred is not None
+
+
+def _link_company(session: Session, lead: Lead) -> None:
+    """Group business addresses by domain; free-mail addresses say nothing about an account."""
+    if not lead.email or is_free_mail(lead.email):
+        lead.company_id = None
+        return
+    domain = email_domain(lead.email)
+    insert = insert_ignoring_conflicts(session, Company.__table__, "domain")  # type: ignore[arg-type]
+    session.execute(insert.values(domain=domain, name=lead.company, created_at=lead.updated_at))
+    lead.company_id = session.scalars(select(Company.id).where(Company.domain == domain)).one()
+
+
+def get_lead(session: Session, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound("lead", lead_id)
+    return lead
+
+
+def update_lead(session: Session, lead_id: int, changes: dict[str, Any], actor: str,
+                now: datetime) -> Lead:
+    """Apply a person's edit: given fields overwrite, ``None`` clears, attributes merge-patch."""
+    lead = get_lead(session, lead_id)
+    before = profile_of(lead)
+    attributes = changes.pop("attributes", None)
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    if not lead.email and not lead.phone:
+        raise InvalidInput([FieldError("email", "a lead needs an email or a phone")])
+    for column in ("email", "phone"):
+        value = changes.get(column)
+        clash = value and session.scalars(
+            select(Lead.id).where(getattr(Lead, column) == value, Lead.id != lead.id)).first()
+        if clash:
+            raise Conflict(column, f"already used by lead {clash}")
+    if "seniority" in changes:
+        lead.seniority_inferred = False
+    if "job_title" in changes or changes.get("seniority", 0) is None:
+        _infer_seniority(lead)
+    if "email" in changes:
+        _link_company(session, lead)
+    if attributes is not None:
+        merged = {**lead.attributes, **attributes}
+        lead.attributes = {k: v for k, v in merged.items() if v is not None}
+    after = profile_of(lead)
+    diff = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
+    if attributes is not None:
+        diff["attributes"] = {"patch": attributes}
+    lead.updated_at = now
+    audit(session, actor, "lead.updated", lead, {"changes": diff})
+    return lead
+
+
+# -- listing -----------------------------------------------------------------------------------
+
+SORTS = {"-score": (Lead.score, True), "score": (Lead.score, False),
+         "-created_at": (Lead.created_at, True), "created_at": (Lead.created_at, False),
+         "-last_activity_at": (Lead.last_activity_at, True)}
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    stage: str | None = None
+    grade: str | None = None
+    owner: str | None = None
+    source: str | None = None
+    text: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [
+            getattr(Lead, name) == value
+            for name in ("stage", "grade", "owner", "source")
+            if (value := getattr(self, name)) is not None
+        ]
+        if self.text:
+            like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            columns = (Lead.email, Lead.phone, Lead.first_name, Lead.last_name, Lead.company)
+            found.append(or_(*(c.ilike(like, escape="\\") for c in columns)))
+        return found
+
+
+@dataclass(frozen=True)
+class Page:
+    leads: list[Lead]
+    next_cursor: str | None
+
+
+def list_leads(session: Session, where: LeadFilter, sort: str = "-score", limit: int = 50,
+               cursor: str | None = None) -> Page:
+    """Keyset pagination, unscored leads last: stable pages however many leads arrive."""
+    column, descending = SORTS[sort]
+    query = select(Lead).where(*where.conditions())
+    if cursor is not None:
+        value, last_id = _decode_cursor(cursor, column)
+        query = query.where(_after(column, descending, value, last_id))
+    ordered = (column.desc() if descending else column.asc()).nulls_last()
+    query = query.order_by(ordered, Lead.id.desc() if descending else Lead.id.asc())
+    leads = list(session.scalars(query.limit(limit + 1)))
+    more = len(leads) > limit
+    leads = leads[:limit]
+    next_cursor = _encode_cursor(getattr(leads[-1], column.key), leads[-1].id) if more else None
+    return Page(leads, next_cursor)
+
+
+def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
+    beyond_id = Lead.id < last_id if descending else Lead.id > last_id
+    if value is None:
+        return and_(column.is_(None), beyond_id)
+    beyond = column < value if descending else column > value
+    return or_(beyond, and_(column == value, beyond_id), column.is_(None))
+
+
+def _encode_cursor(value: Any, lead_id: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, lead_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, lead_id = json.loads(raw)
+        if not isinstance(lead_id, int):
+            raise ValueError
+        if value is not None and column.key in ("created_at", "last_activity_at"):
+            value = datetime.fromisoformat(value)
+        elif value is not None and not isinstance(value, int | float):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput([FieldError("cursor", "not a cursor this listing returned")]) from None
+    return value, lead_id

@@ -1,0 +1,103 @@
+"""Public web forms: each source maps its own field names onto leadq's lead fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.orm import Session
+
+from leadq.domain.events import MAX_PROPERTIES, EventInput
+from leadq.domain.leads import PROFILE_FIELDS, LeadInput, slug
+from leadq.services.errors import ConfigError, FieldError, InvalidInput
+from leadq.services.events import record_event
+from leadq.services.leads import Upsert, upsert_lead
+from leadq.services.policy import IntakePolicy
+
+ATTRIBUTE_PREFIX = "attributes."
+
+
+class FormSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fields: dict[str, str] = Field(min_length=1, description="form field name → lead field")
+    defaults: dict[str, str] = Field(default_factory=dict, description="lead field → value")
+    campaign: str | None = None
+    redirect_to: str | None = Field(default=None, pattern=r"^(https?://|/)")
+
+    @field_validator("fields")
+    @classmethod
+    def _targets(cls, value: dict[str, str]) -> dict[str, str]:
+        for form_field, target in value.items():
+            if target not in PROFILE_FIELDS and not target.startswith(ATTRIBUTE_PREFIX):
+                raise ValueError(f"{form_field!r} maps to unknown lead field {target!r}")
+        return value
+
+
+class FormsDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    forms: dict[str, FormSpec]
+
+
+def load_forms(path: Path | None = None) -> dict[str, FormSpec]:
+    """The form mappings from ``path`` (or the shipped file); refused with file, path, reason."""
+    source = path or resources.files("leadq.models") / "forms.yaml"
+    name = str(path) if path else "leadq/models/forms.yaml"
+    try:
+        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, "-", f"cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(name, "-", f"not valid YAML: {exc}") from None
+    try:
+        forms = FormsDocument.model_validate(document).forms
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "-"
+        raise ConfigError(name, where, error["msg"]) from None
+    return {slug(source_name): spec for source_name, spec in forms.items()}
+
+
+def submit_form(session: Session, source: str, spec: FormSpec, submitted: dict[str, Any],
+                policy: IntakePolicy, now: datetime) -> Upsert:
+    """Turn a submission into a lead (created or merged) and a ``form_submitted`` event."""
+    lead_data: dict[str, Any] = {"source": source, "campaign": spec.campaign, **spec.defaults}
+    attributes: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for name, value in submitted.items():
+        target = spec.fields.get(name)
+        if target is None:
+            extra[name] = value
+        elif target.startswith(ATTRIBUTE_PREFIX):
+            attributes[target.removeprefix(ATTRIBUTE_PREFIX)] = value
+        else:
+            lead_data[target] = value
+    if len(extra) > MAX_PROPERTIES:
+        raise InvalidInput([FieldError("form", f"at most {MAX_PROPERTIES} unmapped fields")])
+    try:
+        lead = LeadInput.model_validate({**lead_data, "attributes": attributes})
+    except ValidationError as exc:
+        raise InvalidInput(_form_errors(exc, spec)) from None
+    phone_field = next((n for n, t in spec.fields.items() if t == "phone"), "phone")
+    lead = policy.normalised(lead, phone_field)
+    result = upsert_lead(session, lead, f"webform:{source}", now, policy)
+    event = EventInput(lead_id=result.lead.id, type="form_submitted", occurred_at=now,
+                       properties={"form": source, **extra}, channel=source)
+    record_event(session, event, now, policy.clock_skew)
+    return result
+
+
+def _form_errors(exc: ValidationError, spec: FormSpec) -> list[FieldError]:
+    """Errors named by the form's own field names, which is what its author knows."""
+    by_target = {target: name for name, target in spec.fields.items()}
+    errors = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        target = ".".join(loc) if loc else "email"
+        errors.append(FieldError(by_target.get(target, target), error["msg"]))
+    return errors

@@ -1,0 +1,104 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured) and the API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from leadq.api.app import create_app
+from leadq.config import Settings
+from leadq.services.apikeys import create_key
+from leadq.store.db import Database
+from leadq.store.tables import Base
+
+POSTGRES_URL = os.environ.get("LEADQ_TEST_POSTGRES_URL")
+SKIP_PG = "LEADQ_TEST_POSTGRES_URL is not set (the CI script .ci/run sets it)"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "leadq.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test run, created from the configured server."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_PG)
+    name = f"leadq_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    db = Database(url)
+    db.upgrade()
+    db.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    if backend == "sqlite":
+        path = tmp_path / "leadq.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return Database(f"sqlite:///{path}")
+    db = Database(request.getfixturevalue("postgres_url"))
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A real, empty, migrated database, on each backend."""
+    database = fresh_database(request.param, request, tmp_path)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def settings(db: Database) -> Settings:
+    return Settings(database_url=db.url)
+
+
+@pytest.fixture
+def api_key(db: Database, now: datetime) -> str:
+    with db.unit_of_work() as session:
+        token, _ = create_key(session, "tests", now)
+    return token
+
+
+@pytest.fixture
+def anonymous(settings: Settings, db: Database) -> Iterator[TestClient]:
+    """The real app on a real database, without credentials."""
+    with TestClient(create_app(settings, db)) as client:
+        yield client
+
+
+@pytest.fixture
+def client(anonymous: TestClient, api_key: str) -> TestClient:
+    """The real app with a valid API key."""
+    anonymous.headers["Authorization"] = f"Bearer {api_key}"
+    return anonymous

@@ -1,0 +1,107 @@
+"""The ``leadq`` command as a user runs it: a subprocess on a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+LEADQ = [sys.executable, "-m", "leadq"]
+
+
+def run(tmp_path: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}",
+           "COLUMNS": "200"}
+    result = subprocess.run([*LEADQ, *args], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_demo_builds_a_workspace_and_prints_priorities(tmp_path: Path) -> None:
+    result = run(tmp_path, "demo", "--leads", "60", "--show", "5")
+    assert "60 leads" in result.stdout
+    assert "Leads in priority order" in result.stdout
+    assert result.stdout.count("@") >= 5
+    again = run(tmp_path, "demo", "--leads", "60", "--show", "5")
+    assert " 0 events stored" in again.stdout  # a re-run stores no event twice
+    exported = run(tmp_path, "export", "leads").stdout.splitlines()
+    assert len(exported) == 61 and exported[0].startswith("id,email,phone")
+
+
+def test_user_mistakes_are_one_line_without_traceback(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    (tmp_path / "bad.csv").write_bytes("email,city\nzofia@firma.pl,Łódź\n".encode("cp1250"))
+    cases = [
+        ("import", "leads", "missing.csv"),
+        ("import", "leads", "bad.csv"),
+        ("import", "leads", "bad.csv", "--map", "nonsense"),
+        ("import", "leads", "bad.csv", "--encoding", "no-such-codec"),
+        ("apikey", "revoke", "42"),
+    ]
+    for args in cases:
+        result = run(tmp_path, *args, ok=False)
+        assert result.returncode != 0, args
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().count("\n") == 0, result.stderr
+        assert result.stderr.startswith("leadq: "), result.stderr
+
+
+def test_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
+    result = run(tmp_path, "apikey", "list", ok=False)
+    assert result.returncode == 1
+    assert "leadq init" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_prints_summary_and_writes_rejects(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    (tmp_path / "in.csv").write_text("Mail,name\na@firma.pl,A\nnope,B\n", encoding="utf-8")
+    result = run(tmp_path, "import", "leads", "in.csv", "--map", "Mail=email", "--map",
+                 "name=first_name")
+    assert "1 created, 0 merged, 0 unchanged, 1 rejected" in result.stdout
+    rejects = (tmp_path / "in.rejects.csv").read_text(encoding="utf-8").splitlines()
+    assert rejects[0] == "line,reason,Mail,name" and rejects[1].startswith("3,")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    token = run(tmp_path, "apikey", "create", "e2e").stdout.strip()
+    assert token.startswith("lq_")
+    port = _free_port()
+    env = {**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}"}
+    server = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], cwd=tmp_path, env=env)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("leadq serve did not answer")
+        auth = {"Authorization": f"Bearer {token}"}
+        created = httpx.post(f"{base}/leads", json={"email": "serve@acme.com"}, headers=auth)
+        assert created.status_code == 201
+        assert httpx.get(f"{base}/leads", headers={"Authorization": "Bearer x"}).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"] == "leadq"
+        listed = run(tmp_path, "apikey", "list").stdout
+        assert "e2e" in listed and token not in listed
+        run(tmp_path, "apikey", "revoke", "1")
+        assert httpx.get(f"{base}/leads", headers=auth).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
