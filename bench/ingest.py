@@ -29,8 +29,9 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-POSTGRES = os.environ.get("LEADQ_BENCH_POSTGRES_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES = os.environ.get(
+    "LEADQ_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 LEADQ = [sys.executable, "-m", "leadq"]
 
 
@@ -61,8 +62,9 @@ def _database(backend: str) -> Iterator[str]:
 def _server(database_url: str) -> Iterator[tuple[str, str]]:
     env = {**os.environ, "LEADQ_DATABASE_URL": database_url}
     subprocess.run([*LEADQ, "init"], env=env, check=True, capture_output=True)
-    key = subprocess.run([*LEADQ, "apikey", "create", "bench"], env=env, check=True,
-                         capture_output=True, text=True).stdout.strip()
+    key = subprocess.run(
+        [*LEADQ, "apikey", "create", "bench"], env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
     port = _free_port()
     process = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
@@ -81,9 +83,13 @@ def _server(database_url: str) -> Iterator[tuple[str, str]]:
 
 def _event(lead_id: int, i: int) -> dict[str, object]:
     when = datetime.now(UTC) - timedelta(seconds=i)
-    return {"lead_id": lead_id, "type": "page_view", "occurred_at": when.isoformat(),
-            "properties": {"path": "/pricing", "seconds": i % 300},
-            "idempotency_key": f"bench-{uuid.uuid4().hex}"}
+    return {
+        "lead_id": lead_id,
+        "type": "page_view",
+        "occurred_at": when.isoformat(),
+        "properties": {"path": "/pricing", "seconds": i % 300},
+        "idempotency_key": f"bench-{uuid.uuid4().hex}",
+    }
 
 
 async def _leads(client: httpx.AsyncClient, count: int) -> list[int]:
@@ -95,10 +101,13 @@ async def _leads(client: httpx.AsyncClient, count: int) -> list[int]:
     return ids
 
 
-async def _batches(client: httpx.AsyncClient, leads: list[int], batches: int,
-                   concurrency: int) -> float:
-    bodies = [{"events": [_event(leads[(b * 1000 + i) % len(leads)], i) for i in range(1000)]}
-              for b in range(batches)]
+async def _batches(
+    client: httpx.AsyncClient, leads: list[int], batches: int, concurrency: int
+) -> float:
+    bodies = [
+        {"events": [_event(leads[(b * 1000 + i) % len(leads)], i) for i in range(1000)]}
+        for b in range(batches)
+    ]
     queue = list(bodies)
 
     async def worker() -> None:
@@ -111,8 +120,9 @@ async def _batches(client: httpx.AsyncClient, leads: list[int], batches: int,
     return batches * 1000 / (time.perf_counter() - start)
 
 
-async def _singles(client: httpx.AsyncClient, leads: list[int], count: int,
-                   concurrency: int) -> float:
+async def _singles(
+    client: httpx.AsyncClient, leads: list[int], count: int, concurrency: int
+) -> float:
     remaining = iter(range(count))
 
     async def worker() -> None:
@@ -125,8 +135,9 @@ async def _singles(client: httpx.AsyncClient, leads: list[int], count: int,
     return count / (time.perf_counter() - start)
 
 
-async def _paced(client: httpx.AsyncClient, leads: list[int], rate: int,
-                 seconds: float) -> tuple[list[float], float]:
+async def _paced(
+    client: httpx.AsyncClient, leads: list[int], rate: int, seconds: float
+) -> tuple[list[float], float]:
     """Open loop: a request every 1/rate s whatever the answers do, so queueing shows."""
     latencies: list[float] = []
 
@@ -150,17 +161,21 @@ async def _paced(client: httpx.AsyncClient, leads: list[int], rate: int,
 async def measure(url: str, key: str, label: str, args: argparse.Namespace) -> None:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
-                                 timeout=120) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=120
+    ) as client:
         leads = await _leads(client, args.leads)
         batch_rate = await _batches(client, leads, args.batches, args.concurrency)
         single_rate = await _singles(client, leads, args.singles, args.concurrency)
         latencies, achieved = await _paced(client, leads, args.rate, args.seconds)
     p50 = statistics.median(latencies)
     p99 = statistics.quantiles(latencies, n=100)[98]
-    print(f"{label:<11} batches of 1,000: {batch_rate:>9,.0f} events/s | "
-          f"single POSTs: {single_rate:>7,.0f} events/s | "
-          f"at {achieved:.0f} req/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms", flush=True)
+    print(
+        f"{label:<11} batches of 1,000: {batch_rate:>9,.0f} events/s | "
+        f"single POSTs: {single_rate:>7,.0f} events/s | "
+        f"at {achieved:.0f} req/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+        flush=True,
+    )
 
 
 def main() -> None:

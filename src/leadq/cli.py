@@ -21,8 +21,12 @@ from leadq.services.leads import LeadFilter, list_leads
 from leadq.services.policy import IntakePolicy
 from leadq.store.db import Database
 
-app = typer.Typer(help="leadq — lead qualification and lead scoring.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="leadq — lead qualification and lead scoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 import_app = typer.Typer(help="Import leads or events from CSV.", no_args_is_help=True)
 export_app = typer.Typer(help="Export data as CSV.", no_args_is_help=True)
 key_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -55,8 +59,10 @@ def init() -> None:
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
-          port: Annotated[int | None, typer.Option(help="Port to listen on")] = None) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
     """Start the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
@@ -64,21 +70,30 @@ def serve(host: Annotated[str | None, typer.Option(help="Interface to bind")] = 
 
     settings = get_settings()
     _database().upgrade()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()
-def demo(leads: Annotated[int, typer.Option(min=1, max=100_000, help="Leads to generate")] = 200,
-         show: Annotated[int, typer.Option(min=1, help="Leads to print")] = 20) -> None:
+def demo(
+    leads: Annotated[int, typer.Option(min=1, max=100_000, help="Leads to generate")] = 200,
+    show: Annotated[int, typer.Option(min=1, help="Leads to print")] = 20,
+) -> None:
     """Build a sample workspace and print its leads in priority order with their channels."""
     db = _database()
     db.upgrade()
     with out.status("Generating leads and events…"):
         summary = build_demo(db, _now(), leads=leads)
-    out.print(f"[bold]{summary.leads}[/] leads ({summary.merged_arrivals} arrived twice and were "
-              f"merged), [bold]{summary.events}[/] events stored in "
-              f"{db.engine.url.render_as_string(hide_password=True)}")
+    out.print(
+        f"[bold]{summary.leads}[/] leads ({summary.merged_arrivals} arrived twice and were "
+        f"merged), [bold]{summary.events}[/] events stored in "
+        f"{db.engine.url.render_as_string(hide_password=True)}"
+    )
     _print_priorities(db, show)
 
 
@@ -87,17 +102,25 @@ def _print_priorities(db: Database, show: int) -> None:
         scored = list_leads(session, LeadFilter(), "-score", 1).leads
         sort = "-score" if scored and scored[0].score is not None else "-last_activity_at"
         page = list_leads(session, LeadFilter(), sort, show)
-    caption = ("by score" if sort == "-score" else
-               "no scoring model active yet: ordered by most recent activity")
+    caption = (
+        "by score"
+        if sort == "-score"
+        else "no scoring model active yet: ordered by most recent activity"
+    )
     table = Table(title=f"Leads in priority order ({caption})")
     for column in ("#", "lead", "company", "seniority", "channels", "score", "last activity"):
         table.add_column(column)
     for rank, lead in enumerate(page.leads, 1):
         name = " ".join(p for p in (lead.first_name, lead.last_name) if p)
-        table.add_row(str(rank), f"{name}\n[dim]{lead.email or lead.phone}[/]",
-                      lead.company or "—", lead.seniority or "—", ", ".join(lead.channels),
-                      "—" if lead.score is None else f"{lead.score:g}",
-                      lead.last_activity_at.strftime("%Y-%m-%d %H:%M") if lead.last_activity_at else "—")
+        table.add_row(
+            str(rank),
+            f"{name}\n[dim]{lead.email or lead.phone}[/]",
+            lead.company or "—",
+            lead.seniority or "—",
+            ", ".join(lead.channels),
+            "—" if lead.score is None else f"{lead.score:g}",
+            lead.last_activity_at.strftime("%Y-%m-%d %H:%M") if lead.last_activity_at else "—",
+        )
     out.print(table)
 
 
@@ -112,17 +135,27 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
 
 
 def _progress(path: Path, encoding: str) -> Progress:
-    return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err, transient=True)
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
 
 
 def _report(summary: imports.Summary, kind: str) -> None:
     if kind == "leads":
-        line = (f"{summary.created} created, {summary.merged} merged, "
-                f"{summary.unchanged} unchanged, {summary.rejected} rejected")
+        line = (
+            f"{summary.created} created, {summary.merged} merged, "
+            f"{summary.unchanged} unchanged, {summary.rejected} rejected"
+        )
     else:
-        line = (f"{summary.accepted} stored, {summary.duplicates} already stored, "
-                f"{summary.rejected} rejected")
+        line = (
+            f"{summary.accepted} stored, {summary.duplicates} already stored, "
+            f"{summary.rejected} rejected"
+        )
     out.print(f"Imported {kind}: {line}")
     if summary.ignored_columns:
         out.print(f"Ignored export-only columns: {', '.join(summary.ignored_columns)}")
@@ -135,8 +168,9 @@ Rejects = Annotated[Path | None, typer.Option(help="Where rejected rows go [FILE
 Encoding = Annotated[str, typer.Option(help="Text encoding of the file")]
 
 
-def _run_import(kind: str, file: Path, encoding: str, rejects: Path | None,
-                mapping: dict[str, str]) -> None:
+def _run_import(
+    kind: str, file: Path, encoding: str, rejects: Path | None, mapping: dict[str, str]
+) -> None:
     db = _database()
     policy = IntakePolicy.from_settings(get_settings())
     rejects_path = rejects or Path.cwd() / f"{file.stem}.rejects.csv"
@@ -145,19 +179,25 @@ def _run_import(kind: str, file: Path, encoding: str, rejects: Path | None,
         task = bar.add_task(f"Importing {file.name}", total=max(total - 1, 1))
         advance = lambda n: bar.advance(task, n)  # noqa: E731
         if kind == "leads":
-            summary = imports.import_leads(db, file, mapping, policy, _now(), rejects_path,
-                                           encoding, advance)
+            summary = imports.import_leads(
+                db, file, mapping, policy, _now(), rejects_path, encoding, advance
+            )
         else:
-            summary = imports.import_events(db, file, policy, _now(), rejects_path, encoding,
-                                            advance)
+            summary = imports.import_events(
+                db, file, policy, _now(), rejects_path, encoding, advance
+            )
     _report(summary, kind)
 
 
 @import_app.command("leads")
 def import_leads(
-    file: FileArg, encoding: Encoding = "utf-8", rejects: Rejects = None,
-    map_: Annotated[list[str] | None, typer.Option(
-        "--map", help="CSV_COLUMN=field, repeatable; field may be attributes.NAME")] = None,
+    file: FileArg,
+    encoding: Encoding = "utf-8",
+    rejects: Rejects = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="CSV_COLUMN=field, repeatable; field may be attributes.NAME"),
+    ] = None,
 ) -> None:
     """Import leads; the same person twice (by e-mail, then phone) is merged, not duplicated."""
     _run_import("leads", file, encoding, rejects, _mapping(map_ or []))
@@ -200,13 +240,20 @@ def list_keys() -> None:
     table = Table("id", "name", "prefix", "created", "revoked")
     with _database().reading() as session:
         for key in apikeys.list_keys(session):
-            table.add_row(str(key.id), key.name, key.prefix + "…", key.created_at.isoformat(),
-                          key.revoked_at.isoformat() if key.revoked_at else "")
+            table.add_row(
+                str(key.id),
+                key.name,
+                key.prefix + "…",
+                key.created_at.isoformat(),
+                key.revoked_at.isoformat() if key.revoked_at else "",
+            )
     out.print(table)
 
 
 @key_app.command("revoke")
-def revoke_key(key_id: Annotated[int, typer.Argument(help="Key id from 'leadq apikey list'")]) -> None:
+def revoke_key(
+    key_id: Annotated[int, typer.Argument(help="Key id from 'leadq apikey list'")],
+) -> None:
     """Revoke an API key at once."""
     with _database().unit_of_work() as session:
         key = apikeys.revoke_key(session, key_id, _now())
@@ -222,7 +269,12 @@ def main() -> None:
         sys.exit(2 if isinstance(exc, UserError) else 1)
     except SQLAlchemyError as exc:
         reason = str(exc.orig) if hasattr(exc, "orig") and exc.orig else str(exc).splitlines()[0]
-        hint = " (run 'leadq init' first?)" if "no such table" in reason or "does not exist" in reason else ""
-        err.print(f"leadq: database error: {reason.splitlines()[0]}{hint}", highlight=False,
-                  markup=False)
+        hint = (
+            " (run 'leadq init' first?)"
+            if "no such table" in reason or "does not exist" in reason
+            else ""
+        )
+        err.print(
+            f"leadq: database error: {reason.splitlines()[0]}{hint}", highlight=False, markup=False
+        )
         sys.exit(1)

@@ -16,10 +16,14 @@ LEADQ = [sys.executable, "-m", "leadq"]
 
 
 def run(tmp_path: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}",
-           "COLUMNS": "200"}
-    result = subprocess.run([*LEADQ, *args], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=300)
+    env = {
+        **os.environ,
+        "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}",
+        "COLUMNS": "200",
+    }
+    result = subprocess.run(
+        [*LEADQ, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     if ok:
         assert result.returncode == 0, result.stderr
     return result
@@ -63,8 +67,9 @@ def test_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
 def test_import_prints_summary_and_writes_rejects(tmp_path: Path) -> None:
     run(tmp_path, "init")
     (tmp_path / "in.csv").write_text("Mail,name\na@firma.pl,A\nnope,B\n", encoding="utf-8")
-    result = run(tmp_path, "import", "leads", "in.csv", "--map", "Mail=email", "--map",
-                 "name=first_name")
+    result = run(
+        tmp_path, "import", "leads", "in.csv", "--map", "Mail=email", "--map", "name=first_name"
+    )
     assert "1 created, 0 merged, 0 unchanged, 1 rejected" in result.stdout
     rejects = (tmp_path / "in.rejects.csv").read_text(encoding="utf-8").splitlines()
     assert rejects[0] == "line,reason,Mail,name" and rejects[1].startswith("3,")

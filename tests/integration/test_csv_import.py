@@ -18,13 +18,14 @@ from leadq.store.tables import Event, Lead
 
 POLICY = IntakePolicy(phone_region="PL")
 LEADS_CSV = """E-mail Address,first_name,Phone,Job Title,company_size,Lead Score,Favourite Tool
-anna@firma.pl,Anna,601 234 567,Prezes Zarządu,250,77,Excel
+anna@firma.pl,Anna,601 234 567,Prezes Zarządu,250,77,
 bad-address,Bob,,,,,
 piotr@firma.pl,Piotr,,Kierownik,12,3
 ,Nobody,,,,,
-ANNA@firma.pl,Anna,,,,,
+ANNA@firma.pl,Anna,,,,,Excel
 jan@gmail.com,"Jan
 Kowalski",,CEO,many,,
+ola@firma.pl,Ola,,Kierownik,12,3,
 """
 
 
@@ -83,20 +84,34 @@ def test_file_level_problems_write_nothing(db: Database, tmp_path: Path) -> None
     }
     for name, (text, reason) in cases.items():
         with pytest.raises(LeadqError, match=reason):
-            import_leads(db, write(tmp_path, text, name), {}, POLICY, datetime.now(UTC),
-                         tmp_path / "r.csv")
+            import_leads(
+                db, write(tmp_path, text, name), {}, POLICY, datetime.now(UTC), tmp_path / "r.csv"
+            )
     latin = write(tmp_path, "email,city\nzofia@firma.pl,Łódź\n", "cp.csv", encoding="cp1250")
     with pytest.raises(LeadqError, match="not utf-8 text"):
         import_leads(db, latin, {}, POLICY, datetime.now(UTC), tmp_path / "r.csv")
     with pytest.raises(LeadqError, match="not in the header"):
-        import_leads(db, write(tmp_path, "email\na@b.pl\n", "m.csv"), {"Mail": "email"}, POLICY,
-                     datetime.now(UTC), tmp_path / "r.csv")
+        import_leads(
+            db,
+            write(tmp_path, "email\na@b.pl\n", "m.csv"),
+            {"Mail": "email"},
+            POLICY,
+            datetime.now(UTC),
+            tmp_path / "r.csv",
+        )
     with pytest.raises(LeadqError, match="no lead field"):
-        import_leads(db, write(tmp_path, "email,x\na@b.pl,1\n", "n.csv"), {"x": "colour"}, POLICY,
-                     datetime.now(UTC), tmp_path / "r.csv")
+        import_leads(
+            db,
+            write(tmp_path, "email,x\na@b.pl,1\n", "n.csv"),
+            {"x": "colour"},
+            POLICY,
+            datetime.now(UTC),
+            tmp_path / "r.csv",
+        )
     assert count(db, Lead) == 0
-    imported = import_leads(db, latin, {}, POLICY, datetime.now(UTC), tmp_path / "r.csv",
-                            encoding="cp1250")
+    imported = import_leads(
+        db, latin, {}, POLICY, datetime.now(UTC), tmp_path / "r.csv", encoding="cp1250"
+    )
     assert imported.created == 1
     with db.reading() as session:
         assert session.scalars(select(Lead.city)).one() == "Łódź"
@@ -107,8 +122,10 @@ def test_export_imports_back_into_an_empty_workspace(db: Database, tmp_path: Pat
     buffer = io.StringIO()
     with db.reading() as session:
         assert export_leads(session, buffer) == 2
-        before = {lead.email: (lead.phone, lead.job_title, lead.attributes)
-                  for lead in session.scalars(select(Lead))}
+        before = {
+            lead.email: (lead.phone, lead.job_title, lead.attributes)
+            for lead in session.scalars(select(Lead))
+        }
     exported = write(tmp_path, buffer.getvalue(), "export.csv")
     fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
     fresh.upgrade()
@@ -116,8 +133,10 @@ def test_export_imports_back_into_an_empty_workspace(db: Database, tmp_path: Pat
     assert (summary.created, summary.rejected) == (2, 0)
     assert "id" in summary.ignored_columns and "stage" in summary.ignored_columns
     with fresh.reading() as session:
-        after = {lead.email: (lead.phone, lead.job_title, lead.attributes)
-                 for lead in session.scalars(select(Lead))}
+        after = {
+            lead.email: (lead.phone, lead.job_title, lead.attributes)
+            for lead in session.scalars(select(Lead))
+        }
     assert after == before
 
 
@@ -128,7 +147,7 @@ def test_events_import_resolves_leads_and_is_idempotent(db: Database, tmp_path: 
     text = (
         "email,type,occurred_at,asset_type,seconds,zip\n"
         f"anna@firma.pl,content_download,{day},whitepaper,,\n"
-        f"PIOTR@firma.pl,page_view,{day},,35,007\n"
+        f"OLA@firma.pl,page_view,{day},,35,007\n"
         f"ghost@firma.pl,page_view,{day},,,\n"
         f"anna@firma.pl,page_view,2026-01-01T10:00:00,,,\n"
         f"anna@firma.pl,page_view,{future},,,\n"
@@ -155,5 +174,6 @@ def test_events_import_resolves_leads_and_is_idempotent(db: Database, tmp_path: 
 def test_events_file_must_name_type_time_and_lead(db: Database, tmp_path: Path) -> None:
     for text in ("email,occurred_at\n", "type,occurred_at\n"):
         with pytest.raises(LeadqError):
-            import_events(db, write(tmp_path, text, "e.csv"), POLICY, datetime.now(UTC),
-                          tmp_path / "r.csv")
+            import_events(
+                db, write(tmp_path, text, "e.csv"), POLICY, datetime.now(UTC), tmp_path / "r.csv"
+            )

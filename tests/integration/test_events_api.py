@@ -20,8 +20,13 @@ def new_lead(client: TestClient, email: str = "e@acme.com") -> int:
 
 
 def event(lead_id: int, when: datetime, **extra: Any) -> dict[str, Any]:
-    return {"lead_id": lead_id, "type": "page_view", "occurred_at": when.isoformat(),
-            "properties": {"path": "/pricing"}, **extra}
+    return {
+        "lead_id": lead_id,
+        "type": "page_view",
+        "occurred_at": when.isoformat(),
+        "properties": {"path": "/pricing"},
+        **extra,
+    }
 
 
 def stored(db: Database) -> int:
@@ -45,7 +50,8 @@ def test_event_is_stored_and_moves_last_activity(client: TestClient, now: dateti
     assert datetime.fromisoformat(lead["last_activity_at"]) == when  # an older event moves nothing
     timeline = client.get(f"{API}/leads/{lead_id}/events").json()
     assert [e["occurred_at"] for e in timeline] == sorted(
-        (e["occurred_at"] for e in timeline), reverse=True)
+        (e["occurred_at"] for e in timeline), reverse=True
+    )
 
 
 def test_retried_event_with_same_key_is_stored_once(
@@ -65,8 +71,9 @@ def test_batch_is_idempotent_within_and_across_requests(
     client: TestClient, db: Database, now: datetime
 ) -> None:
     lead_id = new_lead(client)
-    batch = [event(lead_id, now - timedelta(minutes=i), idempotency_key=f"k{i % 5}")
-             for i in range(10)]
+    batch = [
+        event(lead_id, now - timedelta(minutes=i), idempotency_key=f"k{i % 5}") for i in range(10)
+    ]
     batch.append(event(lead_id, now))  # no key: always a new event
     first = client.post(f"{API}/events/batch", json={"events": batch})
     assert first.json() == {"accepted": 6, "duplicates": 5}
@@ -83,7 +90,8 @@ def test_batch_with_unknown_lead_is_refused_whole(
     response = client.post(f"{API}/events/batch", json={"events": batch})
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "events[1].lead_id", "reason": "no lead with id 987654"}]
+        {"field": "events[1].lead_id", "reason": "no lead with id 987654"}
+    ]
     assert stored(db) == 0
 
 
@@ -117,7 +125,9 @@ def test_timestamps_need_a_zone_and_may_not_be_in_the_future(
     assert stored(db) == 1
 
 
-def test_custom_event_types_are_allowed_but_must_be_names(client: TestClient, now: datetime) -> None:
+def test_custom_event_types_are_allowed_but_must_be_names(
+    client: TestClient, now: datetime
+) -> None:
     lead_id = new_lead(client)
     ok = client.post(f"{API}/events", json={**event(lead_id, now), "type": "Partner_Referral"})
     assert ok.status_code == 201 and ok.json()["type"] == "partner_referral"

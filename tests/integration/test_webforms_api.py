@@ -40,9 +40,18 @@ def forms_client(db: Database, tmp_path: Path) -> TestClient:
 
 
 def test_form_post_creates_lead_and_form_event(forms_client: TestClient, db: Database) -> None:
-    response = forms_client.post("/api/v1/forms/partner-portal", data={
-        "mail": "Ewa@Hurtownia.pl", "imie": "Ewa", "firma": "Hurtownia", "stanowisko": "Kierownik",
-        "nip": "525-000-00-00", "message": "Proszę o kontakt", "consent": "yes"})
+    response = forms_client.post(
+        "/api/v1/forms/partner-portal",
+        data={
+            "mail": "Ewa@Hurtownia.pl",
+            "imie": "Ewa",
+            "firma": "Hurtownia",
+            "stanowisko": "Kierownik",
+            "nip": "525-000-00-00",
+            "message": "Proszę o kontakt",
+            "consent": "yes",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/thanks"
     with db.reading() as session:
@@ -52,13 +61,20 @@ def test_form_post_creates_lead_and_form_event(forms_client: TestClient, db: Dat
     assert (lead.source, lead.campaign, lead.country) == ("partner_portal", "partners-2026", "PL")
     assert lead.attributes == {"tax_id": "525-000-00-00"}
     assert form_event.type == "form_submitted"
-    assert form_event.properties == {"form": "partner_portal", "message": "Proszę o kontakt",
-                                     "consent": "yes"}
+    assert form_event.properties == {
+        "form": "partner_portal",
+        "message": "Proszę o kontakt",
+        "consent": "yes",
+    }
 
 
 def test_json_submission_to_shipped_website_form(anonymous: TestClient, db: Database) -> None:
-    first = anonymous.post("/api/v1/forms/website", json={"your-email": "k@acme.com", "tel": "+48601000200"})
-    second = anonymous.post("/api/v1/forms/website", json={"email": "k@acme.com", "firstname": "Kasia"})
+    first = anonymous.post(
+        "/api/v1/forms/website", json={"your-email": "k@acme.com", "tel": "+48601000200"}
+    )
+    second = anonymous.post(
+        "/api/v1/forms/website", json={"email": "k@acme.com", "firstname": "Kasia"}
+    )
     assert first.status_code == second.status_code == 202
     assert first.json() == second.json() == {"status": "received"}  # reveals nothing
     with db.reading() as session:
@@ -80,16 +96,21 @@ def test_form_errors_use_the_forms_own_field_names(forms_client: TestClient, db:
 
 def test_unknown_form_is_404_and_odd_bodies_are_refused(forms_client: TestClient) -> None:
     assert forms_client.post("/api/v1/forms/nope", data={"mail": "a@b.pl"}).status_code == 404
-    plain = forms_client.post("/api/v1/forms/partner-portal", content=b"mail=a@b.pl",
-                              headers={"Content-Type": "text/plain"})
+    plain = forms_client.post(
+        "/api/v1/forms/partner-portal",
+        content=b"mail=a@b.pl",
+        headers={"Content-Type": "text/plain"},
+    )
     assert plain.status_code == 415
     array = forms_client.post("/api/v1/forms/partner-portal", json=["a"])
     assert array.status_code == 422
-    broken = forms_client.post("/api/v1/forms/partner-portal", content=b"{",
-                               headers={"Content-Type": "application/json"})
+    broken = forms_client.post(
+        "/api/v1/forms/partner-portal", content=b"{", headers={"Content-Type": "application/json"}
+    )
     assert broken.status_code == 400
-    big = forms_client.post("/api/v1/forms/partner-portal", data={"message": "x" * 70_000,
-                                                                  "mail": "a@b.pl"})
+    big = forms_client.post(
+        "/api/v1/forms/partner-portal", data={"message": "x" * 70_000, "mail": "a@b.pl"}
+    )
     assert big.status_code == 413
     many = {f"f{i}": "x" for i in range(100)} | {"mail": "a@b.pl"}
     assert forms_client.post("/api/v1/forms/partner-portal", data=many).status_code == 422
@@ -102,8 +123,10 @@ def test_unknown_form_is_404_and_odd_bodies_are_refused(forms_client: TestClient
         ("forms: {web: {fields: {}}}", "forms.web.fields"),
         ("forms: {web: {fields: {a: email}, colour: red}}", "forms.web.colour"),
         ("forms: [1, 2", "-"),
-        ("forms: {web: {fields: {a: email}, redirect_to: 'javascript:alert(1)'}}",
-         "forms.web.redirect_to"),
+        (
+            "forms: {web: {fields: {a: email}, redirect_to: 'javascript:alert(1)'}}",
+            "forms.web.redirect_to",
+        ),
     ],
 )
 def test_bad_forms_file_is_refused_with_file_path_and_reason(

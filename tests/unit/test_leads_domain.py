@@ -50,7 +50,9 @@ def test_phone_normalisation_to_e164(raw: str, region: str | None, expected: str
     assert normalise_phone(raw, region) == expected
 
 
-@pytest.mark.parametrize(("raw", "region"), [("601 234 567", None), ("+48 12", None), ("abc", "PL")])
+@pytest.mark.parametrize(
+    ("raw", "region"), [("601 234 567", None), ("+48 12", None), ("abc", "PL")]
+)
 def test_impossible_phones_are_refused(raw: str, region: str | None) -> None:
     with pytest.raises(InvalidContact):
         normalise_phone(raw, region)
@@ -80,8 +82,13 @@ def test_lead_input_refuses_unknown_fields() -> None:
 
 def test_merge_fills_gaps_keeps_existing_and_reports_conflicts() -> None:
     existing = {"first_name": "Jan", "company": "ACME", "city": None, "country": ""}
-    incoming = {"first_name": "Janek", "company": " acme ", "city": "Gdańsk", "country": "PL",
-                "age": None}
+    incoming = {
+        "first_name": "Janek",
+        "company": " acme ",
+        "city": "Gdańsk",
+        "country": "PL",
+        "age": None,
+    }
     merge = merge_values(existing, incoming)
     assert merge.filled == {"city": "Gdańsk", "country": "PL"}
     assert merge.conflicts == {"first_name": {"kept": "Jan", "incoming": "Janek"}}

@@ -19,8 +19,9 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """An app bound to one database; the schema must exist (``leadq init``)."""
     settings = settings or get_settings()
-    app = FastAPI(title="leadq", version=__version__,
-                  description="Lead qualification and lead scoring API.")
+    app = FastAPI(
+        title="leadq", version=__version__, description="Lead qualification and lead scoring API."
+    )
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
     app.state.policy = IntakePolicy.from_settings(settings)
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.install(app)
     for router in (health.router, leads.router, events.router, forms.router):
         app.include_router(router, prefix=API_PREFIX)
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes,
-                       prefixes={f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT})
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        prefixes={f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT},
+    )
     return app

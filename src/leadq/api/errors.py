@@ -10,17 +10,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from leadq.services.errors import Conflict, FieldError, InvalidInput, LeadqError, NotFound
 
-HTTP_KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large",
-              415: "unsupported_media_type", 422: "invalid_input", 429: "too_many_requests"}
+HTTP_KINDS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+}
 
 
-def error_response(status: int, errors: Sequence[FieldError],
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"error": HTTP_KINDS.get(status, "error"),
-            "errors": [{"field": e.field, "reason": e.reason} for e in errors]}
+def error_response(
+    status: int, errors: Sequence[FieldError], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {
+        "error": HTTP_KINDS.get(status, "error"),
+        "errors": [{"field": e.field, "reason": e.reason} for e in errors],
+    }
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -50,19 +62,24 @@ def _reason(error: dict[str, Any]) -> str:
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, [FieldError("request", str(exc.detail))],
-                          headers=getattr(exc, "headers", None))
+    return error_response(
+        exc.status_code,
+        [FieldError("request", str(exc.detail))],
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def _leadq_error(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, InvalidInput):
+        return error_response(422, exc.errors)
+    if isinstance(exc, NotFound):
+        return error_response(404, [FieldError(f"{exc.what}_id", str(exc))])
+    if isinstance(exc, Conflict):
+        return error_response(409, [exc.error])
+    return error_response(400, [FieldError("request", str(exc))])
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
-    app.add_exception_handler(
-        InvalidInput, lambda _, e: error_response(422, e.errors)  # type: ignore[attr-defined]
-    )
-    app.add_exception_handler(
-        NotFound, lambda _, e: error_response(404, [FieldError(f"{e.what}_id", str(e))])  # type: ignore[attr-defined]
-    )
-    app.add_exception_handler(
-        Conflict, lambda _, e: error_response(409, [e.error])  # type: ignore[attr-defined]
-    )
+    app.add_exception_handler(LeadqError, _leadq_error)

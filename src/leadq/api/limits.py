@@ -45,10 +45,20 @@ class BodyLimit:
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body = (b'{"error":"too_large","errors":[{"field":"body","reason":"request body over '
-            + str(limit).encode() + b' bytes"}]}')
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    body = (
+        b'{"error":"too_large","errors":[{"field":"body","reason":"request body over '
+        + str(limit).encode()
+        + b' bytes"}]}'
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -22,7 +22,7 @@ class LeadPatch(LeadInput):
 
 
 class LeadOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True)
 
     id: int
     email: str | None

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-from pydantic import field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 STANDARD_EVENT_TYPES: frozenset[str] = frozenset({
     "page_view", "form_submitted", "content_download", "webinar_registered",
@@ -20,8 +19,7 @@ STANDARD_EVENT_TYPES: frozenset[str] = frozenset({
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 MAX_PROPERTIES = 64
 
-EventType = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
-                                             pattern=EVENT_TYPE_PATTERN)]
+EventType = Annotated[str, StringConstraints(pattern=EVENT_TYPE_PATTERN)]
 
 
 def check_not_future(occurred_at: datetime, now: datetime, skew: timedelta) -> None:
@@ -42,6 +40,11 @@ class EventInput(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     channel: Annotated[str, StringConstraints(max_length=100)] | None = None
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("properties")
     @classmethod

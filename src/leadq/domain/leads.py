@@ -13,8 +13,14 @@ from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from pydantic import model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from leadq.domain.seniority import Seniority
 
@@ -186,7 +192,9 @@ class Merge:
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def merge_values(existing: Mapping[str, Any], incoming: Mapping[str, Any], prefix: str = "") -> Merge:
+def merge_values(
+    existing: Mapping[str, Any], incoming: Mapping[str, Any], prefix: str = ""
+) -> Merge:
     """Fill empty fields with incoming values; keep existing values on conflict and report it.
 
     The first record wins so that nothing a person typed earlier is silently overwritten;

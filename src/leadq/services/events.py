@@ -41,13 +41,22 @@ def _stored_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(keys):
         found.update(
-            k for k in session.scalars(
-                select(Event.idempotency_key).where(Event.idempotency_key.in_(chunk))) if k)
+            k
+            for k in session.scalars(
+                select(Event.idempotency_key).where(Event.idempotency_key.in_(chunk))
+            )
+            if k
+        )
     return found
 
 
-def _check(session: Session, events: Sequence[EventInput], now: datetime, skew: timedelta,
-           where: Callable[[int], str]) -> None:
+def _check(
+    session: Session,
+    events: Sequence[EventInput],
+    now: datetime,
+    skew: timedelta,
+    where: Callable[[int], str],
+) -> None:
     """Refuse the whole batch if any item is unusable, naming every bad item (first 100)."""
     errors: list[FieldError] = []
     for i, item in enumerate(events):
@@ -56,14 +65,18 @@ def _check(session: Session, events: Sequence[EventInput], now: datetime, skew: 
         except ValueError as exc:
             errors.append(FieldError(f"{where(i)}occurred_at", str(exc)))
     known = _known_leads(session, {e.lead_id for e in events})
-    errors += [FieldError(f"{where(i)}lead_id", f"no lead with id {e.lead_id}")
-               for i, e in enumerate(events) if e.lead_id not in known]
+    errors += [
+        FieldError(f"{where(i)}lead_id", f"no lead with id {e.lead_id}")
+        for i, e in enumerate(events)
+        if e.lead_id not in known
+    ]
     if errors:
         raise InvalidInput(errors[:100])
 
 
-def record_events(session: Session, events: Sequence[EventInput], now: datetime,
-                  skew: timedelta) -> Recorded:
+def record_events(
+    session: Session, events: Sequence[EventInput], now: datetime, skew: timedelta
+) -> Recorded:
     """Store a batch all-or-nothing; a stored idempotency key makes its item a duplicate."""
     _check(session, events, now, skew, lambda i: f"events[{i}].")
     seen = _stored_keys(session, [e.idempotency_key for e in events if e.idempotency_key])
@@ -75,16 +88,21 @@ def record_events(session: Session, events: Sequence[EventInput], now: datetime,
             seen.add(item.idempotency_key)
         rows.append(_row(item, now))
     if rows:
-        table = Event.__table__
-        session.execute(insert_ignoring_conflicts(session, table, "idempotency_key"), rows)  # type: ignore[arg-type]
+        session.execute(insert_ignoring_conflicts(session, Event, "idempotency_key"), rows)
         _touch_leads(session, rows)
     return Recorded(len(rows), len(events) - len(rows), sorted({r["lead_id"] for r in rows}))
 
 
 def _row(item: EventInput, now: datetime) -> dict[str, Any]:
-    return {"lead_id": item.lead_id, "type": item.type, "occurred_at": item.occurred_at,
-            "received_at": now, "properties": item.properties, "channel": item.channel,
-            "idempotency_key": item.idempotency_key}
+    return {
+        "lead_id": item.lead_id,
+        "type": item.type,
+        "occurred_at": item.occurred_at,
+        "received_at": now,
+        "properties": item.properties,
+        "channel": item.channel,
+        "idempotency_key": item.idempotency_key,
+    }
 
 
 def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -94,10 +112,14 @@ def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> None:
         if row["lead_id"] not in latest or when > latest[row["lead_id"]]:
             latest[row["lead_id"]] = when
     statement = (
-        update(Lead.__table__)
-        .where(Lead.__table__.c.id == bindparam("lead"))
-        .where(or_(Lead.__table__.c.last_activity_at.is_(None),
-                   Lead.__table__.c.last_activity_at < bindparam("when")))
+        update(Lead)
+        .where(Lead.id == bindparam("lead"))
+        .where(
+            or_(
+                Lead.last_activity_at.is_(None),
+                Lead.last_activity_at < bindparam("when"),
+            )
+        )
         .values(last_activity_at=bindparam("when"))
     )
     session.connection().execute(statement, [{"lead": k, "when": v} for k, v in latest.items()])
@@ -107,8 +129,9 @@ def find_by_key(session: Session, key: str) -> Event | None:
     return session.scalars(select(Event).where(Event.idempotency_key == key)).first()
 
 
-def record_event(session: Session, item: EventInput, now: datetime,
-                 skew: timedelta) -> tuple[Event, bool]:
+def record_event(
+    session: Session, item: EventInput, now: datetime, skew: timedelta
+) -> tuple[Event, bool]:
     """One event; returns it and whether it is new (a retry returns the stored one)."""
     if item.idempotency_key and (stored := find_by_key(session, item.idempotency_key)):
         return stored, False
@@ -121,6 +144,10 @@ def record_event(session: Session, item: EventInput, now: datetime,
 
 
 def list_events(session: Session, lead_id: int, limit: int = 100) -> list[Event]:
-    query = (select(Event).where(Event.lead_id == lead_id)
-             .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit))
+    query = (
+        select(Event)
+        .where(Event.lead_id == lead_id)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))

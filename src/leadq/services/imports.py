@@ -21,8 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
-from leadq.domain.leads import PROFILE_FIELDS, InvalidContact, LeadInput, normalise_email
-from leadq.domain.leads import normalise_phone, slug
+from leadq.domain.leads import (
+    PROFILE_FIELDS,
+    InvalidContact,
+    LeadInput,
+    normalise_email,
+    normalise_phone,
+    slug,
+)
 from leadq.services.errors import InvalidInput, LeadqError
 from leadq.services.events import record_events
 from leadq.services.leads import Outcome, upsert_lead
@@ -32,8 +38,20 @@ from leadq.store.tables import Lead
 
 CHUNK_ROWS = 500
 ATTRIBUTE_PREFIX = "attributes."
-EXPORT_ONLY = ("id", "stage", "channels", "company_id", "score", "grade", "fit_grade",
-               "engagement_grade", "model", "created_at", "updated_at", "last_activity_at")
+EXPORT_ONLY = (
+    "id",
+    "stage",
+    "channels",
+    "company_id",
+    "score",
+    "grade",
+    "fit_grade",
+    "engagement_grade",
+    "model",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+)
 EVENT_COLUMNS = ("lead_id", "email", "phone", "type", "occurred_at", "channel", "idempotency_key")
 
 
@@ -71,8 +89,10 @@ def count_lines(path: Path, encoding: str) -> int:
             for block in iter(lambda: handle.read(1 << 20), ""):
                 lines += block.count("\n")
     except UnicodeDecodeError as exc:
-        raise ImportError_(f"{path}: not {encoding} text (byte {exc.start}); "
-                           "pass --encoding, e.g. cp1250 or latin-1") from None
+        raise ImportError_(
+            f"{path}: not {encoding} text (byte {exc.start}); "
+            "pass --encoding, e.g. cp1250 or latin-1"
+        ) from None
     except LookupError:
         raise ImportError_(f"unknown encoding {encoding!r}") from None
     except OSError as exc:
@@ -81,11 +101,14 @@ def count_lines(path: Path, encoding: str) -> int:
 
 
 def _open(path: Path, encoding: str) -> IO[str]:
-    return path.open(encoding="utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding,
-                     newline="")
+    return path.open(
+        encoding="utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding, newline=""
+    )
 
 
-def _records(reader: Any, header: list[str], progress: Progress | None) -> Iterator[Row | tuple[int, list[str], str]]:
+def _records(
+    reader: Any, header: list[str], progress: Progress | None
+) -> Iterator[Row | tuple[int, list[str], str]]:
     """Rows keyed by header, or ``(line, raw, reason)`` for a row that cannot be read."""
     line = reader.line_num + 1
     while True:
@@ -171,7 +194,9 @@ def lead_columns(header: list[str], mapping: dict[str, str]) -> tuple[dict[str, 
     targets: dict[str, str] = {}
     ignored: list[str] = []
     for column in header:
-        target = mapping.get(column) or slug(column)
+        target = mapping.get(column) or (
+            column if column.startswith(ATTRIBUTE_PREFIX) else slug(column)
+        )
         if target in EXPORT_ONLY and column not in mapping:
             ignored.append(column)
         elif target in PROFILE_FIELDS or target.startswith(ATTRIBUTE_PREFIX):
@@ -199,9 +224,16 @@ def _lead_input(row: Row, targets: dict[str, str], policy: IntakePolicy) -> Lead
     return policy.normalised(LeadInput.model_validate(data))
 
 
-def import_leads(db: Database, path: Path, mapping: dict[str, str], policy: IntakePolicy,
-                 now: datetime, rejects_path: Path, encoding: str = "utf-8",
-                 progress: Progress | None = None) -> Summary:
+def import_leads(
+    db: Database,
+    path: Path,
+    mapping: dict[str, str],
+    policy: IntakePolicy,
+    now: datetime,
+    rejects_path: Path,
+    encoding: str = "utf-8",
+    progress: Progress | None = None,
+) -> Summary:
     count_lines(path, encoding)
     summary = Summary()
     actor = f"import:{path.name}"
@@ -230,8 +262,14 @@ def import_leads(db: Database, path: Path, mapping: dict[str, str], policy: Inta
     return summary
 
 
-def _store_leads(db: Database, chunk: list[tuple[Row, LeadInput]], actor: str, now: datetime,
-                 policy: IntakePolicy, summary: Summary) -> None:
+def _store_leads(
+    db: Database,
+    chunk: list[tuple[Row, LeadInput]],
+    actor: str,
+    now: datetime,
+    policy: IntakePolicy,
+    summary: Summary,
+) -> None:
     if not chunk:
         return
 
@@ -263,9 +301,15 @@ def derived_key(lead_id: int, kind: str, occurred_at: datetime, properties: dict
     return "csv:" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def import_events(db: Database, path: Path, policy: IntakePolicy, now: datetime,
-                  rejects_path: Path, encoding: str = "utf-8",
-                  progress: Progress | None = None) -> Summary:
+def import_events(
+    db: Database,
+    path: Path,
+    policy: IntakePolicy,
+    now: datetime,
+    rejects_path: Path,
+    encoding: str = "utf-8",
+    progress: Progress | None = None,
+) -> Summary:
     count_lines(path, encoding)
     summary = Summary()
     with _open(path, encoding) as handle:
@@ -291,8 +335,14 @@ def import_events(db: Database, path: Path, policy: IntakePolicy, now: datetime,
     return summary
 
 
-def _store_events(db: Database, chunk: list[Row], policy: IntakePolicy, now: datetime,
-                  rejects: _Rejects, summary: Summary) -> None:
+def _store_events(
+    db: Database,
+    chunk: list[Row],
+    policy: IntakePolicy,
+    now: datetime,
+    rejects: _Rejects,
+    summary: Summary,
+) -> None:
     if not chunk:
         return
 
@@ -320,11 +370,16 @@ def _event_input(session: Session, row: Row, policy: IntakePolicy, now: datetime
     values = dict(row.values)
     lead_id = _resolve_lead(session, values, policy)
     properties = {k: _property(v) for k, v in values.items() if k not in EVENT_COLUMNS}
-    event = EventInput.model_validate({
-        "lead_id": lead_id, "type": values.get("type"), "occurred_at": values.get("occurred_at"),
-        "channel": values.get("channel"), "properties": properties,
-        "idempotency_key": values.get("idempotency_key"),
-    })
+    event = EventInput.model_validate(
+        {
+            "lead_id": lead_id,
+            "type": values.get("type"),
+            "occurred_at": values.get("occurred_at"),
+            "channel": values.get("channel"),
+            "properties": properties,
+            "idempotency_key": values.get("idempotency_key"),
+        }
+    )
     try:
         check_not_future(event.occurred_at, now, policy.clock_skew)
     except ValueError as exc:
@@ -372,16 +427,34 @@ def export_leads(session: Session, out: IO[str]) -> int:
         attribute_names.update(attributes)
     extra = sorted(attribute_names)
     writer = csv.writer(out)
-    writer.writerow(["id", *PROFILE_FIELDS, "stage", "channels", "score", "grade",
-                     "created_at", "last_activity_at", *(ATTRIBUTE_PREFIX + a for a in extra)])
+    writer.writerow(
+        [
+            "id",
+            *PROFILE_FIELDS,
+            "stage",
+            "channels",
+            "score",
+            "grade",
+            "created_at",
+            "last_activity_at",
+            *(ATTRIBUTE_PREFIX + a for a in extra),
+        ]
+    )
     count = 0
     for lead in session.scalars(select(Lead).order_by(Lead.id).execution_options(yield_per=1000)):
-        writer.writerow([
-            lead.id, *(_cell(getattr(lead, f)) for f in PROFILE_FIELDS), lead.stage,
-            ";".join(lead.channels), _cell(lead.score), _cell(lead.grade),
-            lead.created_at.isoformat(), _cell(lead.last_activity_at),
-            *(_cell(lead.attributes.get(a)) for a in extra),
-        ])
+        writer.writerow(
+            [
+                lead.id,
+                *(_cell(getattr(lead, f)) for f in PROFILE_FIELDS),
+                lead.stage,
+                ";".join(lead.channels),
+                _cell(lead.score),
+                _cell(lead.grade),
+                lead.created_at.isoformat(),
+                _cell(lead.last_activity_at),
+                *(_cell(lead.attributes.get(a)) for a in extra),
+            ]
+        )
         count += 1
     return count
 

@@ -38,8 +38,11 @@ class Upsert:
 
 
 def audit(session: Session, actor: str, action: str, lead: Lead, details: dict[str, Any]) -> None:
-    session.add(AuditEntry(actor=actor, action=action, entity="lead", entity_id=str(lead.id),
-                           details=details))
+    session.add(
+        AuditEntry(
+            actor=actor, action=action, entity="lead", entity_id=str(lead.id), details=details
+        )
+    )
 
 
 def profile_of(lead: Lead) -> dict[str, Any]:
@@ -56,8 +59,9 @@ def find_duplicate(session: Session, email: str | None, phone: str | None) -> Le
     return None
 
 
-def upsert_lead(session: Session, data: LeadInput, actor: str, now: datetime,
-                policy: IntakePolicy) -> Upsert:
+def upsert_lead(
+    session: Session, data: LeadInput, actor: str, now: datetime, policy: IntakePolicy
+) -> Upsert:
     """Create the lead, or merge this arrival into the lead the same person already is."""
     data = policy.normalised(data)
     existing = find_duplicate(session, data.email, data.phone)
@@ -68,20 +72,35 @@ def upsert_lead(session: Session, data: LeadInput, actor: str, now: datetime,
 
 def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lead:
     profile = data.profile()
-    lead = Lead(**profile, attributes=dict(data.attributes), stage=INITIAL_STAGE,
-                channels=[data.source] if data.source else [], created_at=now, updated_at=now)
+    lead = Lead(
+        **profile,
+        attributes=dict(data.attributes),
+        stage=INITIAL_STAGE,
+        channels=[data.source] if data.source else [],
+        created_at=now,
+        updated_at=now,
+    )
     _infer_seniority(lead)
     _link_company(session, lead)
     session.add(lead)
     session.flush()
-    session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=INITIAL_STAGE,
-                            actor=actor, reason="lead created", at=now))
+    session.add(
+        StageChange(
+            lead_id=lead.id,
+            from_stage=None,
+            to_stage=INITIAL_STAGE,
+            actor=actor,
+            reason="lead created",
+            at=now,
+        )
+    )
     audit(session, actor, "lead.created", lead, {"source": data.source})
     return lead
 
 
 def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datetime) -> Upsert:
     incoming = data.profile()
+    incoming.pop("source", None)  # the first channel stays the source; later ones join channels
     if lead.seniority_inferred and data.seniority:
         lead.seniority = incoming.pop("seniority")  # a stated seniority beats our guess
         lead.seniority_inferred = False
@@ -97,8 +116,8 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
         setattr(lead, name, value)
     if attributes.filled:
         lead.attributes = {**lead.attributes, **attributes.filled}
-    grew = bool(data.source) and data.source not in lead.channels
-    if grew:
+    grew = data.source is not None and data.source not in lead.channels
+    if data.source is not None and grew:
         lead.channels = [*lead.channels, data.source]
     if "job_title" in filled:
         _infer_seniority(lead)
@@ -108,8 +127,13 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
     if not (changed or conflicts or grew):
         return Upsert(lead, Outcome.unchanged)
     lead.updated_at = now
-    audit(session, actor, "lead.merged", lead,
-          {"source": data.source, "filled": changed, "conflicts": conflicts})
+    audit(
+        session,
+        actor,
+        "lead.merged",
+        lead,
+        {"source": data.source, "filled": changed, "conflicts": conflicts},
+    )
     return Upsert(lead, Outcome.merged, conflicts)
 
 
@@ -126,7 +150,7 @@ def _link_company(session: Session, lead: Lead) -> None:
         lead.company_id = None
         return
     domain = email_domain(lead.email)
-    insert = insert_ignoring_conflicts(session, Company.__table__, "domain")  # type: ignore[arg-type]
+    insert = insert_ignoring_conflicts(session, Company, "domain")
     session.execute(insert.values(domain=domain, name=lead.company, created_at=lead.updated_at))
     lead.company_id = session.scalars(select(Company.id).where(Company.domain == domain)).one()
 
@@ -138,22 +162,27 @@ def get_lead(session: Session, lead_id: int) -> Lead:
     return lead
 
 
-def update_lead(session: Session, lead_id: int, changes: dict[str, Any], actor: str,
-                now: datetime) -> Lead:
+def update_lead(
+    session: Session, lead_id: int, changes: dict[str, Any], actor: str, now: datetime
+) -> Lead:
     """Apply a person's edit: given fields overwrite, ``None`` clears, attributes merge-patch."""
     lead = get_lead(session, lead_id)
+    for column in ("email", "phone"):
+        value = changes.get(column)
+        clash = (
+            value
+            and session.scalars(
+                select(Lead.id).where(getattr(Lead, column) == value, Lead.id != lead.id)
+            ).first()
+        )
+        if clash:
+            raise Conflict(column, f"already used by lead {clash}")
     before = profile_of(lead)
     attributes = changes.pop("attributes", None)
     for name, value in changes.items():
         setattr(lead, name, value)
     if not lead.email and not lead.phone:
         raise InvalidInput([FieldError("email", "a lead needs an email or a phone")])
-    for column in ("email", "phone"):
-        value = changes.get(column)
-        clash = value and session.scalars(
-            select(Lead.id).where(getattr(Lead, column) == value, Lead.id != lead.id)).first()
-        if clash:
-            raise Conflict(column, f"already used by lead {clash}")
     if "seniority" in changes:
         lead.seniority_inferred = False
     if "job_title" in changes or changes.get("seniority", 0) is None:
@@ -174,9 +203,13 @@ def update_lead(session: Session, lead_id: int, changes: dict[str, Any], actor: 
 
 # -- listing -----------------------------------------------------------------------------------
 
-SORTS = {"-score": (Lead.score, True), "score": (Lead.score, False),
-         "-created_at": (Lead.created_at, True), "created_at": (Lead.created_at, False),
-         "-last_activity_at": (Lead.last_activity_at, True)}
+SORTS = {
+    "-score": (Lead.score, True),
+    "score": (Lead.score, False),
+    "-created_at": (Lead.created_at, True),
+    "created_at": (Lead.created_at, False),
+    "-last_activity_at": (Lead.last_activity_at, True),
+}
 
 
 @dataclass(frozen=True)
@@ -194,7 +227,9 @@ class LeadFilter:
             if (value := getattr(self, name)) is not None
         ]
         if self.text:
-            like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            like = (
+                "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
             columns = (Lead.email, Lead.phone, Lead.first_name, Lead.last_name, Lead.company)
             found.append(or_(*(c.ilike(like, escape="\\") for c in columns)))
         return found
@@ -206,8 +241,13 @@ class Page:
     next_cursor: str | None
 
 
-def list_leads(session: Session, where: LeadFilter, sort: str = "-score", limit: int = 50,
-               cursor: str | None = None) -> Page:
+def list_leads(
+    session: Session,
+    where: LeadFilter,
+    sort: str = "-score",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
     """Keyset pagination, unscored leads last: stable pages however many leads arrive."""
     column, descending = SORTS[sort]
     query = select(Lead).where(*where.conditions())

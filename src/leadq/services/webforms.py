@@ -63,8 +63,14 @@ def load_forms(path: Path | None = None) -> dict[str, FormSpec]:
     return {slug(source_name): spec for source_name, spec in forms.items()}
 
 
-def submit_form(session: Session, source: str, spec: FormSpec, submitted: dict[str, Any],
-                policy: IntakePolicy, now: datetime) -> Upsert:
+def submit_form(
+    session: Session,
+    source: str,
+    spec: FormSpec,
+    submitted: dict[str, Any],
+    policy: IntakePolicy,
+    now: datetime,
+) -> Upsert:
     """Turn a submission into a lead (created or merged) and a ``form_submitted`` event."""
     lead_data: dict[str, Any] = {"source": source, "campaign": spec.campaign, **spec.defaults}
     attributes: dict[str, Any] = {}
@@ -86,8 +92,13 @@ def submit_form(session: Session, source: str, spec: FormSpec, submitted: dict[s
     phone_field = next((n for n, t in spec.fields.items() if t == "phone"), "phone")
     lead = policy.normalised(lead, phone_field)
     result = upsert_lead(session, lead, f"webform:{source}", now, policy)
-    event = EventInput(lead_id=result.lead.id, type="form_submitted", occurred_at=now,
-                       properties={"form": source, **extra}, channel=source)
+    event = EventInput(
+        lead_id=result.lead.id,
+        type="form_submitted",
+        occurred_at=now,
+        properties={"form": source, **extra},
+        channel=source,
+    )
     record_event(session, event, now, policy.clock_skew)
     return result
 

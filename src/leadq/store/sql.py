@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from leadq.store.tables import Base
 
-def insert_ignoring_conflicts(session: Session, table: Table, unique_column: str) -> Insert:
+
+def insert_ignoring_conflicts(session: Session, model: type[Base], unique_column: str) -> Insert:
     """``INSERT … ON CONFLICT (col) DO NOTHING``: the database settles races on unique keys."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
+        return postgresql.insert(model).on_conflict_do_nothing(index_elements=[unique_column])
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
+        return sqlite.insert(model).on_conflict_do_nothing(index_elements=[unique_column])
     raise NotImplementedError(f"unsupported database: {dialect}")

@@ -11,15 +11,24 @@ from leadq.api.schemas import BatchOut, ErrorOut, EventBatch, EventOut
 from leadq.domain.events import EventInput
 from leadq.services import events as event_service
 
-router = APIRouter(prefix="/events", tags=["events"],
-                   responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+router = APIRouter(
+    prefix="/events",
+    tags=["events"],
+    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
 
 
-@router.post("", response_model=EventOut, status_code=201,
-             responses={200: {"model": EventOut, "description": "Already stored (same key)"}})
-def record_event(event: EventInput, response: Response, db: Db, _: Actor, now: Now,
-                 policy: Policy) -> EventOut:
+@router.post(
+    "",
+    response_model=EventOut,
+    status_code=201,
+    responses={200: {"model": EventOut, "description": "Already stored (same key)"}},
+)
+def record_event(
+    event: EventInput, response: Response, db: Db, _: Actor, now: Now, policy: Policy
+) -> EventOut:
     """Record what a lead did. With an ``idempotency_key`` a retry returns the stored event."""
+
     def work(session: Session) -> EventOut:
         stored, new = event_service.record_event(session, event, now, policy.clock_skew)
         return EventOut.model_validate(stored).model_copy(update={"duplicate": not new})
@@ -31,8 +40,9 @@ def record_event(event: EventInput, response: Response, db: Db, _: Actor, now: N
 
 
 @router.post("/batch", response_model=BatchOut, responses={413: {"model": ErrorOut}})
-def record_batch(batch: EventBatch, request: Request, db: Db, _: Actor, now: Now,
-                 policy: Policy) -> BatchOut:
+def record_batch(
+    batch: EventBatch, request: Request, db: Db, _: Actor, now: Now, policy: Policy
+) -> BatchOut:
     """Record up to ``LEADQ_MAX_BATCH_EVENTS`` events at once, all or nothing."""
     limit = request.app.state.settings.max_batch_events
     if len(batch.events) > limit:

@@ -36,9 +36,16 @@ async def _submitted(request: Request) -> dict[str, Any]:
     raise HTTPException(415, "send application/x-www-form-urlencoded, multipart/form-data or JSON")
 
 
-@router.post("/{source}", status_code=202,
-             responses={404: {"model": ErrorOut}, 413: {"model": ErrorOut},
-                        422: {"model": ErrorOut}, 303: {"description": "Redirect to the form's thank-you page"}})
+@router.post(
+    "/{source}",
+    status_code=202,
+    responses={
+        404: {"model": ErrorOut},
+        413: {"model": ErrorOut},
+        422: {"model": ErrorOut},
+        303: {"description": "Redirect to the form's thank-you page"},
+    },
+)
 async def submit(source: str, request: Request, db: Db, now: Now, policy: Policy) -> Response:
     """Receive a website form. The answer never reveals whether the person was known."""
     forms: dict[str, FormSpec] = request.app.state.forms

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Db, Now, Policy
 from leadq.api.schemas import ErrorOut, EventOut, LeadOut, LeadPageOut, LeadPatch, LeadUpsertOut
@@ -13,18 +14,25 @@ from leadq.services import events as event_service
 from leadq.services import leads as lead_service
 from leadq.services.leads import LeadFilter, Outcome
 
-router = APIRouter(prefix="/leads", tags=["leads"],
-                   responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+router = APIRouter(
+    prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+)
 
 Sort = Literal["-score", "score", "-created_at", "created_at", "-last_activity_at"]
 
 
-@router.post("", response_model=LeadUpsertOut, status_code=201,
-             responses={200: {"model": LeadUpsertOut, "description": "Merged into an existing lead"}})
-def upsert_lead(lead: LeadInput, response: Response, db: Db, actor: Actor, now: Now,
-                policy: Policy) -> LeadUpsertOut:
+@router.post(
+    "",
+    response_model=LeadUpsertOut,
+    status_code=201,
+    responses={200: {"model": LeadUpsertOut, "description": "Merged into an existing lead"}},
+)
+def upsert_lead(
+    lead: LeadInput, response: Response, db: Db, actor: Actor, now: Now, policy: Policy
+) -> LeadUpsertOut:
     """Create a lead, or merge it into the lead with the same e-mail or phone (200)."""
-    def work(session: lead_service.Session) -> LeadUpsertOut:
+
+    def work(session: Session) -> LeadUpsertOut:
         result = lead_service.upsert_lead(session, lead, actor, now, policy)
         body = LeadOut.model_validate(result.lead).model_dump()
         return LeadUpsertOut(**body, outcome=result.outcome, conflicts=result.conflicts)
@@ -37,10 +45,15 @@ def upsert_lead(lead: LeadInput, response: Response, db: Db, actor: Actor, now: 
 
 @router.get("", response_model=LeadPageOut)
 def list_leads(
-    db: Db, _: Actor,
-    stage: str | None = None, grade: str | None = None, owner: str | None = None,
+    db: Db,
+    _: Actor,
+    stage: str | None = None,
+    grade: str | None = None,
+    owner: str | None = None,
     source: str | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in e-mail, phone, name, company")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in e-mail, phone, name, company")
+    ] = None,
     sort: Sort = "-score",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -49,8 +62,9 @@ def list_leads(
     where = LeadFilter(stage=stage, grade=grade, owner=owner, source=source, text=q)
     with db.reading() as session:
         page = lead_service.list_leads(session, where, sort, limit, cursor)
-        return LeadPageOut(items=[LeadOut.model_validate(x) for x in page.leads],
-                           next_cursor=page.next_cursor)
+        return LeadPageOut(
+            items=[LeadOut.model_validate(x) for x in page.leads], next_cursor=page.next_cursor
+        )
 
 
 @router.get("/{lead_id}", response_model=LeadOut, responses={404: {"model": ErrorOut}})
@@ -59,25 +73,36 @@ def get_lead(lead_id: int, db: Db, _: Actor) -> LeadOut:
         return LeadOut.model_validate(lead_service.get_lead(session, lead_id))
 
 
-@router.patch("/{lead_id}", response_model=LeadOut,
-              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-def update_lead(lead_id: int, patch: LeadPatch, db: Db, actor: Actor, now: Now,
-                policy: Policy) -> LeadOut:
+@router.patch(
+    "/{lead_id}",
+    response_model=LeadOut,
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+)
+def update_lead(
+    lead_id: int, patch: LeadPatch, db: Db, actor: Actor, now: Now, policy: Policy
+) -> LeadOut:
     """Edit a lead; every change is written to the audit log with its before and after."""
     changes = policy.normalised(patch).model_dump(exclude_unset=True, mode="json")
 
-    def work(session: lead_service.Session) -> LeadOut:
+    def work(session: Session) -> LeadOut:
         lead = lead_service.update_lead(session, lead_id, changes, actor, now)
         return LeadOut.model_validate(lead)
 
     return db.run(work)
 
 
-@router.get("/{lead_id}/events", response_model=list[EventOut], tags=["events"],
-            responses={404: {"model": ErrorOut}})
-def lead_events(lead_id: int, db: Db, _: Actor,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[EventOut]:
+@router.get(
+    "/{lead_id}/events",
+    response_model=list[EventOut],
+    tags=["events"],
+    responses={404: {"model": ErrorOut}},
+)
+def lead_events(
+    lead_id: int, db: Db, _: Actor, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[EventOut]:
     """The lead's timeline, newest first."""
     with db.reading() as session:
         lead_service.get_lead(session, lead_id)
-        return [EventOut.model_validate(e) for e in event_service.list_events(session, lead_id, limit)]
+        return [
+            EventOut.model_validate(e) for e in event_service.list_events(session, lead_id, limit)
+        ]

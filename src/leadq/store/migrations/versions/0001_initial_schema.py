@@ -135,9 +135,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(100), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name="fk_stage_history_lead_id_leads"
-        ),
+        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_stage_history_lead_id_leads"),
         sa.PrimaryKeyConstraint("id", name="pk_stage_history"),
     )
     op.create_index("ix_stage_history_lead_id", "stage_history", ["lead_id"])
