@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -111,13 +112,13 @@ def test_body_over_the_size_limit_is_413(db: Database, api_key: str) -> None:
         assert response.status_code == 413
         assert errors(response)[0]["field"] == "body"
 
-        def chunks() -> object:  # no Content-Length: the limit counts what streams in
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit counts what streams in
             for _ in range(10):
                 yield b" " * 512
 
         streamed = client.post(
             f"{API}/leads",
-            content=chunks(),  # type: ignore[arg-type]
+            content=chunks(),
             headers={"Content-Type": "application/json"},
         )
         assert streamed.status_code == 413

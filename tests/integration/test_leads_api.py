@@ -178,7 +178,11 @@ def test_list_filters_and_text_search(client: TestClient) -> None:
     post_lead(client, email="a@alpha.com", company="Alpha Sp. z o.o.", source="website")
     post_lead(client, email="b@beta.com", company="Beta 100%", source="referral")
     client.patch(f"{API}/leads/2", json={"owner": "kasia"})
-    names = lambda **q: [x["email"] for x in client.get(f"{API}/leads", params=q).json()["items"]]  # noqa: E731
+
+    def names(**query: str) -> list[str]:
+        items = client.get(f"{API}/leads", params=query).json()["items"]
+        return [x["email"] for x in items]
+
     assert names(source="referral") == ["b@beta.com"]
     assert names(owner="kasia") == ["b@beta.com"]
     assert names(q="alpha") == ["a@alpha.com"]
