@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -92,82 +93,117 @@ def _event(lead_id: int, i: int) -> dict[str, object]:
     }
 
 
-async def _leads(client: httpx.AsyncClient, count: int) -> list[int]:
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: the load generator shares two
+    cores with the server, so it must cost far less per request than a full client library."""
+
+    def __init__(self, host: str, port: int, key: str) -> None:
+        self.host, self.port, self.key = host, port, key
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: object) -> tuple[int, bytes]:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.key}"
+            f"\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        ).encode()
+        for _ in range(2):  # the server closes idle keep-alive connections: reconnect once
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            assert self.reader is not None
+            self.writer.write(head + payload)
+            status_line = await self.reader.readline()
+            if status_line:
+                break
+            self.writer.close()
+            self.writer = None
+        assert self.reader is not None
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        data = await self.reader.readexactly(length)
+        status = int(status_line.split()[1])
+        if status >= 400:
+            raise RuntimeError(f"{path}: HTTP {status}: {data[:200]!r}")
+        return status, data
+
+
+async def _leads(conn: Connection, count: int) -> list[int]:
     ids = []
     for i in range(count):
-        response = await client.post("/api/v1/leads", json={"email": f"bench{i}@acme.com"})
-        response.raise_for_status()
-        ids.append(response.json()["id"])
+        _, data = await conn.post("/api/v1/leads", {"email": f"bench{i}@acme.com"})
+        ids.append(json.loads(data)["id"])
     return ids
 
 
-async def _batches(
-    client: httpx.AsyncClient, leads: list[int], batches: int, concurrency: int
-) -> float:
-    bodies = [
-        {"events": [_event(leads[(b * 1000 + i) % len(leads)], i) for i in range(1000)]}
+async def _batches(conns: list[Connection], leads: list[int], batches: int) -> float:
+    bodies = [  # encoded before the clock starts: the client's JSON work is not the server's
+        json.dumps(
+            {"events": [_event(leads[(b * 1000 + i) % len(leads)], i) for i in range(1000)]}
+        ).encode()
         for b in range(batches)
     ]
-    queue = list(bodies)
 
-    async def worker() -> None:
-        while queue:
-            response = await client.post("/api/v1/events/batch", json=queue.pop())
-            response.raise_for_status()
+    async def worker(conn: Connection) -> None:
+        while bodies:
+            await conn.post("/api/v1/events/batch", bodies.pop())
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(c) for c in conns))
     return batches * 1000 / (time.perf_counter() - start)
 
 
-async def _singles(
-    client: httpx.AsyncClient, leads: list[int], count: int, concurrency: int
-) -> float:
-    remaining = iter(range(count))
+async def _singles(conns: list[Connection], leads: list[int], count: int) -> float:
+    bodies = [json.dumps(_event(leads[i % len(leads)], i)).encode() for i in range(count)]
 
-    async def worker() -> None:
-        for i in remaining:
-            response = await client.post("/api/v1/events", json=_event(leads[i % len(leads)], i))
-            response.raise_for_status()
+    async def worker(conn: Connection) -> None:
+        while bodies:
+            await conn.post("/api/v1/events", bodies.pop())
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(c) for c in conns))
     return count / (time.perf_counter() - start)
 
 
 async def _paced(
-    client: httpx.AsyncClient, leads: list[int], rate: int, seconds: float
+    host: str, port: int, key: str, leads: list[int], rate: int, seconds: float
 ) -> tuple[list[float], float]:
     """Open loop: a request every 1/rate s whatever the answers do, so queueing shows."""
+    bodies = [
+        json.dumps(_event(leads[i % len(leads)], i)).encode() for i in range(int(rate * seconds))
+    ]
+    idle = [Connection(host, port, key) for _ in range(32)]
     latencies: list[float] = []
 
-    async def one(i: int) -> None:
+    async def one(body: object) -> None:
+        conn = idle.pop() if idle else Connection(host, port, key)
         start = time.perf_counter()
-        response = await client.post("/api/v1/events", json=_event(leads[i % len(leads)], i))
-        response.raise_for_status()
+        await conn.post("/api/v1/events", body)
         latencies.append((time.perf_counter() - start) * 1000)
+        idle.append(conn)
 
     tasks = []
     begin = time.perf_counter()
-    for i in range(int(rate * seconds)):
+    for i, body in enumerate(bodies):
         delay = begin + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i)))
+        tasks.append(asyncio.create_task(one(body)))
     await asyncio.gather(*tasks)
     return latencies, len(tasks) / (time.perf_counter() - begin)
 
 
 async def measure(url: str, key: str, label: str, args: argparse.Namespace) -> None:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=120
-    ) as client:
-        leads = await _leads(client, args.leads)
-        batch_rate = await _batches(client, leads, args.batches, args.concurrency)
-        single_rate = await _singles(client, leads, args.singles, args.concurrency)
-        latencies, achieved = await _paced(client, leads, args.rate, args.seconds)
+    parsed = httpx.URL(url)
+    host, port = parsed.host, parsed.port or 80
+    conns = [Connection(host, port, key) for _ in range(args.concurrency)]
+    leads = await _leads(conns[0], args.leads)
+    batch_rate = await _batches(conns, leads, args.batches)
+    single_rate = await _singles(conns, leads, args.singles)
+    latencies, achieved = await _paced(host, port, key, leads, args.rate, args.seconds)
     p50 = statistics.median(latencies)
     p99 = statistics.quantiles(latencies, n=100)[98]
     print(

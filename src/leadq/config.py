@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     default_phone_region: str | None = Field(
         default=None, description="ISO country used for phone numbers without a + prefix"
     )
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a server trusts a checked key; revocation "
+        "reaches running servers within this time",
+    )
     forms_file: Path | None = Field(
         default=None, description="YAML file with web-form field mappings; the shipped one if unset"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -141,13 +142,22 @@ def test_api_requires_a_valid_key(anonymous: TestClient, header: str | None) -> 
         assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_revoked_key_is_refused(client: TestClient, db: Database, now: datetime) -> None:
+@pytest.mark.parametrize("cache_seconds", [0, 0.3])
+def test_revoked_key_is_refused_once_the_key_cache_expires(
+    db: Database, api_key: str, now: datetime, cache_seconds: float
+) -> None:
+    from leadq.api.app import create_app
     from leadq.services.apikeys import revoke_key
 
-    assert client.get(f"{API}/leads").status_code == 200
-    with db.unit_of_work() as session:
-        revoke_key(session, 1, now)
-    assert client.get(f"{API}/leads").status_code == 401
+    app = create_app(Settings(database_url=db.url, api_key_cache_seconds=cache_seconds), db)
+    with TestClient(app, headers={"Authorization": f"Bearer {api_key}"}) as client:
+        assert client.get(f"{API}/leads").status_code == 200
+        with db.unit_of_work() as session:
+            revoke_key(session, 1, now)
+        if cache_seconds:
+            assert client.get(f"{API}/leads").status_code == 200  # still trusted for a moment
+            time.sleep(cache_seconds + 0.05)
+        assert client.get(f"{API}/leads").status_code == 401
 
 
 def test_health_needs_no_key(anonymous: TestClient, db: Database) -> None:

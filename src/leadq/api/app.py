@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from leadq import __version__
 from leadq.api import errors
+from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
 from leadq.api.routers import events, forms, health, leads
 from leadq.config import Settings, get_settings
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db or Database(settings.database_url)
     app.state.policy = IntakePolicy.from_settings(settings)
     app.state.forms = load_forms(settings.forms_file)
+    app.state.keys = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
     for router in (health.router, leads.router, events.router, forms.router):
         app.include_router(router, prefix=API_PREFIX)

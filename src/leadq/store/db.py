@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -57,11 +58,15 @@ class Database:
         self._readers = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # SQLite has one writer at a time. Queue this process's writers on a lock instead of
+        # SQLite's busy handler, which sleeps up to 100 ms between tries; other processes
+        # still wait through the busy timeout.
+        self._writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A session whose work commits together, or not at all."""
-        with self._sessions.begin() as session:
+        with self._writer or nullcontext(), self._sessions.begin() as session:
             yield session
 
     @contextmanager
