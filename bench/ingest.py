@@ -60,14 +60,16 @@ def _database(backend: str) -> Iterator[str]:
 
 
 @contextmanager
-def _server(database_url: str) -> Iterator[tuple[str, str]]:
+def _server(database_url: str, workers: int) -> Iterator[tuple[str, str]]:
     env = {**os.environ, "LEADQ_DATABASE_URL": database_url}
     subprocess.run([*LEADQ, "init"], env=env, check=True, capture_output=True)
     key = subprocess.run(
         [*LEADQ, "apikey", "create", "bench"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
     port = _free_port()
-    process = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], env=env)
+    process = subprocess.Popen(
+        [*LEADQ, "serve", "--port", str(port), "--workers", str(workers)], env=env
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -219,6 +221,7 @@ def main() -> None:
     parser.add_argument("--url", help="a running leadq serve; needs --key")
     parser.add_argument("--key", help="API key for --url")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=1, help="leadq serve --workers")
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--batches", type=int, default=40, help="1,000-event batches to send")
     parser.add_argument("--singles", type=int, default=3000, help="single events, closed loop")
@@ -233,8 +236,9 @@ def main() -> None:
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        with _database(backend) as database_url, _server(database_url) as (url, key):
-            asyncio.run(measure(url, key, backend, args))
+        with _database(backend) as database_url, _server(database_url, args.workers) as server:
+            label = backend if args.workers == 1 else f"{backend}×{args.workers}"
+            asyncio.run(measure(*server, label, args))
 
 
 if __name__ == "__main__":

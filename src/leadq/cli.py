@@ -62,18 +62,21 @@ def init() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes; more than 1 pays off on PostgreSQL")
+    ] = 1,
 ) -> None:
     """Start the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from leadq.api.app import create_app
-
     settings = get_settings()
     _database().upgrade()
     uvicorn.run(
-        create_app(settings),
+        "leadq.api.app:create_app",
+        factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers,
         log_level="warning",
         access_log=False,
     )

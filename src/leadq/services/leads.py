@@ -50,10 +50,11 @@ def profile_of(lead: Lead) -> dict[str, Any]:
 
 
 def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
-    """The lead this person already is: same e-mail first, else same phone."""
+    """The lead this person already is: same e-mail first, else same phone. The row is locked
+    (PostgreSQL) so that concurrent arrivals merge one after another, losing nothing."""
     for column, value in ((Lead.email, email), (Lead.phone, phone)):
         if value:
-            lead = session.scalars(select(Lead).where(column == value)).first()
+            lead = session.scalars(select(Lead).where(column == value).with_for_update()).first()
             if lead is not None:
                 return lead
     return None
@@ -155,8 +156,8 @@ def _link_company(session: Session, lead: Lead) -> None:
     lead.company_id = session.scalars(select(Company.id).where(Company.domain == domain)).one()
 
 
-def get_lead(session: Session, lead_id: int) -> Lead:
-    lead = session.get(Lead, lead_id)
+def get_lead(session: Session, lead_id: int, for_update: bool = False) -> Lead:
+    lead = session.get(Lead, lead_id, with_for_update=for_update)
     if lead is None:
         raise NotFound("lead", lead_id)
     return lead
@@ -166,7 +167,7 @@ def update_lead(
     session: Session, lead_id: int, changes: dict[str, Any], actor: str, now: datetime
 ) -> Lead:
     """Apply a person's edit: given fields overwrite, ``None`` clears, attributes merge-patch."""
-    lead = get_lead(session, lead_id)
+    lead = get_lead(session, lead_id, for_update=True)
     for column in ("email", "phone"):
         value = changes.get(column)
         clash = (
