@@ -177,3 +177,50 @@ def test_events_file_must_name_type_time_and_lead(db: Database, tmp_path: Path) 
             import_events(
                 db, write(tmp_path, text, "e.csv"), POLICY, datetime.now(UTC), tmp_path / "r.csv"
             )
+
+
+def test_export_defuses_spreadsheet_formulas_and_imports_them_back(
+    db: Database, tmp_path: Path
+) -> None:
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    source = io.StringIO()
+    csv.writer(source).writerows(
+        [["email", "first_name", "last_name", "phone"],
+         ["f@firma.pl", hostile, "@SUM(A1)", "+48 601 234 567"]]
+    )  # fmt: skip
+    import_leads(db, write(tmp_path, source.getvalue()), {}, POLICY, datetime.now(UTC),
+                 tmp_path / "r.csv")  # fmt: skip
+    buffer = io.StringIO()
+    with db.reading() as session:
+        export_leads(session, buffer)
+    row = next(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert row["first_name"] == "'" + hostile
+    assert row["last_name"] == "'@SUM(A1)"
+    assert row["phone"] == "+48601234567"  # a phone number is not a formula
+    fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh.upgrade()
+    exported = write(tmp_path, buffer.getvalue(), "export.csv")
+    import_leads(fresh, exported, {}, POLICY, datetime.now(UTC), tmp_path / "r.csv")
+    with fresh.reading() as session:
+        lead = session.scalars(select(Lead)).one()
+    assert (lead.first_name, lead.last_name) == (hostile, "@SUM(A1)")
+
+
+def test_oversized_and_hostile_cells_are_rejected_by_line(db: Database, tmp_path: Path) -> None:
+    huge = "x" * 200_000
+    text = (
+        "email,job_title,attributes.note\n"
+        f"a@firma.pl,{'t' * 300},ok\n"
+        f'b@firma.pl,CEO,"{huge}"\n'
+        "c@firma.pl,'; DROP TABLE leads;--,<script>alert(1)</script>\n"
+    )
+    summary = import_leads(db, write(tmp_path, text), {}, POLICY, datetime.now(UTC),
+                           tmp_path / "r.csv")  # fmt: skip
+    assert (summary.created, summary.rejected) == (1, 2)
+    reasons = {r["line"]: r["reason"] for r in rejects_of(tmp_path / "r.csv")}
+    assert "job_title" in reasons["2"] and "255" in reasons["2"]
+    assert "field larger than field limit" in reasons["3"]
+    with db.reading() as session:
+        lead = session.scalars(select(Lead)).one()
+    assert lead.job_title == "'; DROP TABLE leads;--"
+    assert lead.attributes == {"note": "<script>alert(1)</script>"}

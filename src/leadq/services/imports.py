@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -128,7 +129,8 @@ def _records(
         if len(raw) != len(header):
             yield line, raw, f"row has {len(raw)} fields, header has {len(header)}"
         else:
-            yield Row(line, {h: v for h, v in zip(header, raw, strict=True) if v.strip()}, raw)
+            values = {h: from_spreadsheet_safe(v) for h, v in zip(header, raw, strict=True)}
+            yield Row(line, {h: v for h, v in values.items() if v.strip()}, raw)
         line = reader.line_num + 1
 
 
@@ -466,4 +468,19 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return spreadsheet_safe(str(value))
+
+
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().-]*$)")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Quote a cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``@SUM``): lead
+    data comes from the public, and exports are opened in Excel. Numbers and phone numbers
+    (``+48 601…``, ``-5``) are left alone."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def from_spreadsheet_safe(text: str) -> str:
+    """Undo ``spreadsheet_safe``, so an exported file imports back unchanged."""
+    return text[1:] if text.startswith("'") and _FORMULA.match(text[1:]) else text
