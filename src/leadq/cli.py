@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
@@ -263,21 +264,23 @@ def revoke_key(
     out.print(f"API key {key.id} '{key.name}' revoked")
 
 
+def _fail(message: str, status: int = 1) -> NoReturn:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    sys.stderr.write(f"leadq: {first_line}\n")
+    sys.exit(status)
+
+
 def main() -> None:
     """Entry point: a user's mistake is one line on stderr and a non-zero exit, no traceback."""
     try:
         app()
     except LeadqError as exc:
-        err.print(f"leadq: {exc}", highlight=False, markup=False)
-        sys.exit(2 if isinstance(exc, UserError) else 1)
+        _fail(str(exc), 2 if isinstance(exc, UserError) else 1)
+    except ValidationError as exc:  # settings from the environment
+        error = exc.errors()[0]
+        name = "LEADQ_" + "_".join(str(p) for p in error["loc"]).upper()
+        _fail(f"invalid setting {name}: {error['msg']}", 2)
     except SQLAlchemyError as exc:
-        reason = str(exc.orig) if hasattr(exc, "orig") and exc.orig else str(exc).splitlines()[0]
-        hint = (
-            " (run 'leadq init' first?)"
-            if "no such table" in reason or "does not exist" in reason
-            else ""
-        )
-        err.print(
-            f"leadq: database error: {reason.splitlines()[0]}{hint}", highlight=False, markup=False
-        )
-        sys.exit(1)
+        reason = str(getattr(exc, "orig", None) or exc)
+        missing = "no such table" in reason or "does not exist" in reason
+        _fail(f"database error: {reason}" + (" (run 'leadq init' first?)" if missing else ""))

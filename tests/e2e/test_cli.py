@@ -86,7 +86,11 @@ def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
     token = run(tmp_path, "apikey", "create", "e2e").stdout.strip()
     assert token.startswith("lq_")
     port = _free_port()
-    env = {**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}"}
+    env = {
+        **os.environ,
+        "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}",
+        "LEADQ_API_KEY_CACHE_SECONDS": "0",  # a revocation counts at once
+    }
     server = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], cwd=tmp_path, env=env)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
@@ -110,3 +114,22 @@ def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({"LEADQ_PORT": "eighty"}, ("serve",), "invalid setting LEADQ_PORT"),
+        ({"LEADQ_DATABASE_URL": "nonsense://"}, ("init",), "database error"),
+        ({"LEADQ_FORMS_FILE": "/no/such/forms.yaml"}, ("serve", "--port", "1"), "cannot read"),
+    ],
+)
+def test_bad_settings_are_one_line(
+    tmp_path: Path, env: dict[str, str], args: tuple[str, ...], message: str
+) -> None:
+    full_env = {**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env}
+    result = subprocess.run([*LEADQ, *args], cwd=tmp_path, env=full_env, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.startswith("leadq: ") and message in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
