@@ -233,3 +233,23 @@ def test_score_sort_pages_through_scored_then_unscored_leads(
     assert order == [2, 3, 1, 6, 5, 4]
     ascending = client.get(f"{API}/leads", params={"sort": "score", "limit": 10}).json()
     assert [x["id"] for x in ascending["items"]] == [1, 3, 2, 4, 5, 6]
+
+
+def test_stated_seniority_replaces_the_guess_without_conflict(client: TestClient) -> None:
+    lead = post_lead(client, email="g@acme.com", job_title="Kierownik").json()
+    assert lead["seniority"] == "manager"
+    merged = post_lead(client, email="g@acme.com", seniority="director").json()
+    assert (merged["outcome"], merged["seniority"], merged["conflicts"]) == (
+        "merged",
+        "director",
+        {},
+    )
+    again = post_lead(client, email="g@acme.com", seniority="vp").json()
+    assert again["seniority"] == "director"  # now a fact: a different claim is a conflict
+    assert again["conflicts"] == {"seniority": {"kept": "director", "incoming": "vp"}}
+
+
+def test_a_lead_without_source_takes_the_first_one_offered(client: TestClient) -> None:
+    post_lead(client, phone="+48601000300")
+    merged = post_lead(client, phone="+48601000300", source="chat").json()
+    assert (merged["source"], merged["channels"]) == ("chat", ["chat"])

@@ -101,10 +101,11 @@ def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lea
 
 def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datetime) -> Upsert:
     incoming = data.profile()
-    incoming.pop("source", None)  # the first channel stays the source; later ones join channels
-    if lead.seniority_inferred and data.seniority:
-        lead.seniority = incoming.pop("seniority")  # a stated seniority beats our guess
-        lead.seniority_inferred = False
+    if lead.source:
+        del incoming["source"]  # the first channel stays the source; later ones join channels
+    if lead.seniority_inferred and "seniority" in incoming:
+        lead.seniority_inferred = False  # a stated seniority beats our guess: not a conflict
+        lead.seniority = None
     profile = merge_values(profile_of(lead), incoming)
     attributes = merge_values(lead.attributes, data.attributes, prefix="attributes.")
     filled = dict(profile.filled)
@@ -117,24 +118,19 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
         setattr(lead, name, value)
     if attributes.filled:
         lead.attributes = {**lead.attributes, **attributes.filled}
-    grew = data.source is not None and data.source not in lead.channels
-    if data.source is not None and grew:
+    new_channel = data.source is not None and data.source not in lead.channels
+    if data.source is not None and new_channel:
         lead.channels = [*lead.channels, data.source]
     if "job_title" in filled:
         _infer_seniority(lead)
     if "email" in filled:
         _link_company(session, lead)
     changed = sorted([*filled, *(f"attributes.{k}" for k in attributes.filled)])
-    if not (changed or conflicts or grew):
+    if not (changed or conflicts or new_channel):
         return Upsert(lead, Outcome.unchanged)
     lead.updated_at = now
-    audit(
-        session,
-        actor,
-        "lead.merged",
-        lead,
-        {"source": data.source, "filled": changed, "conflicts": conflicts},
-    )
+    details = {"source": data.source, "filled": changed, "conflicts": conflicts}
+    audit(session, actor, "lead.merged", lead, details)
     return Upsert(lead, Outcome.merged, conflicts)
 
 
