@@ -253,3 +253,10 @@ def test_a_lead_without_source_takes_the_first_one_offered(client: TestClient) -
     post_lead(client, phone="+48601000300")
     merged = post_lead(client, phone="+48601000300", source="chat").json()
     assert (merged["source"], merged["channels"]) == ("chat", ["chat"])
+
+
+def test_clearing_seniority_infers_it_again_from_the_title(client: TestClient) -> None:
+    lead = post_lead(client, email="c@acme.com", job_title="CEO", seniority="manager").json()
+    assert lead["seniority"] == "manager"
+    cleared = client.patch(f"{API}/leads/{lead['id']}", json={"seniority": None}).json()
+    assert cleared["seniority"] == "c_level"

@@ -175,15 +175,16 @@ def update_lead(
         if clash:
             raise Conflict(column, f"already used by lead {clash}")
     before = profile_of(lead)
-    attributes = changes.pop("attributes", None)
+    attributes = changes.get("attributes")
     for name, value in changes.items():
-        setattr(lead, name, value)
+        if name != "attributes":
+            setattr(lead, name, value)
     if not lead.email and not lead.phone:
         raise InvalidInput([FieldError("email", "a lead needs an email or a phone")])
     if "seniority" in changes:
-        lead.seniority_inferred = False
-    if "job_title" in changes or changes.get("seniority", 0) is None:
-        _infer_seniority(lead)
+        lead.seniority_inferred = False  # stated, or cleared to be inferred again below
+    if {"job_title", "seniority"} & changes.keys():
+        _infer_seniority(lead)  # leaves a stated seniority alone
     if "email" in changes:
         _link_company(session, lead)
     if attributes is not None:
