@@ -172,3 +172,14 @@ def test_batch_body_is_documented(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"][f"{API}/events/batch"]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["properties"]["events"]["items"] == {"$ref": "#/components/schemas/EventInput"}
+
+
+def test_oversized_properties_are_refused(client: TestClient, db: Database, now: datetime) -> None:
+    lead_id = new_lead(client)
+    big = {**event(lead_id, now), "properties": {"path": "/" + "x" * 5000}}
+    response = client.post(f"{API}/events", json=big)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "properties"
+    many = {**event(lead_id, now), "properties": {f"p{i}": i for i in range(65)}}
+    assert client.post(f"{API}/events", json=many).status_code == 422
+    assert stored(db) == 0

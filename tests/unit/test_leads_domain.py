@@ -98,3 +98,18 @@ def test_merge_prefix_names_attribute_conflicts() -> None:
     merge = merge_values({"tier": "gold"}, {"tier": "silver", "new": 1}, prefix="attributes.")
     assert merge.filled == {"new": 1}
     assert merge.conflicts == {"attributes.tier": {"kept": "gold", "incoming": "silver"}}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "reason"),
+    [
+        ({"": 1}, "names must be"),
+        ({"x" * 101: 1}, "names must be"),
+        ({"note": "x" * 4097}, "over 4096 characters"),
+        ({"tags": ["x" * 100] * 200}, "over 16384 bytes"),
+        ({f"k{i}": i for i in range(101)}, "at most 100"),
+    ],
+)
+def test_custom_attributes_are_bounded(attributes: dict[str, object], reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        LeadInput.model_validate({"email": "a@b.pl", "attributes": attributes})

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from leadq.domain.custom import check_custom_values
+
 STANDARD_EVENT_TYPES: frozenset[str] = frozenset({
     "page_view", "form_submitted", "content_download", "webinar_registered",
     "webinar_attended", "email_opened", "email_clicked", "email_replied", "email_bounced",
@@ -49,6 +51,4 @@ class EventInput(BaseModel):
     @field_validator("properties")
     @classmethod
     def _properties(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(value) > MAX_PROPERTIES:
-            raise ValueError(f"at most {MAX_PROPERTIES} properties")
-        return value
+        return check_custom_values(value, "properties", MAX_PROPERTIES)

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadq.domain.custom import check_custom_values
 from leadq.domain.seniority import Seniority
 
 PROFILE_FIELDS: tuple[str, ...] = (
@@ -33,7 +34,6 @@ PROFILE_FIELDS: tuple[str, ...] = (
 """Canonical profile fields (PRODUCT.md), in the order exports and cards show them."""
 
 MAX_ATTRIBUTES = 100
-MAX_ATTRIBUTE_KEY = 100
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
@@ -147,12 +147,7 @@ class LeadInput(BaseModel):
     @field_validator("attributes")
     @classmethod
     def _attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(value) > MAX_ATTRIBUTES:
-            raise ValueError(f"at most {MAX_ATTRIBUTES} custom attributes")
-        for key in value:
-            if not key.strip() or len(key) > MAX_ATTRIBUTE_KEY:
-                raise ValueError(f"attribute names must be 1–{MAX_ATTRIBUTE_KEY} characters")
-        return value
+        return check_custom_values(value, "custom attributes", MAX_ATTRIBUTES)
 
     @model_validator(mode="after")
     def _reachable(self) -> LeadInput:
