@@ -88,7 +88,7 @@ def test_file_level_problems_write_nothing(db: Database, tmp_path: Path) -> None
                 db, write(tmp_path, text, name), {}, POLICY, datetime.now(UTC), tmp_path / "r.csv"
             )
     latin = write(tmp_path, "email,city\nzofia@firma.pl,Łódź\n", "cp.csv", encoding="cp1250")
-    with pytest.raises(LeadqError, match="not utf-8 text"):
+    with pytest.raises(LeadqError, match="not utf-8 text at line 2"):
         import_leads(db, latin, {}, POLICY, datetime.now(UTC), tmp_path / "r.csv")
     with pytest.raises(LeadqError, match="not in the header"):
         import_leads(
@@ -224,3 +224,13 @@ def test_oversized_and_hostile_cells_are_rejected_by_line(db: Database, tmp_path
         lead = session.scalars(select(Lead)).one()
     assert lead.job_title == "'; DROP TABLE leads;--"
     assert lead.attributes == {"note": "<script>alert(1)</script>"}
+
+
+def test_excel_style_files_import(db: Database, tmp_path: Path) -> None:
+    """A byte-order mark and CRLF line ends, as spreadsheet programs write them."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes("email,city\r\nzofia@firma.pl,Łódź\r\n".encode("utf-8-sig"))
+    summary = import_leads(db, path, {}, POLICY, datetime.now(UTC), tmp_path / "r.csv")
+    assert (summary.created, summary.rejected) == (1, 0)
+    with db.reading() as session:
+        assert session.scalars(select(Lead.city)).one() == "Łódź"

@@ -7,6 +7,7 @@ an import again — or after a crash half-way — creates nothing twice.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -84,18 +85,23 @@ Progress = Callable[[int], None]
 
 def count_lines(path: Path, encoding: str) -> int:
     """Lines in the file; reading it whole first proves the encoding before anything is written."""
-    lines = 0
     try:
-        with path.open(encoding=encoding, newline="") as handle:
-            for block in iter(lambda: handle.read(1 << 20), ""):
-                lines += block.count("\n")
-    except UnicodeDecodeError as exc:
-        raise ImportError_(
-            f"{path}: not {encoding} text (byte {exc.start}); "
-            "pass --encoding, e.g. cp1250 or latin-1"
-        ) from None
+        decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError:
         raise ImportError_(f"unknown encoding {encoding!r}") from None
+    lines = offset = 0
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                try:
+                    lines += decoder.decode(block).count("\n")
+                except UnicodeDecodeError as exc:
+                    line = lines + block[: exc.start].count(b"\n") + 1
+                    raise ImportError_(
+                        f"{path}: not {encoding} text at line {line} (byte {offset + exc.start});"
+                        " pass --encoding, e.g. cp1250 or latin-1"
+                    ) from None
+                offset += len(block)
     except OSError as exc:
         raise ImportError_(f"{path}: {exc.strerror or exc}") from None
     return lines
