@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
@@ -103,27 +104,23 @@ def demo(
 
 def _print_priorities(db: Database, show: int) -> None:
     with db.reading() as session:
-        scored = list_leads(session, LeadFilter(), "-score", 1).leads
-        sort = "-score" if scored and scored[0].score is not None else "-last_activity_at"
-        page = list_leads(session, LeadFilter(), sort, show)
-    caption = (
-        "by score"
-        if sort == "-score"
-        else "no scoring model active yet: ordered by most recent activity"
-    )
-    table = Table(title=f"Leads in priority order ({caption})")
-    for column in ("#", "lead", "company", "seniority", "channels", "score", "last activity"):
-        table.add_column(column)
+        top = list_leads(session, LeadFilter(), "-score", 1).leads
+        scored = bool(top) and top[0].score is not None
+        page = list_leads(session, LeadFilter(), "-score" if scored else "-last_activity_at", show)
+    caption = "by score" if scored else "no scoring model yet: most recent activity first"
+    table = Table(title=f"Leads in priority order ({caption})", box=box.SIMPLE_HEAD)
+    for column in ("#", "lead", "company · title", "channels", "score", "last active"):
+        table.add_column(column, overflow="fold")
     for rank, lead in enumerate(page.leads, 1):
         name = " ".join(p for p in (lead.first_name, lead.last_name) if p)
+        title = f"{lead.job_title} ({lead.seniority})" if lead.job_title else "—"
         table.add_row(
             str(rank),
             f"{name}\n[dim]{lead.email or lead.phone}[/]",
-            lead.company or "—",
-            lead.seniority or "—",
-            ", ".join(lead.channels),
+            f"{lead.company or '—'}\n[dim]{title}[/]",
+            "\n".join(lead.channels),
             "—" if lead.score is None else f"{lead.score:g}",
-            lead.last_activity_at.strftime("%Y-%m-%d %H:%M") if lead.last_activity_at else "—",
+            lead.last_activity_at.strftime("%m-%d %H:%M") if lead.last_activity_at else "—",
         )
     out.print(table)
 
