@@ -15,11 +15,12 @@ def check_custom_values(values: dict[str, Any], what: str, max_keys: int) -> dic
     client cannot bloat every query that reads them."""
     if len(values) > max_keys:
         raise ValueError(f"at most {max_keys} {what}")
-    for name, value in values.items():
-        if not name.strip() or len(name) > MAX_NAME:
+    for name, value in values.items():  # on the hot path of batch intake: kept cheap
+        if not 0 < len(name) <= MAX_NAME or name.isspace():
             raise ValueError(f"{what} names must be 1–{MAX_NAME} characters")
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            raise ValueError(f"{name!r} is over {MAX_TEXT} characters")
-        if isinstance(value, list | dict) and len(json.dumps(value)) > MAX_NESTED_JSON:
+        if type(value) is str:
+            if len(value) > MAX_TEXT:
+                raise ValueError(f"{name!r} is over {MAX_TEXT} characters")
+        elif isinstance(value, (list, dict)) and len(json.dumps(value)) > MAX_NESTED_JSON:
             raise ValueError(f"{name!r} is over {MAX_NESTED_JSON} bytes as JSON")
     return values

@@ -18,10 +18,12 @@ STANDARD_EVENT_TYPES: frozenset[str] = frozenset({
 })  # fmt: skip
 """Types the product knows by name; custom types are allowed and follow the same pattern."""
 
-EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # stored lower case
 MAX_PROPERTIES = 64
 
-EventType = Annotated[str, StringConstraints(pattern=EVENT_TYPE_PATTERN)]
+EventType = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=EVENT_TYPE_PATTERN)
+]
 
 
 def check_not_future(occurred_at: datetime, now: datetime, skew: timedelta) -> None:
@@ -42,11 +44,6 @@ class EventInput(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     channel: Annotated[str, StringConstraints(max_length=100)] | None = None
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-
-    @field_validator("type", mode="before")
-    @classmethod
-    def _type_name(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("properties")
     @classmethod
