@@ -137,3 +137,18 @@ def test_bad_forms_file_is_refused_with_file_path_and_reason(
     with pytest.raises(ConfigError) as caught:
         load_forms(path)
     assert str(caught.value).startswith(f"{path}: {where}: ")
+
+
+def test_hostile_form_submissions_get_4xx_not_5xx(forms_client: TestClient, db: Database) -> None:
+    url = "/api/v1/forms/partner-portal"
+    long_message = forms_client.post(url, json={"mail": "a@b.pl", "message": "x" * 5000})
+    assert long_message.status_code == 422
+    assert long_message.json()["errors"][0]["field"] == "message"
+    nested = forms_client.post(url, json={"mail": "a@b.pl", "extra": {"deep": ["x" * 100] * 300}})
+    assert nested.status_code == 422
+    upload = forms_client.post(url, data={"mail": "a@b.pl"}, files={"cv": ("cv.txt", b"hello")})
+    assert upload.status_code in (400, 422)
+    wrong_type = forms_client.post(url, json={"mail": ["a@b.pl"]})
+    assert wrong_type.status_code == 422 and wrong_type.json()["errors"][0]["field"] == "mail"
+    with db.reading() as session:
+        assert session.scalars(select(Lead)).first() is None

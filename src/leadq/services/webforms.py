@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
+from leadq.domain.custom import check_custom_values
 from leadq.domain.events import MAX_PROPERTIES, EventInput
 from leadq.domain.leads import PROFILE_FIELDS, LeadInput, slug
 from leadq.services.errors import ConfigError, FieldError, InvalidInput
@@ -83,8 +84,7 @@ def submit_form(
             attributes[target.removeprefix(ATTRIBUTE_PREFIX)] = value
         else:
             lead_data[target] = value
-    if len(extra) > MAX_PROPERTIES:
-        raise InvalidInput([FieldError("form", f"at most {MAX_PROPERTIES} unmapped fields")])
+    _check_unmapped(extra)
     try:
         lead = LeadInput.model_validate({**lead_data, "attributes": attributes})
     except ValidationError as exc:
@@ -96,11 +96,25 @@ def submit_form(
         lead_id=result.lead.id,
         type="form_submitted",
         occurred_at=now,
-        properties={"form": source, **extra},
+        properties={**extra, "form": source},
         channel=source,
     )
     record_event(session, event, now, policy.clock_skew)
     return result
+
+
+def _check_unmapped(extra: dict[str, Any]) -> None:
+    """Unmapped fields ride on the event; refuse them here, by name, if the event would."""
+    if len(extra) >= MAX_PROPERTIES:
+        raise InvalidInput([FieldError("form", f"at most {MAX_PROPERTIES - 1} unmapped fields")])
+    errors = []
+    for name, value in extra.items():
+        try:
+            check_custom_values({name: value}, "form field", MAX_PROPERTIES)
+        except ValueError as exc:
+            errors.append(FieldError(name, str(exc)))
+    if errors:
+        raise InvalidInput(errors)
 
 
 def _form_errors(exc: ValidationError, spec: FormSpec) -> list[FieldError]:
