@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -178,3 +180,14 @@ def test_merge_that_fails_validation_writes_no_audit(client: TestClient, db: Dat
     with db.reading() as session:
         actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "lead"))
         assert list(actions) == ["lead.created"]
+
+
+def test_ids_beyond_the_database_range_are_refused(client: TestClient, now: datetime) -> None:
+    huge = 2**63 + 5
+    assert client.get(f"{API}/leads/{huge}").status_code == 422
+    assert client.get(f"{API}/leads/-1").status_code == 422
+    body = {"lead_id": huge, "type": "page_view", "occurred_at": now.isoformat()}
+    assert client.post(f"{API}/events", json=body).status_code == 422
+    assert client.post(f"{API}/events/batch", json={"events": [body]}).status_code == 422
+    cursor = base64.urlsafe_b64encode(json.dumps([1e400, huge]).encode()).decode()
+    assert client.get(f"{API}/leads", params={"cursor": cursor}).status_code == 422

@@ -234,3 +234,12 @@ def test_excel_style_files_import(db: Database, tmp_path: Path) -> None:
     assert (summary.created, summary.rejected) == (1, 0)
     with db.reading() as session:
         assert session.scalars(select(Lead.city)).one() == "Łódź"
+
+
+def test_event_rows_with_impossible_lead_ids_are_rejected(db: Database, tmp_path: Path) -> None:
+    day = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    text = f"lead_id,type,occurred_at\n{2**64},page_view,{day}\n-3,page_view,{day}\n"
+    summary = import_events(db, write(tmp_path, text, "e.csv"), POLICY, datetime.now(UTC),
+                            tmp_path / "r.csv")  # fmt: skip
+    assert summary.rejected == 2
+    assert all("not a lead id" in r["reason"] for r in rejects_of(tmp_path / "r.csv"))

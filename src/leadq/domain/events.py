@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from leadq.domain.custom import check_custom_values
+from leadq.domain.leads import LeadId
 
 STANDARD_EVENT_TYPES: frozenset[str] = frozenset({
     "page_view", "form_submitted", "content_download", "webinar_registered",
@@ -38,7 +39,7 @@ class EventInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    lead_id: int = Field(gt=0)
+    lead_id: LeadId
     type: EventType
     occurred_at: AwareDatetime
     properties: dict[str, Any] = Field(default_factory=dict)

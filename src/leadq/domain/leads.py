@@ -41,6 +41,10 @@ _SLUG_SPACES = re.compile(r"[\s\-]+")
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./\-]{3,40}$")
 
 
+MAX_ID = 2**31 - 1
+LeadId = Annotated[int, Field(gt=0, le=MAX_ID, description="A lead's id")]
+
+
 class InvalidContact(ValueError):
     """An e-mail address or phone number that cannot be a real one."""
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
 from leadq.domain.leads import (
+    MAX_ID,
     PROFILE_FIELDS,
     InvalidContact,
     LeadInput,
@@ -401,7 +402,7 @@ def _event_input(session: Session, row: Row, policy: IntakePolicy, now: datetime
 def _resolve_lead(session: Session, values: dict[str, str], policy: IntakePolicy) -> int:
     if "lead_id" in values:
         raw = values["lead_id"].strip()
-        if not raw.isdigit():
+        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
             raise ValueError(f"lead_id: not a lead id: {raw!r}")
         found = session.get(Lead, int(raw))
     elif "email" in values:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.free_mail import is_free_mail
-from leadq.domain.leads import PROFILE_FIELDS, LeadInput, email_domain, merge_values
+from leadq.domain.leads import MAX_ID, PROFILE_FIELDS, LeadInput, email_domain, merge_values
 from leadq.domain.seniority import infer_seniority
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.policy import IntakePolicy
@@ -278,12 +278,12 @@ def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, lead_id = json.loads(raw)
-        if not isinstance(lead_id, int):
+        if not isinstance(lead_id, int) or not 0 < lead_id <= MAX_ID:
             raise ValueError
         if value is not None and column.key in ("created_at", "last_activity_at"):
             value = datetime.fromisoformat(value)
-        elif value is not None and not isinstance(value, int | float):
-            raise ValueError
+        elif value is not None:
+            value = float(value)  # scores are floats; refuses text, caps huge numbers
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput([FieldError("cursor", "not a cursor this listing returned")]) from None
     return value, lead_id

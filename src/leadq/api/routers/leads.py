@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Db, Now, Policy
 from leadq.api.schemas import ErrorOut, EventOut, LeadOut, LeadPageOut, LeadPatch, LeadUpsertOut
-from leadq.domain.leads import LeadInput
+from leadq.domain.leads import MAX_ID, LeadInput
 from leadq.services import events as event_service
 from leadq.services import leads as lead_service
 from leadq.services.leads import LeadFilter, Outcome
@@ -18,6 +18,7 @@ router = APIRouter(
     prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 )
 
+LeadPath = Annotated[int, Path(gt=0, le=MAX_ID, description="The lead's id")]
 Sort = Literal["-score", "score", "-created_at", "created_at", "-last_activity_at"]
 
 
@@ -68,7 +69,7 @@ def list_leads(
 
 
 @router.get("/{lead_id}", response_model=LeadOut, responses={404: {"model": ErrorOut}})
-def get_lead(lead_id: int, db: Db, _: Actor) -> LeadOut:
+def get_lead(lead_id: LeadPath, db: Db, _: Actor) -> LeadOut:
     with db.reading() as session:
         return LeadOut.model_validate(lead_service.get_lead(session, lead_id))
 
@@ -79,7 +80,7 @@ def get_lead(lead_id: int, db: Db, _: Actor) -> LeadOut:
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
 def update_lead(
-    lead_id: int, patch: LeadPatch, db: Db, actor: Actor, now: Now, policy: Policy
+    lead_id: LeadPath, patch: LeadPatch, db: Db, actor: Actor, now: Now, policy: Policy
 ) -> LeadOut:
     """Edit a lead; every change is written to the audit log with its before and after."""
     changes = policy.normalised(patch).model_dump(exclude_unset=True, mode="json")
@@ -98,7 +99,7 @@ def update_lead(
     responses={404: {"model": ErrorOut}},
 )
 def lead_events(
-    lead_id: int, db: Db, _: Actor, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    lead_id: LeadPath, db: Db, _: Actor, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[EventOut]:
     """The lead's timeline, newest first."""
     with db.reading() as session:
