@@ -1,0 +1,269 @@
+"""The per-lead evaluator: a pure function from (model, lead, events, as_of) to a score card
+whose breakdown explains every point. The vectorised engine must agree with it exactly."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from leadq.domain.free_mail import is_free_mail
+from leadq.domain.scoring.model import (
+    ATTRIBUTE_PREFIX,
+    Condition,
+    Criterion,
+    EngagementCriterion,
+    FitCriterion,
+    Matrix,
+    ScoringModel,
+    When,
+)
+
+DAY = timedelta(days=1)
+DECAY_ID = "inactivity_decay"
+FLOOR_ID = "floor"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFact:
+    """What the evaluator needs of an event."""
+
+    type: str
+    occurred_at: datetime
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    criterion: str
+    label: str
+    value: Any
+    points: float
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    model: str
+    as_of: datetime
+    score: float
+    grade: str
+    fit_points: float
+    engagement_points: float
+    fit_grade: str | None
+    engagement_grade: str | None
+    breakdown: list[Line]
+
+
+# -- conditions --------------------------------------------------------------------------------
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _equal(value: Any, expected: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return type(value) is type(expected) and value == expected
+    if isinstance(expected, int | float):
+        number = _number(value)
+        return number is not None and number == expected
+    return isinstance(value, str) and value == expected
+
+
+def holds(condition: Condition, value: Any) -> bool:
+    """Whether ``value`` meets every operator of ``condition``."""
+    for operator, expected in condition.operators().items():
+        if operator == "exists":
+            if (value is not None) != expected:
+                return False
+        elif value is None or not _operator(operator, expected, value):
+            return False
+    return True
+
+
+def _operator(operator: str, expected: Any, value: Any) -> bool:
+    if operator == "eq":
+        return _equal(value, expected)
+    if operator == "ne":
+        return not _equal(value, expected)
+    if operator == "in_":
+        return any(_equal(value, item) for item in expected)
+    if operator == "not_in":
+        return not any(_equal(value, item) for item in expected)
+    if operator in ("gt", "gte", "lt", "lte", "range"):
+        number = _number(value)
+        return number is not None and _compare(operator, expected, number)
+    if not isinstance(value, str):
+        return False
+    if operator == "contains":
+        return expected.lower() in value.lower()
+    if operator == "starts_with":
+        return value.lower().startswith(expected.lower())
+    if operator == "ends_with":
+        return value.lower().endswith(expected.lower())
+    if operator == "regex":
+        return _regex(expected).search(value) is not None
+    if operator == "is_free_mail":
+        return is_free_mail(value) == expected
+    raise AssertionError(operator)
+
+
+def _compare(operator: str, expected: Any, number: float) -> bool:
+    if operator == "gt":
+        return number > expected
+    if operator == "gte":
+        return number >= expected
+    if operator == "lt":
+        return number < expected
+    if operator == "lte":
+        return number <= expected
+    low, high = expected
+    return bool(low <= number <= high)
+
+
+def profile_value(lead: Mapping[str, Any], name: str) -> Any:
+    if name.startswith(ATTRIBUTE_PREFIX):
+        return (lead.get("attributes") or {}).get(name.removeprefix(ATTRIBUTE_PREFIX))
+    return lead.get(name)
+
+
+def event_value(event: EventFact, name: str) -> Any:
+    return event.channel if name == "channel" else event.properties.get(name)
+
+
+def matches(when: When, lead: Mapping[str, Any]) -> bool:
+    return all(holds(condition, profile_value(lead, name)) for name, condition in when.items())
+
+
+# -- criteria ----------------------------------------------------------------------------------
+
+
+def fit_points(criterion: FitCriterion, lead: Mapping[str, Any]) -> tuple[Any, float]:
+    """(matched value, points) of a fit criterion."""
+    if criterion.levels is not None:
+        for level in criterion.levels:
+            if matches(level.when, lead):
+                return _shown(level.when, lead), criterion.weight * level.level
+        return None, 0.0
+    assert criterion.when is not None and criterion.points is not None
+    if matches(criterion.when, lead):
+        return _shown(criterion.when, lead), criterion.weight * criterion.points
+    return None, 0.0
+
+
+def _shown(when: When, lead: Mapping[str, Any]) -> Any:
+    values = {name: profile_value(lead, name) for name in when}
+    return next(iter(values.values())) if len(values) == 1 else values
+
+
+def occurrences(
+    criterion: EngagementCriterion, events: Sequence[EventFact], as_of: datetime
+) -> list[EventFact]:
+    since = as_of - criterion.within_days * DAY if criterion.within_days else None
+    return [
+        e
+        for e in events
+        if e.type == criterion.event
+        and e.occurred_at <= as_of
+        and (since is None or e.occurred_at > since)
+        and all(holds(c, event_value(e, name)) for name, c in criterion.where.items())
+    ]
+
+
+def engagement_points(
+    criterion: EngagementCriterion, events: Sequence[EventFact], as_of: datetime
+) -> tuple[int, float]:
+    """(count of matching events, points) of an engagement criterion."""
+    found = occurrences(criterion, events, as_of)
+    count = len(found)
+    if criterion.level == "count":
+        return count, criterion.weight * min(count, criterion.limit or count)
+    assert criterion.points is not None
+    per = criterion.weight * criterion.points
+    if criterion.half_life_days is None:
+        return count, per * min(count, criterion.limit or count)
+    factors = [0.5 ** (((as_of - e.occurred_at) / DAY) / criterion.half_life_days) for e in found]
+    if not factors:
+        return 0, 0.0
+    return count, per * (max(factors) if criterion.once else math.fsum(factors))
+
+
+def inactivity_days(events: Sequence[EventFact], as_of: datetime) -> float | None:
+    past = [e.occurred_at for e in events if e.occurred_at <= as_of]
+    return (as_of - max(past)) / DAY if past else None
+
+
+def grade_of(grades: Mapping[str, float], score: float) -> str:
+    """The highest grade whose threshold the score reaches; below all → the lowest."""
+    names = list(grades)
+    reached = [name for name in names if score >= grades[name]]
+    return reached[-1] if reached else names[0]
+
+
+def matrix_grade(thresholds: Mapping[str, float], points: float) -> str:
+    """Best first: the first grade whose threshold the points reach, else the last."""
+    return next((g for g, t in thresholds.items() if points >= t), list(thresholds)[-1])
+
+
+# -- the score ---------------------------------------------------------------------------------
+
+
+def _line(criterion: Criterion, value: Any, points: float) -> Line:
+    return Line(criterion.id, criterion.label or criterion.id.replace("_", " "), value, points)
+
+
+def evaluate(
+    model: ScoringModel, lead: Mapping[str, Any], events: Sequence[EventFact], as_of: datetime
+) -> ScoreCard:
+    """Score one lead as of a moment; events after ``as_of`` do not exist yet."""
+    lines: list[Line] = []
+    fit = engagement = 0.0
+    for criterion in model.criteria():
+        if isinstance(criterion, FitCriterion):
+            value, points = fit_points(criterion, lead)
+            fit += points
+        else:
+            value, points = engagement_points(criterion, events, as_of)
+            engagement += points
+        lines.append(_line(criterion, value, points))
+    if model.decay is not None:
+        days = inactivity_days(events, as_of)
+        periods = math.floor(days / model.decay.every_days) if days is not None else 0
+        decay = model.decay.points * periods
+        engagement += decay
+        lines.append(Line(DECAY_ID, "inactivity decay", days, decay))
+    total = fit + engagement
+    if model.floor is not None and total < model.floor:
+        lines.append(Line(FLOOR_ID, "score floor", model.floor, model.floor - total))
+        total = model.floor
+    matrix: Matrix | None = model.matrix
+    return ScoreCard(
+        model=model.ref,
+        as_of=as_of,
+        score=total,
+        grade=grade_of(model.grades, total),
+        fit_points=fit,
+        engagement_points=engagement,
+        fit_grade=matrix_grade(matrix.fit, fit) if matrix else None,
+        engagement_grade=matrix_grade(matrix.engagement, engagement) if matrix else None,
+        breakdown=lines,
+    )

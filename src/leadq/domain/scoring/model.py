@@ -1,0 +1,317 @@
+"""The scoring model document: what users write in YAML, validated into these types.
+
+A model has fit criteria (profile conditions), engagement criteria (counted events),
+negative criteria (either kind, with negative points), optional inactivity decay and
+floor, grade thresholds and an optional fit × engagement matrix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leadq.domain.events import EVENT_TYPE_PATTERN
+from leadq.domain.leads import PROFILE_FIELDS
+
+Scalar = str | int | float | bool
+NUMERIC_FIELDS = frozenset(
+    {"company_size", "annual_revenue", "company_founded_year", "product_users", "age"}
+)
+ATTRIBUTE_PREFIX = "attributes."
+CriterionId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Condition(Strict):
+    """Operators on one value; several operators must all hold. A missing value satisfies
+    nothing but ``exists: false``."""
+
+    eq: Scalar | None = None
+    ne: Scalar | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Scalar] | None = Field(default=None, min_length=1)
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    range: tuple[float, float] | None = None
+    contains: str | None = Field(default=None, min_length=1)
+    starts_with: str | None = Field(default=None, min_length=1)
+    ends_with: str | None = Field(default=None, min_length=1)
+    regex: str | None = Field(default=None, min_length=1)
+    exists: bool | None = None
+    is_free_mail: bool | None = None
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _has_operator(self) -> Condition:
+        if not self.model_fields_set:
+            raise ValueError("a condition needs at least one operator")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError("range must be [low, high]")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """``seniority: manager`` means eq; ``seniority: [a, b]`` means in."""
+        if isinstance(value, list):
+            return {"in": value}
+        if isinstance(value, Scalar):
+            return {"eq": value}
+        return value
+
+    def operators(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
+
+
+When = dict[str, Condition]
+
+
+def _check_fields(when: When, allowed: frozenset[str] | None) -> When:
+    for field in when:
+        if allowed is not None and field not in allowed and not field.startswith(ATTRIBUTE_PREFIX):
+            raise ValueError(f"unknown field {field!r}")
+    return when
+
+
+PROFILE = frozenset(PROFILE_FIELDS)
+
+
+class Level(Strict):
+    level: float = Field(ge=0)
+    when: When = Field(min_length=1)
+
+    @field_validator("when")
+    @classmethod
+    def _fields(cls, value: When) -> When:
+        return _check_fields(value, PROFILE)
+
+
+class FitCriterion(Strict):
+    """Points for who the lead is: ``weight × level`` of the first matching level, or
+    ``weight × points`` when ``when`` holds."""
+
+    id: CriterionId
+    label: str | None = None
+    weight: float = 1.0
+    levels: list[Level] | None = Field(default=None, min_length=1)
+    points: float | None = None
+    when: When | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _fields(cls, value: When | None) -> When | None:
+        return None if value is None else _check_fields(value, PROFILE)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> FitCriterion:
+        if (self.levels is None) == (self.when is None):
+            raise ValueError("give either levels, or points with when")
+        if self.when is not None and self.points is None:
+            raise ValueError("points are required with when")
+        if self.levels is not None and self.points is not None:
+            raise ValueError("points and levels exclude each other")
+        return self
+
+
+class EngagementCriterion(Strict):
+    """Points for what the lead did: events of one type matching ``where`` (property
+    conditions), within an optional window. ``level: count`` scores ``weight × min(count,
+    cap)``; ``points`` scores per occurrence (``once`` counts the first only), optionally
+    halved every ``half_life_days`` of age."""
+
+    id: CriterionId
+    label: str | None = None
+    weight: float = 1.0
+    event: str = Field(pattern=EVENT_TYPE_PATTERN)
+    where: When = Field(default_factory=dict)
+    within_days: float | None = Field(default=None, gt=0)
+    level: Literal["count"] | None = None
+    points: float | None = None
+    cap: int | None = Field(default=None, ge=1)
+    once: bool = False
+    half_life_days: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> EngagementCriterion:
+        if (self.level is None) == (self.points is None):
+            raise ValueError("give either level: count, or points per occurrence")
+        if self.half_life_days is not None and (self.level is not None or self.cap is not None):
+            raise ValueError("half_life_days works with points and without cap")
+        return self
+
+    @property
+    def limit(self) -> int | None:
+        """How many occurrences count at most."""
+        return 1 if self.once else self.cap
+
+
+Criterion = FitCriterion | EngagementCriterion
+
+
+def _criterion(value: Any) -> Any:
+    if isinstance(value, dict) and "event" in value:
+        return EngagementCriterion.model_validate(value)
+    return FitCriterion.model_validate(value)
+
+
+class Decay(Strict):
+    """Inactivity decay: ``points`` (negative) for every full ``every_days`` since the
+    lead's last event. A lead without events has nothing to decay."""
+
+    points: float = Field(lt=0)
+    every_days: float = Field(gt=0)
+
+
+def _descending(thresholds: dict[str, float], what: str) -> dict[str, float]:
+    values = list(thresholds.values())
+    if any(a <= b for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(f"{what} thresholds must be given best first, strictly decreasing")
+    return thresholds
+
+
+class Matrix(Strict):
+    """Fit grade A–D from fit points and engagement grade 1–4 from engagement points:
+    the first grade whose threshold the points reach, else the last grade."""
+
+    fit: dict[Literal["A", "B", "C", "D"], float] = Field(min_length=4, max_length=4)
+    engagement: dict[Literal["1", "2", "3", "4"], float] = Field(min_length=4, max_length=4)
+
+    @field_validator("fit", "engagement")
+    @classmethod
+    def _order(cls, value: dict[str, float]) -> dict[str, float]:
+        return _descending(value, "grade")
+
+
+class ScoringModel(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")
+    version: int | None = Field(default=None, ge=1)
+    description: str | None = None
+    fit: list[FitCriterion] = Field(default_factory=list)
+    engagement: list[EngagementCriterion] = Field(default_factory=list)
+    negative: list[Annotated[Criterion, Field()]] = Field(default_factory=list)
+    decay: Decay | None = None
+    floor: float | None = None
+    grades: dict[str, float] = Field(min_length=2)
+    matrix: Matrix | None = None
+
+    @field_validator("negative", mode="before")
+    @classmethod
+    def _negative_kinds(cls, value: Any) -> Any:
+        return [_criterion(item) for item in value] if isinstance(value, list) else value
+
+    @field_validator("fit", "engagement")
+    @classmethod
+    def _not_negative(cls, value: list[Criterion]) -> list[Criterion]:
+        for criterion in value:
+            _sign(criterion, positive=True)
+        return value
+
+    @field_validator("negative")
+    @classmethod
+    def _negative(cls, value: list[Criterion]) -> list[Criterion]:
+        for criterion in value:
+            _sign(criterion, positive=False)
+        return value
+
+    @field_validator("grades")
+    @classmethod
+    def _grades(cls, value: dict[str, float]) -> dict[str, float]:
+        values = list(value.values())
+        if any(a >= b for a, b in zip(values, values[1:], strict=False)):
+            raise ValueError("grade thresholds must rise strictly, lowest grade first")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ScoringModel:
+        ids = [c.id for c in self.criteria()]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"criterion ids must be unique: {', '.join(twice)}")
+        if not ids:
+            raise ValueError("a model needs at least one criterion")
+        return self
+
+    def criteria(self) -> list[Criterion]:
+        return [*self.fit, *self.engagement, *self.negative]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version or 0}"
+
+
+def _sign(criterion: Criterion, positive: bool) -> None:
+    if criterion.weight < 0:
+        raise ValueError(f"{criterion.id}: weight must not be negative")
+    values = [criterion.points] if criterion.points is not None else []
+    if isinstance(criterion, FitCriterion) and criterion.levels:
+        values = [1.0]  # levels are ≥ 0 by type
+    for value in values:
+        if positive and value < 0:
+            raise ValueError(f"{criterion.id}: negative points belong under 'negative'")
+        if not positive and value > 0:
+            raise ValueError(f"{criterion.id}: points under 'negative' must be ≤ 0")
+    if not positive and not values:
+        raise ValueError(f"{criterion.id}: a negative criterion gives points (≤ 0)")
+
+
+class DocumentError(ValueError):
+    """A model document that cannot be used, with the place inside it and the reason."""
+
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        super().__init__(f"{file}: {path}: {reason}")
+        self.file, self.path, self.reason = file, path, reason
+
+
+def error_path(loc: tuple[int | str, ...], document: Any) -> str:
+    """``("fit", 0, "levels")`` → ``fit[0:decision_maker].levels``: index and id, so the
+    author finds the line."""
+    path, node = "", document
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                path = f"{path[:-1]}:{node['id']}]"
+        elif part not in ("FitCriterion", "EngagementCriterion", "function-after[_shorthand()]"):
+            path += f".{part}" if path else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return path or "-"
+
+
+def parse_model(text: str, file: str) -> ScoringModel:
+    """A model from YAML text; refused with ``DocumentError`` naming file, path and reason."""
+    import yaml
+    from pydantic import ValidationError
+
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "-"
+        raise DocumentError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(document, dict):
+        raise DocumentError(file, "-", "a model document is a mapping (name, fit, grades, …)")
+    try:
+        return ScoringModel.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            reason = "unknown key"
+        raise DocumentError(file, error_path(tuple(error["loc"]), document), reason) from None
