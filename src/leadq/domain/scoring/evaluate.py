@@ -114,30 +114,32 @@ def _operator(operator: str, expected: Any, value: Any) -> bool:
         return number is not None and _compare(operator, expected, number)
     if not isinstance(value, str):
         return False
+    text, lower = str(expected), str(expected).lower()
     if operator == "contains":
-        return expected.lower() in value.lower()
+        return lower in value.lower()
     if operator == "starts_with":
-        return value.lower().startswith(expected.lower())
+        return value.lower().startswith(lower)
     if operator == "ends_with":
-        return value.lower().endswith(expected.lower())
+        return value.lower().endswith(lower)
     if operator == "regex":
-        return _regex(expected).search(value) is not None
+        return _regex(text).search(value) is not None
     if operator == "is_free_mail":
-        return is_free_mail(value) == expected
+        return is_free_mail(value) is bool(expected)
     raise AssertionError(operator)
 
 
 def _compare(operator: str, expected: Any, number: float) -> bool:
+    if operator == "range":
+        low, high = float(expected[0]), float(expected[1])
+        return low <= number <= high
+    bound = float(expected)
     if operator == "gt":
-        return number > expected
+        return number > bound
     if operator == "gte":
-        return number >= expected
+        return number >= bound
     if operator == "lt":
-        return number < expected
-    if operator == "lte":
-        return number <= expected
-    low, high = expected
-    return bool(low <= number <= high)
+        return number < bound
+    return number <= bound
 
 
 def profile_value(lead: Mapping[str, Any], name: str) -> Any:

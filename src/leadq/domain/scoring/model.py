@@ -8,9 +8,17 @@ floor, grade thresholds and an optional fit × engagement matrix.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from leadq.domain.events import EVENT_TYPE_PATTERN
 from leadq.domain.leads import PROFILE_FIELDS
@@ -180,7 +188,7 @@ class Decay(Strict):
 
 def _descending(thresholds: dict[str, float], what: str) -> dict[str, float]:
     values = list(thresholds.values())
-    if any(a <= b for a, b in zip(values, values[1:], strict=False)):
+    if any(a <= b for a, b in pairwise(values)):
         raise ValueError(f"{what} thresholds must be given best first, strictly decreasing")
     return thresholds
 
@@ -189,12 +197,15 @@ class Matrix(Strict):
     """Fit grade A–D from fit points and engagement grade 1–4 from engagement points:
     the first grade whose threshold the points reach, else the last grade."""
 
-    fit: dict[Literal["A", "B", "C", "D"], float] = Field(min_length=4, max_length=4)
-    engagement: dict[Literal["1", "2", "3", "4"], float] = Field(min_length=4, max_length=4)
+    fit: dict[str, float]
+    engagement: dict[str, float]
 
     @field_validator("fit", "engagement")
     @classmethod
-    def _order(cls, value: dict[str, float]) -> dict[str, float]:
+    def _order(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        names = ["A", "B", "C", "D"] if info.field_name == "fit" else ["1", "2", "3", "4"]
+        if list(value) != names:
+            raise ValueError(f"grades must be {', '.join(names)}, in that order")
         return _descending(value, "grade")
 
 
@@ -233,7 +244,7 @@ class ScoringModel(Strict):
     @classmethod
     def _grades(cls, value: dict[str, float]) -> dict[str, float]:
         values = list(value.values())
-        if any(a >= b for a, b in zip(values, values[1:], strict=False)):
+        if any(a >= b for a, b in pairwise(values)):
             raise ValueError("grade thresholds must rise strictly, lowest grade first")
         return value
 
@@ -304,7 +315,9 @@ def parse_model(text: str, file: str) -> ScoringModel:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "-"
-        raise DocumentError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise DocumentError(
+            file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(document, dict):
         raise DocumentError(file, "-", "a model document is a mapping (name, fit, grades, …)")
     try:
