@@ -13,15 +13,17 @@ from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadq.config import get_settings
-from leadq.services import apikeys, imports
+from leadq.services import apikeys, batch, imports, scoring
 from leadq.services.demo import build_demo
 from leadq.services.errors import LeadqError
 from leadq.services.leads import LeadFilter, list_leads
 from leadq.services.policy import IntakePolicy
 from leadq.store.db import Database
+from leadq.store.tables import Lead
 
 app = typer.Typer(
     help="leadq — lead qualification and lead scoring.",
@@ -32,9 +34,11 @@ app = typer.Typer(
 import_app = typer.Typer(help="Import leads or events from CSV.", no_args_is_help=True)
 export_app = typer.Typer(help="Export data as CSV.", no_args_is_help=True)
 key_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+model_app = typer.Typer(help="Scoring models: validate, add, activate, list.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(key_app, name="apikey")
+app.add_typer(model_app, name="model")
 
 out = Console()
 err = Console(stderr=True)
@@ -119,7 +123,7 @@ def _print_priorities(db: Database, show: int) -> None:
             f"{name}\n[dim]{lead.email or lead.phone}[/]",
             f"{lead.company or '—'}\n[dim]{title}[/]",
             "\n".join(lead.channels),
-            "—" if lead.score is None else f"{lead.score:g}",
+            "—" if lead.score is None else f"{lead.score:g} {lead.grade}",
             lead.last_activity_at.strftime("%m-%d %H:%M") if lead.last_activity_at else "—",
         )
     out.print(table)
@@ -135,7 +139,7 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _progress(path: Path, encoding: str) -> Progress:
+def _bar() -> Progress:
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -176,7 +180,7 @@ def _run_import(
     policy = IntakePolicy.from_settings(get_settings())
     rejects_path = rejects or Path.cwd() / f"{file.stem}.rejects.csv"
     total = imports.count_lines(file, encoding)
-    with _progress(file, encoding) as bar:
+    with _bar() as bar:
         task = bar.add_task(f"Importing {file.name}", total=max(total - 1, 1))
         advance = lambda n: bar.advance(task, n)  # noqa: E731
         if kind == "leads":
@@ -259,6 +263,99 @@ def revoke_key(
     with _database().unit_of_work() as session:
         key = apikeys.revoke_key(session, key_id, _now())
     out.print(f"API key {key.id} '{key.name}' revoked")
+
+
+@model_app.command("validate")
+def validate_model(file: Annotated[Path, typer.Argument(help="Model YAML file")]) -> None:
+    """Check a model document; a bad one is refused with the path inside it and the reason."""
+    model, _ = scoring.read_model(str(file))
+    count = len(model.criteria())
+    out.print(f"{file}: model '{model.name}' is valid ({count} criteria, grades "
+              f"{', '.join(model.grades)})")  # fmt: skip
+
+
+@model_app.command("add")
+def add_model(
+    file: Annotated[
+        str, typer.Argument(help="Model YAML file, or a shipped model: classic, dynamic")
+    ],
+) -> None:
+    """Add a model to the workspace as its next version (not active until activated)."""
+    _, text = scoring.read_model(file)
+    with _database().unit_of_work() as session:
+        row = scoring.add_model(session, text, file, _now())
+    out.print(f"Added {row.name}@{row.version}; activate it with 'leadq model activate "
+              f"{row.name}@{row.version}'")  # fmt: skip
+
+
+@model_app.command("activate")
+def activate_model(
+    reference: Annotated[str, typer.Argument(help="NAME (newest version) or NAME@VERSION")],
+) -> None:
+    """Make a model version the active one and rescore every lead with it."""
+    db = _database()
+    with db.unit_of_work() as session:
+        row = scoring.activate(session, reference, _now())
+        ref = f"{row.name}@{row.version}"
+    total, changed = _rescore(db, f"model {ref} activated")
+    out.print(f"Active model: {ref}; {total} leads rescored, {changed} changed")
+
+
+@model_app.command("list")
+def list_models() -> None:
+    """Model versions in the workspace; the active one is marked."""
+    table = Table("name", "version", "active", "added", box=box.SIMPLE_HEAD)
+    with _database().reading() as session:
+        for row in scoring.list_models(session):
+            table.add_row(row.name, str(row.version), "●" if row.active else "",
+                          row.created_at.strftime("%Y-%m-%d %H:%M"))  # fmt: skip
+    out.print(table)
+
+
+def _rescore(db: Database, reason: str) -> tuple[int, int]:
+    with db.reading() as session:
+        total = session.scalar(select(func.count()).select_from(Lead)) or 0
+    with _bar() as bar:
+        task = bar.add_task("Rescoring", total=max(total, 1))
+        return scoring.rescore_everyone(db, _now(), reason, lambda n: bar.advance(task, n))
+
+
+@app.command()
+def rescore() -> None:
+    """Recompute every lead's score as of now (decay is time-driven: run this on a schedule)."""
+    total, changed = _rescore(_database(), "rescore")
+    out.print(f"{total} leads rescored, {changed} changed")
+
+
+def _as_of(value: str | None) -> datetime:
+    if value is None:
+        return _now()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of {value!r}: not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise UserError(f"--as-of {value!r}: give a time zone, e.g. {value}+00:00")
+    return moment
+
+
+@app.command()
+def score(
+    leads: Annotated[Path, typer.Option(help="Leads .csv or .parquet: id and profile fields")],
+    out_file: Annotated[Path, typer.Option("--out", help="Scores to write (.csv or .parquet)")],
+    events: Annotated[Path | None, typer.Option(help="Events .csv or .parquet")] = None,
+    model: Annotated[str, typer.Option(help="Shipped model name or a model YAML file")] = "classic",
+    as_of: Annotated[str | None, typer.Option(help="Score as of this ISO-8601 time [now]")] = None,
+) -> None:
+    """Score lead files with the vectorised engine; no database needed."""
+    moment = _as_of(as_of)
+    scoring_model, _ = scoring.read_model(model)
+    with _bar() as bar:
+        task = bar.add_task(f"Scoring {leads.name} with {scoring_model.name}", total=1)
+        rows = batch.score_files(scoring_model, leads, events, out_file, moment)
+        bar.advance(task)
+    out.print(f"Scored {rows} leads with {scoring_model.name} as of {moment.isoformat()} → "
+              f"{out_file}")  # fmt: skip
 
 
 def _fail(message: str, status: int = 1) -> NoReturn:

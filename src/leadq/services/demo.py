@@ -14,6 +14,7 @@ from leadq.domain.leads import LeadInput
 from leadq.services.events import record_events
 from leadq.services.leads import upsert_lead
 from leadq.services.policy import IntakePolicy
+from leadq.services.scoring import activate, active_model, add_model, read_model
 from leadq.store.db import Database
 
 PEOPLE = {
@@ -197,6 +198,9 @@ def build_demo(db: Database, now: datetime, leads: int = 200, seed: int = 7) -> 
     pending = sorted(STANDARD_EVENT_TYPES)  # every standard type appears at least once
     merged = stored_events = 0
     with db.unit_of_work() as session:
+        if active_model(session) is None:  # score in real time, as a workspace would
+            _, text = read_model("classic")
+            activate(session, add_model(session, text, "classic", now).name, now)
         for index, person in enumerate(people):
             lead = upsert_lead(session, LeadInput.model_validate(person), "demo", now, policy).lead
             if rng.random() < 0.2:  # the same person again, through another channel

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
 from leadq.services.errors import FieldError, InvalidInput
+from leadq.services.scoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import Event, Lead
 
@@ -91,6 +92,7 @@ def record_events(
         statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
         session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
         _touch_leads(session, rows)
+        rescore_leads(session, sorted({r["lead_id"] for r in rows}), now, "event")
     return Recorded(len(rows), len(events) - len(rows), sorted({r["lead_id"] for r in rows}))
 
 
@@ -151,6 +153,7 @@ def record_event(
     insert = insert_ignoring_conflicts(session, Event, "idempotency_key").values(**row)
     event = session.scalars(insert.returning(Event)).first()
     if event is not None:
+        rescore_leads(session, [item.lead_id], now, "event")
         return event, True
     assert item.idempotency_key is not None  # only a key can conflict
     stored = find_by_key(session, item.idempotency_key)

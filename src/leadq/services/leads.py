@@ -14,10 +14,11 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.free_mail import is_free_mail
-from leadq.domain.leads import MAX_ID, PROFILE_FIELDS, LeadInput, email_domain, merge_values
+from leadq.domain.leads import MAX_ID, LeadInput, email_domain, merge_values
 from leadq.domain.seniority import infer_seniority
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.policy import IntakePolicy
+from leadq.services.scoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import AuditEntry, Company, Lead, StageChange
 
@@ -45,10 +46,6 @@ def audit(session: Session, actor: str, action: str, lead: Lead, details: dict[s
     )
 
 
-def profile_of(lead: Lead) -> dict[str, Any]:
-    return {name: getattr(lead, name) for name in PROFILE_FIELDS}
-
-
 def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
     """The lead this person already is: same e-mail first, else same phone. The row is locked
     (PostgreSQL) so that concurrent arrivals merge one after another, losing nothing."""
@@ -67,8 +64,12 @@ def upsert_lead(
     data = policy.normalised(data)
     existing = find_duplicate(session, data.email, data.phone)
     if existing is None:
-        return Upsert(_create(session, data, actor, now), Outcome.created)
-    return _merge(session, existing, data, actor, now)
+        result = Upsert(_create(session, data, actor, now), Outcome.created)
+    else:
+        result = _merge(session, existing, data, actor, now)
+    if result.outcome is not Outcome.unchanged:
+        rescore_leads(session, [result.lead.id], now, f"lead {result.outcome.value}")
+    return result
 
 
 def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lead:
@@ -106,7 +107,7 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
     if lead.seniority_inferred and "seniority" in incoming:
         lead.seniority_inferred = False  # a stated seniority beats our guess: not a conflict
         lead.seniority = None
-    profile = merge_values(profile_of(lead), incoming)
+    profile = merge_values(lead.profile(), incoming)
     attributes = merge_values(lead.attributes, data.attributes, prefix="attributes.")
     filled = dict(profile.filled)
     conflicts = {**profile.conflicts, **attributes.conflicts}
@@ -174,7 +175,7 @@ def update_lead(
         )
         if clash:
             raise Conflict(column, f"already used by lead {clash}")
-    before = profile_of(lead)
+    before = lead.profile()
     attributes = changes.get("attributes")
     for name, value in changes.items():
         if name != "attributes":
@@ -190,12 +191,13 @@ def update_lead(
     if attributes is not None:
         merged = {**lead.attributes, **attributes}
         lead.attributes = {k: v for k, v in merged.items() if v is not None}
-    after = profile_of(lead)
+    after = lead.profile()
     diff = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
     if attributes is not None:
         diff["attributes"] = {"patch": attributes}
     lead.updated_at = now
     audit(session, actor, "lead.updated", lead, {"changes": diff})
+    rescore_leads(session, [lead.id], now, "lead updated")
     return lead
 
 

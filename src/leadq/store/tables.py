@@ -23,9 +23,12 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from leadq.domain.leads import PROFILE_FIELDS
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -118,11 +121,16 @@ class Lead(Base):
     engagement_grade: Mapped[str | None] = mapped_column(String(2))
     scoring_model: Mapped[str | None] = mapped_column(String(120))
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    score_breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_leads_score_id", "score", "id"),)
+
+    def profile(self) -> dict[str, Any]:
+        """The canonical profile fields, as the domain sees a lead."""
+        return {name: getattr(self, name) for name in PROFILE_FIELDS}
 
 
 class Event(Base):
@@ -183,3 +191,45 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScoringModelVersion(Base):
+    """A scoring model document as added, one row per version; at most one is active."""
+
+    __tablename__ = "scoring_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63))
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_scoring_models_name_version"),)
+
+
+class ScoreChange(Base):
+    """Every change of a lead's score: the value, the grade and the model that produced it."""
+
+    __tablename__ = "score_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    model: Mapped[str] = mapped_column(String(120))
+    score: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DomainEvent(Base):
+    """Facts other capabilities react to (a grade crossed, …); consumed in id order."""
+
+    __tablename__ = "domain_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(60), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,89 @@
+"""Scoring files without a database: leads and events as CSV or Parquet, in, scores out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from leadq.domain.scoring.model import ScoringModel
+from leadq.domain.scoring.vectorised import score_frame
+from leadq.domain.seniority import infer_seniority
+from leadq.services.errors import ConfigError, LeadqError
+
+FORMATS = (".csv", ".parquet")
+
+
+class FileError(LeadqError):
+    """An input or output file that cannot be used."""
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise FileError(f"{path}: use a .csv or .parquet file")
+    return suffix
+
+
+def scan(path: Path) -> pl.LazyFrame:
+    if _suffix(path) and not path.is_file():
+        raise FileError(f"{path}: no such file")
+    if path.suffix.lower() == ".parquet":
+        return pl.scan_parquet(path)
+    return pl.scan_csv(path, infer_schema_length=10_000, try_parse_dates=False)
+
+
+def prepare_leads(leads: pl.LazyFrame, path: Path) -> pl.LazyFrame:
+    """Check the id column; infer seniority from job_title when the file has none."""
+    schema = leads.collect_schema()
+    if "id" not in schema:
+        raise FileError(f"{path}: the leads file needs an 'id' column")
+    if "seniority" not in schema and "job_title" in schema:
+        titles = leads.select(pl.col("job_title").unique()).collect()["job_title"].to_list()
+        seniority = {t: s.value for t in titles if t and (s := infer_seniority(t))}
+        leads = leads.with_columns(
+            pl.col("job_title").replace_strict(seniority, default=None, return_dtype=pl.String)
+            .alias("seniority")
+        )  # fmt: skip
+    return leads
+
+
+def prepare_events(events: pl.LazyFrame, path: Path) -> pl.LazyFrame:
+    """``lead_id``, ``type``, ``occurred_at`` (ISO-8601 with zone, read as UTC)."""
+    schema = events.collect_schema()
+    missing = [c for c in ("lead_id", "type", "occurred_at") if c not in schema]
+    if missing:
+        raise FileError(f"{path}: the events file needs column(s) {', '.join(missing)}")
+    when = pl.col("occurred_at")
+    if schema["occurred_at"] == pl.String:
+        when = when.str.to_datetime(time_unit="us", time_zone="UTC")
+    elif isinstance(schema["occurred_at"], pl.Datetime) and not schema["occurred_at"].time_zone:
+        when = when.dt.replace_time_zone("UTC")
+    return events.with_columns(when.dt.convert_time_zone("UTC").alias("occurred_at"))
+
+
+def score_files(model: ScoringModel, leads_path: Path, events_path: Path | None,
+                out: Path, as_of: datetime) -> int:  # fmt: skip
+    """Score the files and write ``id, score, grade, points.<criterion>…``; returns rows."""
+    out_suffix = _suffix(out)
+    leads = prepare_leads(scan(leads_path), leads_path)
+    events = prepare_events(scan(events_path), events_path) if events_path else None
+    scored = score_frame(model, leads, events, as_of)
+    keep = [
+        "id",
+        "score",
+        "grade",
+        *(c for c in scored.collect_schema() if c.startswith("points.")),
+    ]
+    try:
+        result = scored.select(keep).collect(engine="streaming")
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as exc:
+        raise FileError(f"cannot score these files: {str(exc).splitlines()[0]}") from None
+    except pl.exceptions.ColumnNotFoundError as exc:
+        raise ConfigError(str(leads_path), "-", f"missing column: {exc}") from None
+    if out_suffix == ".parquet":
+        result.write_parquet(out)
+    else:
+        result.write_csv(out)
+    return result.height

@@ -1,0 +1,216 @@
+"""Scoring use cases: workspace model versions, real-time rescoring, rescoring everyone.
+
+The score stored on a lead is a cache of ``evaluate``: written with the model version that
+produced it, every change kept in the score history, and a grade crossing recorded as a
+domain event for automation to consume.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from leadq.domain.scoring.evaluate import EventFact, ScoreCard, evaluate
+from leadq.domain.scoring.model import (
+    DocumentError,
+    EngagementCriterion,
+    ScoringModel,
+    parse_model,
+)
+from leadq.services.errors import ConfigError, NotFound
+from leadq.store.db import Database
+from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange, ScoringModelVersion
+
+SHIPPED = ("classic", "dynamic")
+GRADE_CHANGED = "lead.grade_changed"
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+def parse(text: str, file: str) -> ScoringModel:
+    try:
+        return parse_model(text, file)
+    except DocumentError as exc:
+        raise ConfigError(exc.file, exc.path, exc.reason) from None
+
+
+def read_model(reference: str) -> tuple[ScoringModel, str]:
+    """A shipped model by name (``classic``) or a model file by path; with its text."""
+    if reference in SHIPPED:
+        text = (resources.files("leadq.models") / f"{reference}.yaml").read_text("utf-8")
+        return parse(text, f"{reference}.yaml"), text
+    path = Path(reference)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(reference, "-", f"cannot read: {exc}") from None
+    return parse(text, reference), text
+
+
+def add_model(session: Session, text: str, file: str, now: datetime) -> ScoringModelVersion:
+    """Store a new version of a model (versions count up per name); it is not active yet."""
+    model = parse(text, file)
+    latest = session.scalar(
+        select(func.max(ScoringModelVersion.version)).where(ScoringModelVersion.name == model.name)
+    )
+    row = ScoringModelVersion(name=model.name, version=(latest or 0) + 1, document=text,
+                              active=False, created_at=now)  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_models(session: Session) -> list[ScoringModelVersion]:
+    query = select(ScoringModelVersion).order_by(
+        ScoringModelVersion.name, ScoringModelVersion.version
+    )
+    return list(session.scalars(query))
+
+
+def find_version(session: Session, reference: str) -> ScoringModelVersion:
+    """``name`` (newest version) or ``name@version``."""
+    name, _, version = reference.partition("@")
+    query = select(ScoringModelVersion).where(ScoringModelVersion.name == name)
+    if version:
+        if not version.isdigit():
+            raise NotFound("model", reference)
+        query = query.where(ScoringModelVersion.version == int(version))
+    row = session.scalars(query.order_by(ScoringModelVersion.version.desc())).first()
+    if row is None:
+        raise NotFound("model", reference)
+    return row
+
+
+def model_of(row: ScoringModelVersion) -> ScoringModel:
+    model = parse(row.document, f"{row.name}@{row.version}")
+    return model.model_copy(update={"version": row.version})
+
+
+_active_cache: dict[int, ScoringModel] = {}
+
+
+def active_model(session: Session) -> ScoringModel | None:
+    row = session.scalars(select(ScoringModelVersion).where(ScoringModelVersion.active)).first()
+    if row is None:
+        return None
+    if row.id not in _active_cache:
+        _active_cache[row.id] = model_of(row)
+    return _active_cache[row.id]
+
+
+def activate(session: Session, reference: str, now: datetime) -> ScoringModelVersion:
+    row = find_version(session, reference)
+    session.execute(update(ScoringModelVersion).values(active=False))
+    row.active, row.activated_at = True, now
+    session.flush()
+    return row
+
+
+# -- rescoring ---------------------------------------------------------------------------------
+
+
+def _relevant_types(model: ScoringModel) -> set[str]:
+    return {c.event for c in model.criteria() if isinstance(c, EngagementCriterion)}
+
+
+def _facts(session: Session, model: ScoringModel, lead_ids: Sequence[int],
+           as_of: datetime) -> dict[int, list[EventFact]]:  # fmt: skip
+    """The events each lead's score depends on: the model's event types, and for decay the
+    last event of any type."""
+    facts: dict[int, list[EventFact]] = defaultdict(list)
+    types = _relevant_types(model)
+    query = select(Event.lead_id, Event.type, Event.occurred_at, Event.properties, Event.channel)
+    query = query.where(Event.lead_id.in_(lead_ids), Event.occurred_at <= as_of)
+    for lead_id, kind, at, properties, channel in session.execute(
+        query.where(Event.type.in_(types))
+    ):
+        facts[lead_id].append(EventFact(kind, at, properties or {}, channel))
+    if model.decay is not None:
+        last = (
+            select(Event.lead_id, func.max(Event.occurred_at))
+            .where(Event.lead_id.in_(lead_ids), Event.occurred_at <= as_of)
+            .group_by(Event.lead_id)
+        )
+        for lead_id, at in session.execute(last):
+            if at is not None and not any(f.occurred_at == at for f in facts[lead_id]):
+                facts[lead_id].append(EventFact("_last_activity", at))
+    return facts
+
+
+def lead_facts(lead: Lead) -> dict[str, Any]:
+    return {**lead.profile(), "attributes": lead.attributes}
+
+
+def breakdown_json(card: ScoreCard) -> list[dict[str, Any]]:
+    return [asdict(line) for line in card.breakdown]
+
+
+def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel, as_of: datetime,
+            reason: str) -> int:  # fmt: skip
+    """Recompute and store the leads' scores; returns how many changed."""
+    leads = list(leads)
+    changed = 0
+    for start in range(0, len(leads), 1000):
+        chunk = leads[start : start + 1000]
+        facts = _facts(session, model, [lead.id for lead in chunk], as_of)
+        for lead in chunk:
+            card = evaluate(model, lead_facts(lead), facts.get(lead.id, []), as_of)
+            changed += _store(session, lead, card, reason)
+    return changed
+
+
+def _store(session: Session, lead: Lead, card: ScoreCard, reason: str) -> bool:
+    before = (lead.score, lead.grade, lead.scoring_model)
+    lead.score, lead.grade = card.score, card.grade
+    lead.fit_grade, lead.engagement_grade = card.fit_grade, card.engagement_grade
+    lead.scoring_model, lead.scored_at = card.model, card.as_of
+    lead.score_breakdown = breakdown_json(card)
+    if before == (card.score, card.grade, card.model):
+        return False
+    session.add(ScoreChange(lead_id=lead.id, model=card.model, score=card.score,
+                            grade=card.grade, reason=reason, at=card.as_of))  # fmt: skip
+    if before[1] != card.grade:
+        payload = {"from": before[1], "to": card.grade, "score": card.score, "model": card.model}
+        session.add(DomainEvent(type=GRADE_CHANGED, lead_id=lead.id, payload=payload,
+                                at=card.as_of))  # fmt: skip
+    return True
+
+
+def rescore_leads(session: Session, lead_ids: Sequence[int], as_of: datetime, reason: str) -> int:
+    """Real time: rescore these leads with the active model, if there is one."""
+    model = active_model(session)
+    if model is None or not lead_ids:
+        return 0
+    leads = session.scalars(select(Lead).where(Lead.id.in_(lead_ids)).with_for_update())
+    return rescore(session, leads, model, as_of, reason)
+
+
+Progress = Callable[[int], None]
+
+
+def rescore_everyone(db: Database, as_of: datetime, reason: str,
+                     progress: Progress | None = None) -> tuple[int, int]:  # fmt: skip
+    """Every lead as of ``as_of`` (time-driven decay), in chunks of 1,000 transactions."""
+    with db.reading() as session:
+        model = active_model(session)
+        ids = list(session.scalars(select(Lead.id).order_by(Lead.id)))
+    if model is None:
+        raise NotFound("active model", "(activate one with 'leadq model activate NAME')")
+    changed = 0
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        with db.unit_of_work() as session:
+            leads = session.scalars(select(Lead).where(Lead.id.in_(chunk)).with_for_update())
+            changed += rescore(session, leads, model, as_of, reason)
+        if progress:
+            progress(len(chunk))
+    return len(ids), changed
