@@ -8,7 +8,7 @@ from leadq import __version__
 from leadq.api import errors
 from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
-from leadq.api.routers import events, forms, health, leads
+from leadq.api.routers import events, forms, health, leads, models
 from leadq.config import Settings, get_settings
 from leadq.services.policy import IntakePolicy
 from leadq.services.webforms import load_forms
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.forms = load_forms(settings.forms_file)
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
-    for router in (health.router, leads.router, events.router, forms.router):
+    for router in (health.router, leads.router, events.router, forms.router, models.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(
         BodyLimit,

@@ -66,6 +66,26 @@ class LeadOut(BaseModel):
     last_activity_at: datetime | None
 
 
+class LineOut(BaseModel):
+    criterion: str
+    label: str
+    value: Any
+    points: float
+
+
+class ScoreOut(BaseModel):
+    """The stored score: equal to a fresh evaluation of ``model`` as of ``as_of``."""
+
+    lead_id: int
+    score: float | None
+    grade: str | None
+    fit_grade: str | None
+    engagement_grade: str | None
+    model: str | None
+    as_of: datetime | None
+    breakdown: list[LineOut]
+
+
 class LeadUpsertOut(LeadOut):
     outcome: Outcome
     conflicts: dict[str, dict[str, Any]] = Field(

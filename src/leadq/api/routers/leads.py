@@ -8,7 +8,16 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Db, Now, Policy
-from leadq.api.schemas import ErrorOut, EventOut, LeadOut, LeadPageOut, LeadPatch, LeadUpsertOut
+from leadq.api.schemas import (
+    ErrorOut,
+    EventOut,
+    LeadOut,
+    LeadPageOut,
+    LeadPatch,
+    LeadUpsertOut,
+    LineOut,
+    ScoreOut,
+)
 from leadq.domain.leads import MAX_ID, LeadInput
 from leadq.services import events as event_service
 from leadq.services import leads as lead_service
@@ -90,6 +99,20 @@ def update_lead(
         return LeadOut.model_validate(lead)
 
     return db.run(work)
+
+
+@router.get("/{lead_id}/score", response_model=ScoreOut, tags=["scoring"],
+            responses={404: {"model": ErrorOut}})  # fmt: skip
+def lead_score(lead_id: LeadPath, db: Db, _: Actor) -> ScoreOut:
+    """The lead's score, grade and a breakdown line per criterion (every point explained)."""
+    with db.reading() as session:
+        lead = lead_service.get_lead(session, lead_id)
+        lines = [LineOut(**line) for line in lead.score_breakdown or []]
+        return ScoreOut(
+            lead_id=lead.id, score=lead.score, grade=lead.grade, fit_grade=lead.fit_grade,
+            engagement_grade=lead.engagement_grade, model=lead.scoring_model,
+            as_of=lead.scored_at, breakdown=lines,
+        )  # fmt: skip
 
 
 @router.get(
