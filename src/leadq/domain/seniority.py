@@ -1,9 +1,14 @@
 """Seniority from a job title, in English, Polish, Romanian and Russian.
 
-The rules are data: an ordered table of (seniority, patterns), first match wins. Order
-matters — "Vice President" before "President", "Assistant to the CEO" before "CEO",
-"Руководитель группы" (team lead) before "Руководитель" (head). Titles are folded first
-(lower case, Latin diacritics removed, Cyrillic kept) so patterns stay plain ASCII or Cyrillic.
+Seniority feeds the "authority" part of fit scoring, and most leads state a title but not a
+seniority, so we infer it. The rules are data: an ordered table of (seniority, patterns), first
+match wins, so a new language or title is one more row, not more code. Order matters —
+assistants before the boss they assist ("Assistant to the CEO"), "Vice President" before
+"President", "Руководитель группы" (team lead) before "Руководитель" (head).
+
+Titles are folded first (lower case, Latin diacritics removed, Cyrillic kept as it is, spaces
+collapsed), so patterns stay plain ASCII or Cyrillic and match "Șef", "Şef" and "SEF" alike.
+Patterns use word boundaries so "cto" never matches inside "director".
 """
 
 from __future__ import annotations
@@ -11,9 +16,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from typing import Final
 
 
 class Seniority(StrEnum):
+    """How senior a lead is; ``head`` is never inferred ("Head of X" is a director) but may be
+    stated by users."""
+
     c_level = "c_level"
     owner = "owner"
     vp = "vp"
@@ -23,57 +32,90 @@ class Seniority(StrEnum):
     individual = "individual"
 
 
-SENIORITY_RULES: tuple[tuple[Seniority, tuple[str, ...]], ...] = (
+SeniorityRule = tuple[Seniority, tuple[str, ...]]
+
+# Patterns are searched in the folded title. One line per language: EN, PL, RO, RU.
+# fmt: off
+SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
+    # Support roles and juniors, even when the title names their boss.
     (Seniority.individual, (
-        r"\bassistant\b", r"\bsecretary\b", r"\bintern\b", r"\btrainee\b",
-        r"\bproduct owner\b", r"\b(system|database|network|it) administrator\b",
-        r"\basystent(ka)?\b", r"\bsekretar(z|ka)\b", r"\bstazyst(a|ka)\b", r"\bpraktykant",
-        r"\basistent(a)?\b", r"\bsecretar(a)?\b", r"\bstagiar\b",
-        r"помощник", r"ассистент", r"секретар", r"стаж[её]р", r"практикант",
+        r"\bassistant\b", r"\bsecretary\b", r"\bintern(ship)?\b", r"\btrainee\b",
+        r"\bapprentice\b", r"\b(product|process|service) owner\b",
+        r"\b(system|database|network|it) administrator\b", r"\bsysadmin\b",
+        r"\basystent(ka)?\b", r"\bsekretar(z|ka)\b", r"\bstazyst(a|ka)\b", r"\bpraktykant(ka)?\b",
+        r"\basistent(a)?\b", r"\bsecretar(a)?\b", r"\bstagiar(a)?\b",
+        r"\bпомощни(к|ца)", r"\bассистент", r"\bсекретар(ь|ша)\b", r"\bстаж[её]р",
+        r"\bпрактикант", r"\bинтерн\b",
     )),
+    # Vice presidents and deputies of the top job, before the top job itself.
     (Seniority.vp, (
-        r"\bvice[\s-]*president", r"\b[se]?vp\b", r"\bwiceprezes", r"\bvicepresedinte",
-        r"вице[\s-]*президент",
+        r"\bvice[\s-]*(president|chair)", r"\b[se]?vp\b",
+        r"\bdeputy (ceo|chief executive|managing director|general manager|president|chair)",
+        r"\bwiceprezes", r"\bwiceprzewodnicz",
+        r"\bzastepc\w* (prezes|dyrektora (generalnego|zarzadzajacego))",
+        r"\bvice[\s-]*presedinte", r"\bpresedinte adjunct\b",
+        r"\bdirector(oare)? (general|executiv)\w* adjunct",
+        r"\bвице[\s-]*(президент|председател)",
+        r"\bзам(еститель|естительница|\.)?\s*(генеральн|гендиректор|председател|президент)",
     )),
     (Seniority.c_level, (
-        r"\bc[eftomirp]o\b", r"\bchief\b", r"\bpresident\b", r"\bmanaging director\b",
-        r"\bgeneral manager\b",
-        r"\bprezes", r"\bczlonek zarzadu\b", r"\bdyrektor (generaln|zarzadzajac)",
-        r"\bdirector (general|executiv)\b", r"\bpresedinte\b", r"^administrator$",
-        r"генеральн\w* директор", r"\bгендиректор", r"\bпрезидент",
-        r"(исполнительн|управляющ)\w* директор", r"председател\w* правлени",
+        r"\bc[ecftomirpsdx]o\b", r"\bchief\b.*\bofficer\b", r"\bchief executive\b",
+        r"\bpresident\b", r"\bchair(man|woman|person)\b", r"\bchair of the board\b",
+        r"\bmanaging (director|partner)\b", r"\bgeneral manager\b", r"\bexecutive director\b",
+        r"\bprezes", r"\bczlon(ek|kini) zarzadu\b", r"\bdyrektor\w* (generaln|zarzadzajac)",
+        r"\bprzewodnicz\w* (rady|zarzadu)",
+        r"\bdirector(oare)? (general|executiv)(a)?\b", r"\bmanager general\b", r"\bpresedinte",
+        r"^administrator( (unic|general|societate|firma|srl))?$",
+        r"\bгенеральн\w* директор", r"\bгендиректор", r"\bпрезидент",
+        r"\b(исполнительн|управляющ)\w* (директор|партн[её]р)",
+        r"\bпредседател\w* (правлени|совета директоров)",
     )),
     (Seniority.owner, (
-        r"\bowner\b", r"\b(co[\s-]?)?founder\b", r"\bproprietor\b",
-        r"\b(wspol)?wlasciciel(ka)?\b", r"\bzalozyciel(ka)?\b",
-        r"\bfondator(oare)?\b", r"\bproprietar(a)?\b", r"\basociat\b",
-        r"\b(со)?владел", r"\bосновател", r"\bучредител",
+        r"\bowner\b", r"\b(co[\s-]?)?founder\b", r"\bfounding (partner|member)\b",
+        r"\bproprietor\b",
+        r"\b(wspol)?wlasciciel(ka)?\b", r"\b(wspol)?zalozyciel(ka)?\b", r"\bwspolni(k|czka)\b",
+        r"\b(co-?)?fondator(oare)?\b", r"\bproprietar(a)?\b", r"\basociat(a)?\b",
+        r"\b(со)?владел(ец|ица)", r"\b(со)?основател", r"\b(со)?учредител",
     )),
+    # Team-level leads whose words ("руководитель", "szef", "șef") otherwise mean a director.
     (Seniority.manager, (
-        r"\bteam ?lead(er)?\b", r"\blider zespolu\b", r"\bsef (de )?echipa\b",
-        r"руководител\w* (группы|проекта|команды)", r"начальник\w* (смены|участка|группы)",
-        r"\bтимлид",
+        r"\b(team|group|shift) ?lead(er)?\b", r"\bforeman\b",
+        r"\blider(ka)? zespolu\b", r"\bszef(owa)? (zespolu|zmiany|projektu)\b",
+        r"\bbrygadzist(a|ka)\b",
+        r"\bsef(a)? (de )?(echipa|tura|proiect|santier)\b",
+        r"\bруководител\w* (группы|проекта|команды|смены)",
+        r"\bначальни(к|ца)\w* (смены|участка|группы)", r"\bтимлид", r"\bбригадир",
     )),
     (Seniority.director, (
-        r"\bdirector\b", r"\bhead\b", r"\bdyrektor(ka)?\b", r"\bszef(owa)?\b", r"\bsef\b",
-        r"\bдиректор", r"\bруководител", r"\bначальник",
+        r"\bdirector(ul|oare|oarea)?\b", r"\bhead\b(?!\s+office)",
+        r"\bchief (accountant|engineer)\b",
+        r"\bdyrektor\w*", r"\bszef(owa)?\b", r"\bglown\w* (ksiegow|inzynier)",
+        r"\bsef(a|ul)?\b",
+        r"\bдиректор", r"\bруководител", r"\bначальни(к|ца)",
+        r"\bглавн\w* (бухгалтер|инженер)",
     )),
     (Seniority.manager, (
-        r"\bmanager\b", r"\bsupervisor\b", r"\bkierownik\b", r"\bkierowniczka\b",
-        r"\bmen[ae]d?zer\b", r"\bkoordynator", r"\bcoordonator\b",
-        r"\bменеджер", r"\bуправляющ",
+        r"\bmanager(ka|ul)?\b", r"\bsupervisor\b",
+        r"\bkierowni(k|czka)\w*", r"\bmen[ae]d?zer(ka)?\b", r"\bkoordynator(ka)?\b",
+        r"\bcoordonator(oare)?\b",
+        r"\bменеджер", r"\bуправляющ", r"\bзаведующ",
     )),
-)  # fmt: skip
-"""Ordered rules; a non-blank title that matches none is an individual contributor."""
+)
+# fmt: on
+"""Ordered rules, first match wins; a non-blank title that matches none is an individual."""
 
-_COMPILED = tuple(
+_COMPILED: Final = tuple(
     (seniority, tuple(re.compile(p) for p in patterns)) for seniority, patterns in SENIORITY_RULES
 )
-_LATIN_EXTRA = str.maketrans({"ł": "l", "ß": "ss", "ø": "o", "đ": "d"})
+# Latin letters NFKD does not decompose into base letter + combining mark.
+_LATIN_EXTRA: Final = str.maketrans({"ł": "l", "ß": "ss", "ø": "o", "đ": "d"})
 
 
 def fold(text: str) -> str:
-    """Lower case with Latin diacritics removed (ż→z, ș→s, ł→l); Cyrillic left as it is."""
+    """Lower case with Latin diacritics removed (ż→z, ș/ş→s, ł→l) and spaces collapsed.
+
+    Cyrillic is left as it is: stripping the breve would turn "й" into "и", a different letter.
+    """
     folded: list[str] = []
     for char in unicodedata.normalize("NFKD", text.lower().translate(_LATIN_EXTRA)):
         if unicodedata.combining(char) and folded and folded[-1].isascii():
@@ -83,7 +125,7 @@ def fold(text: str) -> str:
 
 
 def infer_seniority(job_title: str | None) -> Seniority | None:
-    """The seniority a job title states, or None when there is no title."""
+    """The seniority a job title states; None when there is no title to judge by."""
     if job_title is None or not job_title.strip():
         return None
     title = fold(job_title)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -91,20 +92,18 @@ def find_version(session: Session, reference: str) -> ScoringModelVersion:
 
 
 def model_of(row: ScoringModelVersion) -> ScoringModel:
-    model = parse(row.document, f"{row.name}@{row.version}")
-    return model.model_copy(update={"version": row.version})
+    return _parsed(row.name, row.version, row.document)
 
 
-_active_cache: dict[int, ScoringModel] = {}
+@lru_cache(maxsize=64)
+def _parsed(name: str, version: int, document: str) -> ScoringModel:
+    """Parsing is cached by content, so real-time rescoring does not re-read YAML."""
+    return parse(document, f"{name}@{version}").model_copy(update={"version": version})
 
 
 def active_model(session: Session) -> ScoringModel | None:
     row = session.scalars(select(ScoringModelVersion).where(ScoringModelVersion.active)).first()
-    if row is None:
-        return None
-    if row.id not in _active_cache:
-        _active_cache[row.id] = model_of(row)
-    return _active_cache[row.id]
+    return None if row is None else model_of(row)
 
 
 def activate(session: Session, reference: str, now: datetime) -> ScoringModelVersion:
