@@ -350,9 +350,10 @@ def score(
     """Score lead files with the vectorised engine; no database needed."""
     moment = _as_of(as_of)
     scoring_model, _ = scoring.read_model(model)
+    scores = batch.plan(scoring_model, leads, events, out_file, moment)
     with _bar() as bar:
         task = bar.add_task(f"Scoring {leads.name} with {scoring_model.name}", total=1)
-        rows = batch.score_files(scoring_model, leads, events, out_file, moment)
+        rows = batch.write(scores, out_file)
         bar.advance(task)
     out.print(f"Scored {rows} leads with {scoring_model.name} as of {moment.isoformat()} → "
               f"{out_file}")  # fmt: skip

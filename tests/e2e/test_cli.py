@@ -133,3 +133,90 @@ def test_bad_settings_are_one_line(
     assert result.returncode != 0
     assert result.stderr.startswith("leadq: ") and message in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+LEADS_FILE = """id,job_title,seniority,company_size
+1,CEO,c_level,300
+2,Chief Executive Officer,,300
+3,,director,60
+4,Analyst,individual,5
+"""
+
+
+def _events_file(day0: str) -> str:
+    rows = ["lead_id,type,occurred_at,asset_type,path"]
+    rows += [f"1,content_download,{day0},whitepaper,"] * 3
+    rows += [f"1,webinar_attended,{day0},,"] * 3 + [f"1,page_view,{day0},,/pricing"] * 3
+    rows += [f"3,webinar_attended,{day0},,"] + [f"3,page_view,{day0},,/pricing/team"] * 2
+    rows += [f"4,content_download,{day0},whitepaper,", f"4,content_download,{day0},ebook,"]
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_score_files_with_the_classic_vectors(tmp_path: Path, suffix: str) -> None:
+    import polars as pl
+
+    day0 = "2026-03-02T09:00:00+00:00"
+    (tmp_path / "leads.csv").write_text(LEADS_FILE, encoding="utf-8")
+    (tmp_path / "events.csv").write_text(_events_file(day0), encoding="utf-8")
+    if suffix == ".parquet":  # the same data as Parquet, time stamps typed
+        pl.read_csv(tmp_path / "leads.csv").write_parquet(tmp_path / "leads.parquet")
+        events = pl.read_csv(tmp_path / "events.csv").with_columns(
+            pl.col("occurred_at").str.to_datetime(time_zone="UTC")
+        )
+        events.write_parquet(tmp_path / "events.parquet")
+    result = run(tmp_path, "score", "--leads", f"leads{suffix}", "--events", f"events{suffix}",
+                 "--model", "classic", "--as-of", "2026-03-02T10:00:00+00:00",
+                 "--out", f"scores{suffix}")  # fmt: skip
+    assert "Scored 4 leads" in result.stdout
+    scores = (pl.read_parquet if suffix == ".parquet" else pl.read_csv)(
+        tmp_path / f"scores{suffix}"
+    )
+    assert scores.columns == ["id", "score", "grade", "points.decision_maker",
+                              "points.company_size", "points.whitepaper", "points.webinar",
+                              "points.pricing_page"]  # fmt: skip
+    rows = {r["id"]: (r["score"], r["grade"]) for r in scores.to_dicts()}
+    assert rows == {1: (33, "hot"), 2: (15, "warm"), 3: (18, "warm"), 4: (1, "cold")}
+
+
+@pytest.mark.parametrize(("as_of", "score"), [("2026-03-02T09:00:00+00:00", 15),
+                                              ("2026-04-01T09:00:00+00:00", 10),
+                                              ("2026-05-06T09:00:00+00:00", 5),
+                                              ("2026-06-05T09:00:00+00:00", 0)])  # fmt: skip
+def test_score_files_with_the_dynamic_vectors(tmp_path: Path, as_of: str, score: int) -> None:
+    import polars as pl
+
+    (tmp_path / "leads.csv").write_text("id\n7\n", encoding="utf-8")
+    (tmp_path / "events.csv").write_text(
+        "lead_id,type,occurred_at,asset_type\n"
+        "7,content_download,2026-03-02T09:00:00Z,whitepaper\n"
+        "7,webinar_attended,2026-03-02T11:00:00+02:00,\n", encoding="utf-8")  # fmt: skip
+    run(tmp_path, "score", "--leads", "leads.csv", "--events", "events.csv", "--model",
+        "dynamic", "--as-of", as_of, "--out", "out.csv")  # fmt: skip
+    assert pl.read_csv(tmp_path / "out.csv")["score"].to_list() == [score]
+
+
+def test_model_commands_and_bad_documents(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: m\ngrades: {cold: 0, hot: 5}\nfit: [{id: a, points: 1, when: "
+                   "{age: {about: 3}}}]\n", encoding="utf-8")  # fmt: skip
+    for args in (("model", "validate", str(bad)), ("model", "add", str(bad)),
+                 ("score", "--leads", "x.csv", "--out", "y.csv", "--model", str(bad)),
+                 ("score", "--leads", "missing.csv", "--out", "y.csv"),
+                 ("score", "--leads", "x.txt", "--out", "y.csv"),
+                 ("score", "--leads", "x.csv", "--out", "y.csv", "--as-of", "never")):  # fmt: skip
+        result = run(tmp_path, *args, ok=False)
+        assert result.returncode != 0, args
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert (
+        "fit[0:a].when.age.about: unknown key"
+        in run(tmp_path, "model", "validate", str(bad), ok=False).stderr
+    )
+    assert "is valid" in run(tmp_path, "model", "validate", "classic").stdout
+    run(tmp_path, "init")
+    run(tmp_path, "model", "add", "classic")
+    assert "Added classic@2" in run(tmp_path, "model", "add", "classic").stdout
+    assert "Active model: classic@1" in run(tmp_path, "model", "activate", "classic@1").stdout
+    listed = run(tmp_path, "model", "list").stdout
+    assert "classic" in listed and "●" in listed
+    assert "0 leads rescored" in run(tmp_path, "rescore").stdout

@@ -54,7 +54,7 @@ SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
         r"\bwiceprezes", r"\bwiceprzewodnicz",
         r"\bzastepc\w* (prezes|dyrektora (generalnego|zarzadzajacego))",
         r"\bvice[\s-]*presedinte", r"\bpresedinte adjunct\b",
-        r"\bdirector(oare)? (general|executiv)\w* adjunct",
+        r"\bdirect(or|oare) (general|executiv)\w* adjunct",
         r"\bвице[\s-]*(президент|председател)",
         r"\bзам(еститель|естительница|\.)?\s*(генеральн|гендиректор|председател|президент)",
     )),
@@ -64,7 +64,7 @@ SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
         r"\bmanaging (director|partner)\b", r"\bgeneral manager\b", r"\bexecutive director\b",
         r"\bprezes", r"\bczlon(ek|kini) zarzadu\b", r"\bdyrektor\w* (generaln|zarzadzajac)",
         r"\bprzewodnicz\w* (rady|zarzadu)",
-        r"\bdirector(oare)? (general|executiv)(a)?\b", r"\bmanager general\b", r"\bpresedinte",
+        r"\bdirect(or|oare) (general|executiv)(a)?\b", r"\bmanager general\b", r"\bpresedinte",
         r"^administrator( (unic|general|societate|firma|srl))?$",
         r"\bгенеральн\w* директор", r"\bгендиректор", r"\bпрезидент",
         r"\b(исполнительн|управляющ)\w* (директор|партн[её]р)",
@@ -74,7 +74,7 @@ SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
         r"\bowner\b", r"\b(co[\s-]?)?founder\b", r"\bfounding (partner|member)\b",
         r"\bproprietor\b",
         r"\b(wspol)?wlasciciel(ka)?\b", r"\b(wspol)?zalozyciel(ka)?\b", r"\bwspolni(k|czka)\b",
-        r"\b(co-?)?fondator(oare)?\b", r"\bproprietar(a)?\b", r"\basociat(a)?\b",
+        r"\b(co-?)?fondat(or|oare)\b", r"\bproprietar(a)?\b", r"\basociat(a)?\b",
         r"\b(со)?владел(ец|ица)", r"\b(со)?основател", r"\b(со)?учредител",
     )),
     # Team-level leads whose words ("руководитель", "szef", "șef") otherwise mean a director.
@@ -87,7 +87,7 @@ SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
         r"\bначальни(к|ца)\w* (смены|участка|группы)", r"\bтимлид", r"\bбригадир",
     )),
     (Seniority.director, (
-        r"\bdirector(ul|oare|oarea)?\b", r"\bhead\b(?!\s+office)",
+        r"\bdirect(or|orul|oare|oarea)\b", r"\bhead\b(?!\s+office)",
         r"\bchief (accountant|engineer)\b",
         r"\bdyrektor\w*", r"\bszef(owa)?\b", r"\bglown\w* (ksiegow|inzynier)",
         r"\bsef(a|ul)?\b",
@@ -97,7 +97,7 @@ SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
     (Seniority.manager, (
         r"\bmanager(ka|ul)?\b", r"\bsupervisor\b",
         r"\bkierowni(k|czka)\w*", r"\bmen[ae]d?zer(ka)?\b", r"\bkoordynator(ka)?\b",
-        r"\bcoordonator(oare)?\b",
+        r"\bcoordonat(or|oare)\b",
         r"\bменеджер", r"\bуправляющ", r"\bзаведующ",
     )),
 )

@@ -10,7 +10,7 @@ import polars as pl
 from leadq.domain.scoring.model import ScoringModel
 from leadq.domain.scoring.vectorised import score_frame
 from leadq.domain.seniority import infer_seniority
-from leadq.services.errors import ConfigError, LeadqError
+from leadq.services.errors import LeadqError
 
 FORMATS = (".csv", ".parquet")
 
@@ -35,17 +35,18 @@ def scan(path: Path) -> pl.LazyFrame:
 
 
 def prepare_leads(leads: pl.LazyFrame, path: Path) -> pl.LazyFrame:
-    """Check the id column; infer seniority from job_title when the file has none."""
+    """Check the id column; infer seniority from job_title where a row has none (as intake
+    does), once per distinct title."""
     schema = leads.collect_schema()
     if "id" not in schema:
         raise FileError(f"{path}: the leads file needs an 'id' column")
-    if "seniority" not in schema and "job_title" in schema:
+    if "job_title" in schema and schema["job_title"] == pl.String:
         titles = leads.select(pl.col("job_title").unique()).collect()["job_title"].to_list()
         seniority = {t: s.value for t in titles if t and (s := infer_seniority(t))}
-        leads = leads.with_columns(
-            pl.col("job_title").replace_strict(seniority, default=None, return_dtype=pl.String)
-            .alias("seniority")
-        )  # fmt: skip
+        inferred = pl.col("job_title").replace_strict(seniority, default=None,
+                                                     return_dtype=pl.String)  # fmt: skip
+        stated = pl.col("seniority").cast(pl.String) if "seniority" in schema else pl.lit(None)
+        leads = leads.with_columns(pl.coalesce(stated, inferred).alias("seniority"))
     return leads
 
 
@@ -63,10 +64,10 @@ def prepare_events(events: pl.LazyFrame, path: Path) -> pl.LazyFrame:
     return events.with_columns(when.dt.convert_time_zone("UTC").alias("occurred_at"))
 
 
-def score_files(model: ScoringModel, leads_path: Path, events_path: Path | None,
-                out: Path, as_of: datetime) -> int:  # fmt: skip
-    """Score the files and write ``id, score, grade, points.<criterion>…``; returns rows."""
-    out_suffix = _suffix(out)
+def plan(model: ScoringModel, leads_path: Path, events_path: Path | None, out: Path,
+         as_of: datetime) -> pl.LazyFrame:  # fmt: skip
+    """Check the files and build the scoring query; nothing is computed yet."""
+    _suffix(out)
     leads = prepare_leads(scan(leads_path), leads_path)
     events = prepare_events(scan(events_path), events_path) if events_path else None
     scored = score_frame(model, leads, events, as_of)
@@ -76,13 +77,16 @@ def score_files(model: ScoringModel, leads_path: Path, events_path: Path | None,
         "grade",
         *(c for c in scored.collect_schema() if c.startswith("points.")),
     ]
+    return scored.select(keep)
+
+
+def write(scores: pl.LazyFrame, out: Path) -> int:
+    """Run the query and write ``id, score, grade, points.<criterion>…``; returns rows."""
     try:
-        result = scored.select(keep).collect(engine="streaming")
-    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as exc:
+        result = scores.collect(engine="streaming")
+    except pl.exceptions.PolarsError as exc:
         raise FileError(f"cannot score these files: {str(exc).splitlines()[0]}") from None
-    except pl.exceptions.ColumnNotFoundError as exc:
-        raise ConfigError(str(leads_path), "-", f"missing column: {exc}") from None
-    if out_suffix == ".parquet":
+    if out.suffix.lower() == ".parquet":
         result.write_parquet(out)
     else:
         result.write_csv(out)
