@@ -60,9 +60,13 @@ def _database(backend: str) -> Iterator[str]:
 
 
 @contextmanager
-def _server(database_url: str, workers: int) -> Iterator[tuple[str, str]]:
+def _server(database_url: str, workers: int, model: str | None) -> Iterator[tuple[str, str]]:
     env = {**os.environ, "LEADQ_DATABASE_URL": database_url}
     subprocess.run([*LEADQ, "init"], env=env, check=True, capture_output=True)
+    if model:  # real-time rescoring on every event
+        subprocess.run([*LEADQ, "model", "add", model], env=env, check=True, capture_output=True)
+        subprocess.run([*LEADQ, "model", "activate", model], env=env, check=True,
+                       capture_output=True)  # fmt: skip
     key = subprocess.run(
         [*LEADQ, "apikey", "create", "bench"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
@@ -222,6 +226,7 @@ def main() -> None:
     parser.add_argument("--key", help="API key for --url")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--workers", type=int, default=1, help="leadq serve --workers")
+    parser.add_argument("--model", help="activate this scoring model first (e.g. classic)")
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--batches", type=int, default=40, help="1,000-event batches to send")
     parser.add_argument("--singles", type=int, default=3000, help="single events, closed loop")
@@ -236,8 +241,12 @@ def main() -> None:
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        with _database(backend) as database_url, _server(database_url, args.workers) as server:
+        with (
+            _database(backend) as database_url,
+            _server(database_url, args.workers, args.model) as server,
+        ):
             label = backend if args.workers == 1 else f"{backend}×{args.workers}"
+            label += f"+{args.model}" if args.model else ""
             asyncio.run(measure(*server, label, args))
 
 

@@ -22,20 +22,27 @@ ENGLISH = [
     ("Managing Director", C_LEVEL),
     ("President", C_LEVEL),
     ("Chairman of the Board", C_LEVEL),
+    ("C.E.O.", C_LEVEL),
+    ("Board Member", C_LEVEL),
     ("Vice President of Sales", VP),  # not "President"
     ("SVP Marketing", VP),
     ("Deputy CEO", VP),
     ("Founder", OWNER),
     ("Business Owner", OWNER),
     ("Proprietor", OWNER),
+    ("Owner / Store Manager", OWNER),  # a double title counts as the higher
+    ("Co-founder, Team Lead", OWNER),
     ("Head of Marketing", DIRECTOR),  # "head" is never inferred
     ("Director of Engineering", DIRECTOR),  # "cto" is not inside "director"
     ("Senior Director, Sales Operations", DIRECTOR),
+    ("Sales Director / Account Manager", DIRECTOR),
+    ("Non-Executive Director", DIRECTOR),  # not "Executive Director"
     ("Sales Manager", MANAGER),
     ("Team Leader", MANAGER),
     ("Supervisor", MANAGER),
     ("Internal Audit Manager", MANAGER),  # "internal" is not "intern"
     ("Assistant to the CEO", INDIVIDUAL),
+    ("Assistant to the Vice President", INDIVIDUAL),
     ("Executive Assistant to the Managing Director", INDIVIDUAL),
     ("Marketing Intern", INDIVIDUAL),
     ("Product Owner", INDIVIDUAL),  # a Scrum role, not an owner of the business
@@ -56,6 +63,7 @@ POLISH = [
     ("Założyciel", OWNER),
     ("Współzałożyciel", OWNER),
     ("Wspólnik", OWNER),
+    ("Przedsiębiorca", OWNER),
     ("Dyrektor sprzedaży", DIRECTOR),
     ("  dyrektor   SPRZEDAŻY ", DIRECTOR),
     ("Dyrektorka HR", DIRECTOR),
@@ -80,6 +88,7 @@ ROMANIAN = [
     ("Președinte", C_LEVEL),
     ("Administrator", C_LEVEL),  # the legal head of an SRL
     ("Administrator unic", C_LEVEL),
+    ("Membru în Consiliul de Administrație", C_LEVEL),
     ("Vicepreședinte", VP),
     ("Director General Adjunct", VP),
     ("Fondator", OWNER),
@@ -110,12 +119,14 @@ RUSSIAN = [
     ("Управляющий директор", C_LEVEL),
     ("Президент", C_LEVEL),
     ("Председатель правления", C_LEVEL),
+    ("Член правления", C_LEVEL),
     ("Вице-президент", VP),
     ("Заместитель генерального директора", VP),
     ("Владелец", OWNER),
     ("Совладелец", OWNER),
     ("Основатель", OWNER),
     ("Соучредитель", OWNER),
+    ("ИП", OWNER),  # sole trader
     ("Директор", DIRECTOR),
     ("Директор по продажам", DIRECTOR),
     ("Руководитель отдела маркетинга", DIRECTOR),
@@ -126,6 +137,7 @@ RUSSIAN = [
     ("Менеджер по продажам", MANAGER),
     ("Тимлид", MANAGER),
     ("Помощник директора", INDIVIDUAL),  # not "директор"
+    ("Помощник вице-президента", INDIVIDUAL),
     ("Стажёр", INDIVIDUAL),
     ("Стажер", INDIVIDUAL),
     ("Секретарь", INDIVIDUAL),

@@ -34,7 +34,7 @@ class Seniority(StrEnum):
 
 SeniorityRule = tuple[Seniority, tuple[str, ...]]
 
-# Patterns are searched in the folded title. One line per language: EN, PL, RO, RU.
+# Patterns are searched in the folded title; within a rule they run EN, then PL, RO, RU.
 # fmt: off
 SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
     # Support roles and juniors, even when the title names their boss.
@@ -59,23 +59,30 @@ SENIORITY_RULES: Final[tuple[SeniorityRule, ...]] = (
         r"\bзам(еститель|естительница|\.)?\s*(генеральн|гендиректор|председател|президент)",
     )),
     (Seniority.c_level, (
-        r"\bc[ecftomirpsdx]o\b", r"\bchief\b.*\bofficer\b", r"\bchief executive\b",
+        r"\bc\.?[ecftomirpsdx]\.?o\b", r"\bchief\b.*\bofficer\b", r"\bchief executive\b",
         r"\bpresident\b", r"\bchair(man|woman|person)\b", r"\bchair of the board\b",
-        r"\bmanaging (director|partner)\b", r"\bgeneral manager\b", r"\bexecutive director\b",
+        r"\bmanaging (director|partner)\b", r"\bgeneral manager\b",
+        r"(?<!non[\s-])\bexecutive director\b",
+        r"\bboard member\b", r"\bmember of the (management )?board\b",
         r"\bprezes", r"\bczlon(ek|kini) zarzadu\b", r"\bdyrektor\w* (generaln|zarzadzajac)",
         r"\bprzewodnicz\w* (rady|zarzadu)",
-        r"\bdirect(or|oare) (general|executiv)(a)?\b", r"\bmanager general\b", r"\bpresedinte",
+        r"\bdirect(or|orul|oare|oarea) (general|executiv)(a|ul)?\b", r"\bmanager general\b",
+        r"\bpresedinte", r"\bmembru\w* (in |al )?(consiliul\w* de administratie|ca)\b",
         r"^administrator( (unic|general|societate|firma|srl))?$",
         r"\bгенеральн\w* директор", r"\bгендиректор", r"\bпрезидент",
         r"\b(исполнительн|управляющ)\w* (директор|партн[её]р)",
-        r"\bпредседател\w* (правлени|совета директоров)",
+        r"\bпредседател\w* (правлени|совета директоров)", r"\bчлен\w* правлени",
     )),
+    # Owners, founders, partners in the legal sense and sole traders.
     (Seniority.owner, (
         r"\bowner\b", r"\b(co[\s-]?)?founder\b", r"\bfounding (partner|member)\b",
-        r"\bproprietor\b",
-        r"\b(wspol)?wlasciciel(ka)?\b", r"\b(wspol)?zalozyciel(ka)?\b", r"\bwspolni(k|czka)\b",
+        r"\bproprietor\b", r"\bentrepreneur\b",
+        r"\b(wspol)?wlasciciel(ka)?\b", r"\b(wspol)?zalozyciel(ka)?\b",
+        r"\bwspolni(k|czka)\b", r"\bprzedsiebiorc(a|zyni)\b",
         r"\b(co-?)?fondat(or|oare)\b", r"\bproprietar(a)?\b", r"\basociat(a)?\b",
-        r"\b(со)?владел(ец|ица)", r"\b(со)?основател", r"\b(со)?учредител",
+        r"\bantreprenor\b",
+        r"\b(со)?владел(ец|ица)", r"\b(со)?основател", r"\b(со)?учредител", r"\bип\b",
+        r"\bпредпринимател",
     )),
     # Team-level leads whose words ("руководитель", "szef", "șef") otherwise mean a director.
     (Seniority.manager, (
