@@ -179,3 +179,25 @@ def test_bad_model_documents_name_the_path(
 
 def test_activating_an_unknown_model_is_404(client: TestClient) -> None:
     assert client.post(f"{API}/models/nope@3/activate").status_code == 404
+
+
+def test_settled_criteria_keep_stored_scores_equal_to_fresh_ones(
+    client: TestClient, db: Database, now: datetime
+) -> None:
+    """Real-time rescoring reuses capped criteria that cannot change; the result must still
+    equal a full recomputation after many events, for both shipped models."""
+    for name in ("classic", "dynamic"):
+        use_model(client, name)
+        lead_id = lead_with(client, f"{name}@acme.com", now - timedelta(days=40), 2, 1, 2,
+                            job_title="CEO")  # fmt: skip
+        for i in range(6):
+            when = (now - timedelta(days=10 - i)).isoformat()
+            for body in ({"type": "page_view", "properties": {"path": "/pricing"}},
+                         {"type": "content_download", "properties": {"asset_type": "whitepaper"}},
+                         {"type": "webinar_attended"}):  # fmt: skip
+                event = {"lead_id": lead_id, "occurred_at": when, **body}
+                posted = client.post(f"{API}/events", json=event)
+                assert posted.status_code == 201
+        assert_stored_equals_fresh(db)
+    card = score_of(client, 2)
+    assert card["score"] == 5 * 8 + 10 * 7  # dynamic: uncapped points per occurrence

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from leadq.domain.scoring.evaluate import EventFact, ScoreCard, evaluate
+from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
 from leadq.domain.scoring.model import (
     DocumentError,
     EngagementCriterion,
@@ -117,21 +117,33 @@ def activate(session: Session, reference: str, now: datetime) -> ScoringModelVer
 # -- rescoring ---------------------------------------------------------------------------------
 
 
-def _relevant_types(model: ScoringModel) -> set[str]:
-    return {c.event for c in model.criteria() if isinstance(c, EngagementCriterion)}
+def _settled(model: ScoringModel, lead: Lead, as_of: datetime) -> dict[str, Line]:
+    """Lines of the lead's stored breakdown that can be reused as they are (see ``settles``)."""
+    if (lead.scoring_model != model.ref or not lead.score_breakdown or lead.scored_at is None
+            or as_of < lead.scored_at):  # fmt: skip
+        return {}
+    criteria = {c.id: c for c in model.criteria()}
+    lines = (Line(**line) for line in lead.score_breakdown)
+    return {x.criterion: x for x in lines
+            if x.criterion in criteria and settles(criteria[x.criterion], x)}  # fmt: skip
 
 
-def _facts(session: Session, model: ScoringModel, lead_ids: Sequence[int],
-           as_of: datetime) -> dict[int, list[EventFact]]:  # fmt: skip
-    """The events each lead's score depends on: the model's event types, and for decay the
-    last event of any type."""
+def _needed_types(model: ScoringModel, settled: Iterable[dict[str, Line]]) -> set[str]:
+    """Event types some lead still needs counted."""
+    engagement = [c for c in model.criteria() if isinstance(c, EngagementCriterion)]
+    return {c.event for lines in settled for c in engagement if c.id not in lines}
+
+
+def _facts(session: Session, model: ScoringModel, lead_ids: Sequence[int], as_of: datetime,
+           types: set[str]) -> dict[int, list[EventFact]]:  # fmt: skip
+    """The events the leads' scores depend on: the given types, and for decay the last event
+    of any type."""
     facts: dict[int, list[EventFact]] = defaultdict(list)
-    types = _relevant_types(model)
     query = select(Event.lead_id, Event.type, Event.occurred_at, Event.properties, Event.channel)
-    query = query.where(Event.lead_id.in_(lead_ids), Event.occurred_at <= as_of)
-    for lead_id, kind, at, properties, channel in session.execute(
-        query.where(Event.type.in_(types))
-    ):
+    query = query.where(
+        Event.lead_id.in_(lead_ids), Event.occurred_at <= as_of, Event.type.in_(types)
+    )
+    for lead_id, kind, at, properties, channel in session.execute(query) if types else ():
         facts[lead_id].append(EventFact(kind, at, properties or {}, channel))
     if model.decay is not None:
         last = (
@@ -160,9 +172,11 @@ def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel, as_of:
     changed = 0
     for start in range(0, len(leads), 1000):
         chunk = leads[start : start + 1000]
-        facts = _facts(session, model, [lead.id for lead in chunk], as_of)
-        for lead in chunk:
-            card = evaluate(model, lead_facts(lead), facts.get(lead.id, []), as_of)
+        settled = [_settled(model, lead, as_of) for lead in chunk]
+        types = _needed_types(model, settled)
+        facts = _facts(session, model, [lead.id for lead in chunk], as_of, types)
+        for lead, known in zip(chunk, settled, strict=True):
+            card = evaluate(model, lead_facts(lead), facts.get(lead.id, []), as_of, known)
             changed += _store(session, lead, card, reason)
     return changed
 

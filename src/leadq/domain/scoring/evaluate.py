@@ -194,19 +194,20 @@ def occurrences(
 def engagement_points(
     criterion: EngagementCriterion, events: Sequence[EventFact], as_of: datetime
 ) -> tuple[int, float]:
-    """(count of matching events, points) of an engagement criterion."""
+    """(occurrences that count, points) of an engagement criterion: matching events, at most
+    ``cap`` of them (one with ``once``)."""
     found = occurrences(criterion, events, as_of)
-    count = len(found)
+    counted = min(len(found), criterion.limit or len(found))
     if criterion.level == "count":
-        return count, criterion.weight * min(count, criterion.limit or count)
+        return counted, criterion.weight * counted
     assert criterion.points is not None
     per = criterion.weight * criterion.points
     if criterion.half_life_days is None:
-        return count, per * min(count, criterion.limit or count)
+        return counted, per * counted
     factors = [0.5 ** (((as_of - e.occurred_at) / DAY) / criterion.half_life_days) for e in found]
     if not factors:
         return 0, 0.0
-    return count, per * (max(factors) if criterion.once else math.fsum(factors))
+    return counted, per * (max(factors) if criterion.once else math.fsum(factors))
 
 
 def inactivity_days(events: Sequence[EventFact], as_of: datetime) -> float | None:
@@ -233,13 +234,40 @@ def _line(criterion: Criterion, value: Any, points: float) -> Line:
     return Line(criterion.id, criterion.label or criterion.id.replace("_", " "), value, points)
 
 
+def settles(criterion: Criterion, line: Line) -> bool:
+    """Whether a criterion's line can never change again: without a window or half-life its
+    count only grows as events are added and time passes, so once the count reaches the
+    criterion's limit its points are final."""
+    return (
+        isinstance(criterion, EngagementCriterion)
+        and criterion.within_days is None
+        and criterion.half_life_days is None
+        and criterion.limit is not None
+        and isinstance(line.value, int)
+        and line.value >= criterion.limit
+    )
+
+
 def evaluate(
-    model: ScoringModel, lead: Mapping[str, Any], events: Sequence[EventFact], as_of: datetime
+    model: ScoringModel,
+    lead: Mapping[str, Any],
+    events: Sequence[EventFact],
+    as_of: datetime,
+    settled: Mapping[str, Line] | None = None,
 ) -> ScoreCard:
-    """Score one lead as of a moment; events after ``as_of`` do not exist yet."""
+    """Score one lead as of a moment; events after ``as_of`` do not exist yet.
+
+    ``settled`` may carry lines of criteria that ``settles`` from an earlier evaluation (same
+    model, earlier or equal ``as_of``, no event removed since): they are reused as they are,
+    so their events need not be loaded again."""
     lines: list[Line] = []
     fit = engagement = 0.0
     for criterion in model.criteria():
+        known = settled.get(criterion.id) if settled else None
+        if known is not None:
+            engagement += known.points
+            lines.append(known)
+            continue
         if isinstance(criterion, FitCriterion):
             value, points = fit_points(criterion, lead)
             fit += points
