@@ -167,16 +167,19 @@ def breakdown_json(card: ScoreCard) -> list[dict[str, Any]]:
 
 def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel, as_of: datetime,
             reason: str) -> int:  # fmt: skip
-    """Recompute and store the leads' scores; returns how many changed."""
+    """Recompute and store the leads' scores; returns how many changed. A stored score never
+    moves back in time: concurrent requests read the clock before they queue for the lead,
+    so each lead is scored as of the later of ``as_of`` and its last scoring."""
     leads = list(leads)
     changed = 0
     for start in range(0, len(leads), 1000):
         chunk = leads[start : start + 1000]
-        settled = [_settled(model, lead, as_of) for lead in chunk]
+        moments = [max(as_of, lead.scored_at) if lead.scored_at else as_of for lead in chunk]
+        settled = [_settled(model, lead, m) for lead, m in zip(chunk, moments, strict=True)]
         types = _needed_types(model, settled)
-        facts = _facts(session, model, [lead.id for lead in chunk], as_of, types)
-        for lead, known in zip(chunk, settled, strict=True):
-            card = evaluate(model, lead_facts(lead), facts.get(lead.id, []), as_of, known)
+        facts = _facts(session, model, [lead.id for lead in chunk], max(moments), types)
+        for lead, moment, known in zip(chunk, moments, settled, strict=True):
+            card = evaluate(model, lead_facts(lead), facts.get(lead.id, []), moment, known)
             changed += _store(session, lead, card, reason)
     return changed
 

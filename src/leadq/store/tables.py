@@ -147,9 +147,9 @@ class Event(Base):
     channel: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
-    # One index besides the key: every read is "this lead's events"; each extra index would
-    # tax real-time intake, so analytics indexes come with the features that need them.
-    __table_args__ = (Index("ix_events_lead_occurred", "lead_id", "occurred_at"),)
+    # One index besides the key: every read is "this lead's events (of these types)"; each
+    # extra index would tax real-time intake, so analytics indexes come with their features.
+    __table_args__ = (Index("ix_events_lead_type_occurred", "lead_id", "type", "occurred_at"),)
 
 
 class StageChange(Base):

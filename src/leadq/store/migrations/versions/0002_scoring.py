@@ -21,6 +21,9 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    # Real-time rescoring reads a lead's events of a few types: index them that way.
+    op.drop_index("ix_events_lead_occurred", table_name="events")
+    op.create_index("ix_events_lead_type_occurred", "events", ["lead_id", "type", "occurred_at"])
     with op.batch_alter_table("leads") as batch:
         batch.add_column(sa.Column("score_breakdown", JSON, nullable=True))
     op.create_table(
@@ -63,6 +66,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_lead_type_occurred", table_name="events")
+    op.create_index("ix_events_lead_occurred", "events", ["lead_id", "occurred_at"])
     for table in ("domain_events", "score_history", "scoring_models"):
         op.drop_table(table)
     with op.batch_alter_table("leads") as batch:
