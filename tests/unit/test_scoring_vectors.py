@@ -62,3 +62,33 @@ def test_classic_breakdown_names_every_criterion() -> None:
 def test_events_after_as_of_do_not_count() -> None:
     later = [EventFact("webinar_attended", DAY0 + timedelta(days=1))]
     assert evaluate(shipped("classic"), {}, later, DAY0).score == 0
+
+
+def test_vectors_through_the_vectorised_engine() -> None:
+    import polars as pl
+
+    from leadq.domain.scoring.vectorised import score_frame
+
+    leads = pl.LazyFrame(
+        [{"id": i, **lead} for i, (lead, _, _, _) in enumerate(CLASSIC_VECTORS)],
+        schema={"id": pl.Int64, "seniority": pl.String, "company_size": pl.Int64},
+    )
+    rows = [
+        {"lead_id": i, "type": e.type, "occurred_at": e.occurred_at, **e.properties}
+        for i, (_, facts, _, _) in enumerate(CLASSIC_VECTORS)
+        for e in facts
+    ]
+    events = pl.LazyFrame(rows, schema={"lead_id": pl.Int64, "type": pl.String,
+                                        "occurred_at": pl.Datetime("us", "UTC"),
+                                        "asset_type": pl.String, "path": pl.String})  # fmt: skip
+    scored = score_frame(shipped("classic"), leads, events, DAY0).collect()
+    expected = [(score, grade) for _, _, score, grade in CLASSIC_VECTORS]
+    assert list(zip(scored["score"], scored["grade"], strict=True)) == expected
+    dynamic = [
+        score_frame(shipped("dynamic"), pl.LazyFrame({"id": [0]}),
+                    events.filter(pl.col("lead_id") == 0, pl.col("type") != "page_view")
+                    .group_by("type").first(),
+                    DAY0 + timedelta(days=days)).collect()["score"][0]
+        for days in (0, 30, 65, 95)
+    ]  # fmt: skip
+    assert dynamic == [15, 10, 5, 0]
