@@ -130,7 +130,7 @@ def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> int:
         when = row["occurred_at"]
         if row["lead_id"] not in latest or when > latest[row["lead_id"]]:
             latest[row["lead_id"]] = when
-    params = [{"lead": k, "when": v} for k, v in latest.items()]
+    params = [{"lead": k, "when": v} for k, v in sorted(latest.items())]  # id order: no deadlock
     return session.connection().execute(_MOVE_LAST_ACTIVITY, params).rowcount
 
 

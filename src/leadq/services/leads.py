@@ -48,10 +48,12 @@ def audit(session: Session, actor: str, action: str, lead: Lead, details: dict[s
 
 def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
     """The lead this person already is: same e-mail first, else same phone. The row is locked
-    (PostgreSQL) so that concurrent arrivals merge one after another, losing nothing."""
+    (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for inserts that merely reference
+    the lead) so that concurrent arrivals merge one after another, losing nothing."""
     for column, value in ((Lead.email, email), (Lead.phone, phone)):
         if value:
-            lead = session.scalars(select(Lead).where(column == value).with_for_update()).first()
+            query = select(Lead).where(column == value).with_for_update(key_share=True)
+            lead = session.scalars(query).first()
             if lead is not None:
                 return lead
     return None
@@ -154,7 +156,8 @@ def _link_company(session: Session, lead: Lead) -> None:
 
 
 def get_lead(session: Session, lead_id: int, for_update: bool = False) -> Lead:
-    lead = session.get(Lead, lead_id, with_for_update=for_update)
+    lock = {"key_share": True} if for_update else None
+    lead = session.get(Lead, lead_id, with_for_update=lock)
     if lead is None:
         raise NotFound("lead", lead_id)
     return lead

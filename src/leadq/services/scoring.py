@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
@@ -201,12 +201,21 @@ def _store(session: Session, lead: Lead, card: ScoreCard, reason: str) -> bool:
     return True
 
 
+def _locked(lead_ids: Sequence[int]) -> Select[Lead]:
+    """Leads locked in id order (the order every writer uses, so writers never deadlock),
+    ``FOR NO KEY UPDATE`` so inserts of their events are not blocked."""
+    return (
+        select(Lead).where(Lead.id.in_(lead_ids)).order_by(Lead.id)
+        .with_for_update(key_share=True)
+    )  # fmt: skip
+
+
 def rescore_leads(session: Session, lead_ids: Sequence[int], as_of: datetime, reason: str) -> int:
     """Real time: rescore these leads with the active model, if there is one."""
     model = active_model(session)
     if model is None or not lead_ids:
         return 0
-    leads = session.scalars(select(Lead).where(Lead.id.in_(lead_ids)).with_for_update())
+    leads = session.scalars(_locked(lead_ids))
     return rescore(session, leads, model, as_of, reason)
 
 
@@ -225,7 +234,7 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
         with db.unit_of_work() as session:
-            leads = session.scalars(select(Lead).where(Lead.id.in_(chunk)).with_for_update())
+            leads = session.scalars(_locked(chunk))
             changed += rescore(session, leads, model, as_of, reason)
         if progress:
             progress(len(chunk))
