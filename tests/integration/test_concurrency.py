@@ -56,3 +56,34 @@ def test_racing_retries_of_one_event_store_it_once(db: Database) -> None:
         list(pool.map(retry, range(24)))
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 51
+
+
+def test_concurrent_batches_over_the_same_leads_rescore_without_deadlock(db: Database) -> None:
+    """Batches touching the same leads in different orders, each rescoring them in real time."""
+    import random
+
+    from leadq.services.scoring import activate, add_model, read_model
+
+    now = datetime.now(UTC)
+    with db.unit_of_work() as session:
+        activate(session, add_model(session, read_model("classic")[1], "classic", now).name, now)
+
+    def new_lead(i: int) -> int:
+        lead = LeadInput(email=f"c{i}@acme.com")
+        return db.run(lambda s: upsert_lead(s, lead, "t", now, POLICY).lead.id)
+
+    ids = [new_lead(i) for i in range(30)]
+
+    def batch(seed: int) -> None:
+        order = random.Random(seed).sample(ids, len(ids))
+        events = [EventInput(lead_id=lead_id, type="page_view", properties={"path": "/pricing"},
+                             occurred_at=now - timedelta(seconds=seed))
+                  for lead_id in order]  # fmt: skip
+        db.run(lambda s: record_events(s, events, now, POLICY.clock_skew))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(batch, range(16)))
+    with db.reading() as session:
+        scores = set(session.scalars(select(Lead.score)))
+        assert session.scalar(select(func.count()).select_from(Event)) == 16 * 30
+    assert scores == {9.0}  # three pricing views count, capped: 3 × 3
