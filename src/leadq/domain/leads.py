@@ -34,6 +34,8 @@ PROFILE_FIELDS: tuple[str, ...] = (
 """Canonical profile fields (PRODUCT.md), in the order exports and cards show them."""
 
 MAX_ATTRIBUTES = 100
+ATTRIBUTE_PREFIX = "attributes."
+"""How a custom field is named wherever fields are named (CSV columns, forms, models)."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
 from leadq.domain.leads import (
+    ATTRIBUTE_PREFIX,
     MAX_ID,
     PROFILE_FIELDS,
     InvalidContact,
@@ -40,7 +41,6 @@ from leadq.store.db import Database
 from leadq.store.tables import Lead
 
 CHUNK_ROWS = 500
-ATTRIBUTE_PREFIX = "attributes."
 EXPORT_ONLY = (
     "id",
     "stage",

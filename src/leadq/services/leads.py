@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.free_mail import is_free_mail
-from leadq.domain.leads import MAX_ID, LeadInput, email_domain, merge_values
+from leadq.domain.leads import ATTRIBUTE_PREFIX, MAX_ID, LeadInput, email_domain, merge_values
 from leadq.domain.seniority import infer_seniority
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.policy import IntakePolicy
@@ -110,7 +110,7 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
         lead.seniority_inferred = False  # a stated seniority beats our guess: not a conflict
         lead.seniority = None
     profile = merge_values(lead.profile(), incoming)
-    attributes = merge_values(lead.attributes, data.attributes, prefix="attributes.")
+    attributes = merge_values(lead.attributes, data.attributes, prefix=ATTRIBUTE_PREFIX)
     filled = dict(profile.filled)
     conflicts = {**profile.conflicts, **attributes.conflicts}
     phone = filled.get("phone")

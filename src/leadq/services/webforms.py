@@ -13,13 +13,11 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.custom import check_custom_values
 from leadq.domain.events import MAX_PROPERTIES, EventInput
-from leadq.domain.leads import PROFILE_FIELDS, LeadInput, slug
+from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS, LeadInput, slug
 from leadq.services.errors import ConfigError, FieldError, InvalidInput
 from leadq.services.events import record_event
 from leadq.services.leads import Upsert, upsert_lead
 from leadq.services.policy import IntakePolicy
-
-ATTRIBUTE_PREFIX = "attributes."
 
 
 class FormSpec(BaseModel):

@@ -12,8 +12,8 @@ from functools import cache
 from typing import Any
 
 from leadq.domain.free_mail import is_free_mail
+from leadq.domain.leads import ATTRIBUTE_PREFIX
 from leadq.domain.scoring.model import (
-    ATTRIBUTE_PREFIX,
     Condition,
     Criterion,
     EngagementCriterion,

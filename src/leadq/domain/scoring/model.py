@@ -21,13 +21,12 @@ from pydantic import (
 )
 
 from leadq.domain.events import EVENT_TYPE_PATTERN
-from leadq.domain.leads import PROFILE_FIELDS
+from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS
 
 Scalar = str | int | float | bool
 NUMERIC_FIELDS = frozenset(
     {"company_size", "annual_revenue", "company_founded_year", "product_users", "age"}
 )
-ATTRIBUTE_PREFIX = "attributes."
 CriterionId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 
 

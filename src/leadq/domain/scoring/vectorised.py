@@ -123,14 +123,15 @@ def _fit_expr(criterion: FitCriterion, schema: pl.Schema) -> pl.Expr:
     return result
 
 
-def _age_days(as_of: datetime) -> pl.Expr:
-    return (pl.lit(as_of) - pl.col("occurred_at")).dt.total_microseconds().cast(pl.Float64) / DAY_US
+def _days_since(column: str, as_of: datetime) -> pl.Expr:
+    """Days from ``column`` to ``as_of`` as the evaluator counts them (microseconds / day)."""
+    return (pl.lit(as_of) - pl.col(column)).dt.total_microseconds().cast(pl.Float64) / DAY_US
 
 
 def _event_mask(criterion: EngagementCriterion, schema: pl.Schema, as_of: datetime) -> pl.Expr:
     mask = pl.col("type") == criterion.event
     if criterion.within_days:
-        mask = mask & (_age_days(as_of) < criterion.within_days)
+        mask = mask & (_days_since("occurred_at", as_of) < criterion.within_days)
     if criterion.where:
         mask = mask & when_expr(criterion.where, schema)
     return mask
@@ -144,7 +145,7 @@ def _aggregations(model: ScoringModel, schema: pl.Schema, as_of: datetime) -> li
         mask = _event_mask(criterion, schema, as_of)
         aggs.append(mask.cast(pl.UInt32).sum().alias(f"_n.{criterion.id}"))
         if criterion.half_life_days is not None:
-            factor = pl.lit(0.5).pow(_age_days(as_of) / criterion.half_life_days)
+            factor = pl.lit(0.5).pow(_days_since("occurred_at", as_of) / criterion.half_life_days)
             kept = pl.when(mask).then(factor)
             total = kept.max() if criterion.once else kept.sum()
             aggs.append(total.fill_null(0.0).alias(f"_f.{criterion.id}"))
@@ -191,7 +192,9 @@ def score_frame(
         naive = instant.replace(tzinfo=None)
         past = events.filter(pl.col("occurred_at") <= naive)
         grouped = past.group_by("lead_id").agg(_aggregations(model, event_schema, naive))
-        frame = leads.join(grouped, left_on="id", right_on="lead_id", how="left")
+        frame = leads.join(
+            grouped, left_on="id", right_on="lead_id", how="left", maintain_order="left"
+        )  # output rows keep the input order
     else:
         frame = leads.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("_last"))
     columns: list[pl.Expr] = []
@@ -207,9 +210,7 @@ def score_frame(
         columns.append(points.alias(f"points.{criterion.id}"))
     if model.decay is not None:
         naive_as_of = as_of.astimezone(UTC).replace(tzinfo=None)
-        days = (pl.lit(naive_as_of) - pl.col("_last")).dt.total_microseconds().cast(
-            pl.Float64
-        ) / DAY_US
+        days = _days_since("_last", naive_as_of)
         decay = ((days / model.decay.every_days).floor() * model.decay.points).fill_null(0.0)
         engagement = engagement + decay
         columns.append(decay.alias(f"points.{DECAY_ID}"))
