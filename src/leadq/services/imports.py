@@ -13,10 +13,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -82,6 +83,7 @@ class Row:
 
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 def count_lines(path: Path, encoding: str) -> int:
@@ -233,6 +235,48 @@ def _lead_input(row: Row, targets: dict[str, str], policy: IntakePolicy) -> Lead
     return policy.normalised(LeadInput.model_validate(data))
 
 
+@contextmanager
+def _reading(
+    path: Path, encoding: str, rejects_path: Path, summary: Summary
+) -> Iterator[tuple[Any, list[str], _Rejects]]:
+    """The CSV reader, its header and the reject file; the summary gets the reject count."""
+    count_lines(path, encoding)
+    with _open(path, encoding) as handle:
+        reader = csv.reader(handle)
+        header = _header(reader, path)
+        rejects = _Rejects(rejects_path, header)
+        yield reader, header, rejects
+    summary.rejected = rejects.count
+    summary.rejects_file = rejects.close()
+
+
+def _chunks(
+    reader: Any,
+    header: list[str],
+    rejects: _Rejects,
+    progress: Progress | None,
+    prepare: Callable[[Row], T],
+) -> Iterator[list[T]]:
+    """Prepared rows in chunks of ``CHUNK_ROWS``; a row that cannot be read or prepared goes
+    to the reject file, in line order."""
+    chunk: list[T] = []
+    for record in _records(reader, header, progress):
+        if not isinstance(record, Row):
+            rejects.add(*record)
+            continue
+        try:
+            chunk.append(prepare(record))
+        except ValidationError as exc:
+            rejects.add(record.line, record.raw, _errors(exc))
+        except InvalidInput as exc:
+            rejects.add(record.line, record.raw, str(exc))
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def import_leads(
     db: Database,
     path: Path,
@@ -243,37 +287,22 @@ def import_leads(
     encoding: str = "utf-8",
     progress: Progress | None = None,
 ) -> Summary:
-    count_lines(path, encoding)
     summary = Summary()
     actor = f"import:{path.name}"
-    with _open(path, encoding) as handle:
-        reader = csv.reader(handle)
-        header = _header(reader, path)
+    with _reading(path, encoding, rejects_path, summary) as (reader, header, rejects):
         targets, summary.ignored_columns = lead_columns(header, mapping)
-        rejects = _Rejects(rejects_path, header)
-        chunk: list[tuple[Row, LeadInput]] = []
-        for record in _records(reader, header, progress):
-            if not isinstance(record, Row):
-                rejects.add(*record)
-                continue
-            try:
-                chunk.append((record, _lead_input(record, targets, policy)))
-            except ValidationError as exc:
-                rejects.add(record.line, record.raw, _errors(exc))
-            except InvalidInput as exc:
-                rejects.add(record.line, record.raw, str(exc))
-            if len(chunk) >= CHUNK_ROWS:
-                _store_leads(db, chunk, actor, now, policy, summary)
-                chunk = []
-        _store_leads(db, chunk, actor, now, policy, summary)
-    summary.rejected = rejects.count
-    summary.rejects_file = rejects.close()
+
+        def prepare(row: Row) -> LeadInput:
+            return _lead_input(row, targets, policy)
+
+        for leads in _chunks(reader, header, rejects, progress, prepare):
+            _store_leads(db, leads, actor, now, policy, summary)
     return summary
 
 
 def _store_leads(
     db: Database,
-    chunk: list[tuple[Row, LeadInput]],
+    chunk: list[LeadInput],
     actor: str,
     now: datetime,
     policy: IntakePolicy,
@@ -283,7 +312,7 @@ def _store_leads(
         return
 
     def work(session: Session) -> list[Outcome]:
-        return [upsert_lead(session, lead, actor, now, policy).outcome for _, lead in chunk]
+        return [upsert_lead(session, lead, actor, now, policy).outcome for lead in chunk]
 
     for outcome in db.run(work):
         setattr(summary, outcome.value, getattr(summary, outcome.value) + 1)
@@ -319,28 +348,14 @@ def import_events(
     encoding: str = "utf-8",
     progress: Progress | None = None,
 ) -> Summary:
-    count_lines(path, encoding)
     summary = Summary()
-    with _open(path, encoding) as handle:
-        reader = csv.reader(handle)
-        header = _header(reader, path)
+    with _reading(path, encoding, rejects_path, summary) as (reader, header, rejects):
         if "type" not in header or "occurred_at" not in header:
             raise ImportError_(f"{path}: an events file needs 'type' and 'occurred_at' columns")
         if not {"lead_id", "email", "phone"} & set(header):
             raise ImportError_(f"{path}: name the lead with a 'lead_id', 'email' or 'phone' column")
-        rejects = _Rejects(rejects_path, header)
-        chunk: list[Row] = []
-        for record in _records(reader, header, progress):
-            if not isinstance(record, Row):
-                rejects.add(*record)
-                continue
-            chunk.append(record)
-            if len(chunk) >= CHUNK_ROWS:
-                _store_events(db, chunk, policy, now, rejects, summary)
-                chunk = []
-        _store_events(db, chunk, policy, now, rejects, summary)
-    summary.rejected = rejects.count
-    summary.rejects_file = rejects.close()
+        for rows in _chunks(reader, header, rejects, progress, lambda row: row):
+            _store_events(db, rows, policy, now, rejects, summary)
     return summary
 
 
