@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadq.services import audit
 from leadq.services.errors import FieldError, InvalidInput, NotFound
-from leadq.store.tables import ApiKey, AuditEntry
+from leadq.store.tables import ApiKey
 
 KEY_PREFIX = "lq_"
 
@@ -28,16 +29,7 @@ def create_key(session: Session, name: str, now: datetime) -> tuple[str, ApiKey]
     key = ApiKey(name=name, prefix=token[:10], key_hash=digest(token), created_at=now)
     session.add(key)
     session.flush()
-    session.add(
-        AuditEntry(
-            actor="cli",
-            action="apikey.created",
-            entity="api_key",
-            entity_id=str(key.id),
-            details={"name": name},
-            at=now,
-        )
-    )
+    audit.record(session, "cli", "apikey.created", "api_key", key.id, {"name": name}, now)
     return token, key
 
 
@@ -57,14 +49,5 @@ def revoke_key(session: Session, key_id: int, now: datetime) -> ApiKey:
         raise NotFound("api key", key_id)
     if key.revoked_at is None:
         key.revoked_at = now
-        session.add(
-            AuditEntry(
-                actor="cli",
-                action="apikey.revoked",
-                entity="api_key",
-                entity_id=str(key.id),
-                details={"name": key.name},
-                at=now,
-            )
-        )
+        audit.record(session, "cli", "apikey.revoked", "api_key", key.id, {"name": key.name}, now)
     return key

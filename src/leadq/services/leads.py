@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from leadq.domain.free_mail import is_free_mail
 from leadq.domain.leads import ATTRIBUTE_PREFIX, MAX_ID, LeadInput, email_domain, merge_values
 from leadq.domain.seniority import infer_seniority
+from leadq.services import audit
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.policy import IntakePolicy
 from leadq.services.scoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
-from leadq.store.tables import AuditEntry, Company, Lead, StageChange
+from leadq.store.tables import Company, Lead, StageChange
 
 INITIAL_STAGE = "iql"
 
@@ -36,14 +37,6 @@ class Upsert:
     lead: Lead
     outcome: Outcome
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def audit(session: Session, actor: str, action: str, lead: Lead, details: dict[str, Any]) -> None:
-    session.add(
-        AuditEntry(
-            actor=actor, action=action, entity="lead", entity_id=str(lead.id), details=details
-        )
-    )
 
 
 def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
@@ -98,7 +91,7 @@ def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lea
             at=now,
         )
     )
-    audit(session, actor, "lead.created", lead, {"source": data.source})
+    audit.record(session, actor, "lead.created", "lead", lead.id, {"source": data.source}, now)
     return lead
 
 
@@ -133,7 +126,7 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
         return Upsert(lead, Outcome.unchanged)
     lead.updated_at = now
     details = {"source": data.source, "filled": changed, "conflicts": conflicts}
-    audit(session, actor, "lead.merged", lead, details)
+    audit.record(session, actor, "lead.merged", "lead", lead.id, details, now)
     return Upsert(lead, Outcome.merged, conflicts)
 
 
@@ -199,7 +192,7 @@ def update_lead(
     if attributes is not None:
         diff["attributes"] = {"patch": attributes}
     lead.updated_at = now
-    audit(session, actor, "lead.updated", lead, {"changes": diff})
+    audit.record(session, actor, "lead.updated", "lead", lead.id, {"changes": diff}, now)
     rescore_leads(session, [lead.id], now, "lead updated")
     return lead
 
