@@ -88,12 +88,13 @@ def record_events(
         if item.idempotency_key:
             seen.add(item.idempotency_key)
         rows.append(_row(item, now))
+    touched = sorted({r["lead_id"] for r in rows})
     if rows:
         statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
         session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
         _touch_leads(session, rows)
-        rescore_leads(session, sorted({r["lead_id"] for r in rows}), now, "event")
-    return Recorded(len(rows), len(events) - len(rows), sorted({r["lead_id"] for r in rows}))
+        rescore_leads(session, touched, now, "event")
+    return Recorded(len(rows), len(events) - len(rows), touched)
 
 
 def _row(item: EventInput, now: datetime) -> dict[str, Any]:
