@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     forms_file: Path | None = Field(
         default=None, description="YAML file with web-form field mappings; the shipped one if unset"
     )
+    lifecycle_file: Path | None = Field(
+        default=None, description="YAML lifecycle rules document; the shipped one if unset"
+    )
+    frameworks_dir: Path | None = Field(
+        default=None,
+        description="Folder of qualification framework YAML files, added to the shipped ones "
+        "(a file with a shipped framework's name replaces it)",
+    )
 
 
 @lru_cache(maxsize=1)

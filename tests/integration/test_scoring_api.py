@@ -130,7 +130,8 @@ def test_events_and_profile_changes_rescore_in_real_time_and_grade_crossings_are
     client.patch(f"{API}/leads/{lead_id}", json={"company_size": 20})
     assert score_of(client, lead_id)["score"] == 17
     with db.reading() as session:
-        crossings = session.scalars(select(DomainEvent).order_by(DomainEvent.id)).all()
+        grade_events = select(DomainEvent).where(DomainEvent.type == "lead.grade_changed")
+        crossings = session.scalars(grade_events.order_by(DomainEvent.id)).all()
     assert [(e.type, e.payload["from"], e.payload["to"]) for e in crossings] == [
         ("lead.grade_changed", None, "warm"),
         ("lead.grade_changed", "warm", "hot"),

@@ -73,6 +73,7 @@ def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lea
         **profile,
         attributes=dict(data.attributes),
         stage=INITIAL_STAGE,
+        stage_changed_at=now,
         channels=[data.source] if data.source else [],
         created_at=now,
         updated_at=now,

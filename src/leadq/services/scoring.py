@@ -9,26 +9,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from leadq.domain.documents import DocumentError
+from leadq.domain.frameworks import scoring_facts
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
-from leadq.domain.scoring.model import (
-    DocumentError,
-    EngagementCriterion,
-    ScoringModel,
-    parse_model,
-)
+from leadq.domain.scoring.model import EngagementCriterion, ScoringModel, parse_model
+from leadq.domain.scoring.overrides import Kind, Override, overridden, stage_pinned
+from leadq.services.answers import Answers, assessments, current_answers, values
 from leadq.services.errors import ConfigError, NotFound
+from leadq.services.lifecycle import progress, situation
+from leadq.services.rules import Rules, current_rules
 from leadq.store.db import Database
-from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange, ScoringModelVersion
+from leadq.store.tables import (
+    DomainEvent,
+    Event,
+    Lead,
+    ManualOverride,
+    ScoreChange,
+    ScoringModelVersion,
+)
 
 SHIPPED = ("classic", "dynamic")
 GRADE_CHANGED = "lead.grade_changed"
@@ -134,8 +142,8 @@ def _needed_types(model: ScoringModel, settled: Iterable[dict[str, Line]]) -> se
     return {c.event for lines in settled for c in engagement if c.id not in lines}
 
 
-def _facts(session: Session, model: ScoringModel, lead_ids: Sequence[int], as_of: datetime,
-           types: set[str]) -> dict[int, list[EventFact]]:  # fmt: skip
+def _facts(session: Session, model: ScoringModel | None, lead_ids: Sequence[int],
+           as_of: datetime, types: set[str]) -> dict[int, list[EventFact]]:  # fmt: skip
     """The events the leads' scores depend on: the given types, and for decay the last event
     of any type."""
     facts: dict[int, list[EventFact]] = defaultdict(list)
@@ -145,7 +153,7 @@ def _facts(session: Session, model: ScoringModel, lead_ids: Sequence[int], as_of
     )
     for lead_id, kind, at, properties, channel in session.execute(query) if types else ():
         facts[lead_id].append(EventFact(kind, at, properties or {}, channel))
-    if model.decay is not None:
+    if model is not None and model.decay is not None:
         last = (
             select(Event.lead_id, func.max(Event.occurred_at))
             .where(Event.lead_id.in_(lead_ids), Event.occurred_at <= as_of)
@@ -157,30 +165,90 @@ def _facts(session: Session, model: ScoringModel, lead_ids: Sequence[int], as_of
     return facts
 
 
-def lead_facts(lead: Lead) -> dict[str, Any]:
-    return {**lead.profile(), "attributes": lead.attributes}
+def _overrides(session: Session, lead_ids: Sequence[int]) -> dict[int, list[Override]]:
+    """Overrides nobody removed (expired ones too: whether one holds depends on the moment)."""
+    found: dict[int, list[Override]] = defaultdict(list)
+    query = select(ManualOverride).where(
+        ManualOverride.lead_id.in_(lead_ids), ManualOverride.removed_at.is_(None)
+    )
+    for row in session.scalars(query):
+        found[row.lead_id].append(override_fact(row))
+    return found
+
+
+def override_fact(row: ManualOverride) -> Override:
+    return Override(row.id, cast(Kind, row.kind), row.reason, row.actor, row.created_at,
+                    row.expires_at, row.points, row.grade, row.stage)  # fmt: skip
+
+
+def lead_facts(lead: Lead, frameworks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {**lead.profile(), "attributes": lead.attributes, "framework": frameworks or {}}
 
 
 def breakdown_json(card: ScoreCard) -> list[dict[str, Any]]:
     return [asdict(line) for line in card.breakdown]
 
 
-def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel, as_of: datetime,
-            reason: str) -> int:  # fmt: skip
-    """Recompute and store the leads' scores; returns how many changed. A stored score never
-    moves back in time: concurrent requests read the clock before they queue for the lead,
-    so each lead is scored as of the later of ``as_of`` and its last scoring."""
+@dataclass(frozen=True)
+class _Chunk:
+    """What a chunk of leads' scores and lifecycle rules need, loaded in a few queries."""
+
+    facts: dict[int, list[EventFact]]
+    overrides: dict[int, list[Override]]
+    answers: dict[int, Answers]
+
+
+def _load(session: Session, chunk: Sequence[Lead], model: ScoringModel | None, rules: Rules,
+          as_of: datetime, settled: Sequence[dict[str, Line]]) -> _Chunk:  # fmt: skip
+    ids = [lead.id for lead in chunk]
+    types = _needed_types(model, settled) if model is not None else set()
+    types |= rules.lifecycle.event_types(flags=not all(lead.pql for lead in chunk))
+    stages = rules.lifecycle.framework_stages()
+    wanted = (model is not None and model.uses_frameworks()) or any(
+        lead.stage in stages for lead in chunk
+    )
+    answers = current_answers(session, ids) if wanted else {}
+    return _Chunk(_facts(session, model, ids, as_of, types), _overrides(session, ids), answers)
+
+
+def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel | None,
+            as_of: datetime, reason: str) -> int:  # fmt: skip
+    """Recompute and store the leads' scores, then let the lifecycle rules move them; returns
+    how many scores changed. A stored score never moves back in time: concurrent requests
+    read the clock before they queue for the lead, so each lead is scored as of the later of
+    ``as_of`` and its last scoring."""
     leads = list(leads)
+    rules = current_rules()
     changed = 0
     for start in range(0, len(leads), 1000):
         chunk = leads[start : start + 1000]
         moments = [max(as_of, lead.scored_at) if lead.scored_at else as_of for lead in chunk]
-        settled = [_settled(model, lead, m) for lead, m in zip(chunk, moments, strict=True)]
-        types = _needed_types(model, settled)
-        facts = _facts(session, model, [lead.id for lead in chunk], max(moments), types)
+        settled = [
+            _settled(model, lead, m) if model else {}
+            for lead, m in zip(chunk, moments, strict=True)
+        ]
+        loaded = _load(session, chunk, model, rules, max(moments), settled)
         for lead, moment, known in zip(chunk, moments, settled, strict=True):
-            card = evaluate(model, lead_facts(lead), facts.get(lead.id, []), moment, known)
-            changed += _store(session, lead, card, reason)
+            changed += _rescore_one(session, lead, model, rules, loaded, moment, known, reason)
+    return changed
+
+
+def _rescore_one(session: Session, lead: Lead, model: ScoringModel | None, rules: Rules,
+                 loaded: _Chunk, moment: datetime, known: dict[str, Line],
+                 reason: str) -> bool:  # fmt: skip
+    events = loaded.facts.get(lead.id, [])
+    overrides = loaded.overrides.get(lead.id, [])
+    given = loaded.answers.get(lead.id, {})
+    verdicts = assessments(rules.frameworks, given)
+    score, grade, grades, changed = lead.score, lead.grade, list[str](), False
+    if model is not None:
+        frameworks = scoring_facts(verdicts, {name: values(a) for name, a in given.items()})
+        card = evaluate(model, lead_facts(lead, frameworks), events, moment, known)
+        card = overridden(card, overrides, model.grades, moment)
+        changed = _store(session, lead, card, reason)
+        score, grade, grades = card.score, card.grade, list(model.grades)
+    now = situation(lead, score, grade, grades, verdicts, events, stage_pinned(overrides, moment))
+    progress(session, lead, rules, now, moment)
     return changed
 
 
@@ -211,12 +279,12 @@ def _locked(lead_ids: Sequence[int]) -> Select[Lead]:
 
 
 def rescore_leads(session: Session, lead_ids: Sequence[int], as_of: datetime, reason: str) -> int:
-    """Real time: rescore these leads with the active model, if there is one."""
-    model = active_model(session)
-    if model is None or not lead_ids:
+    """Real time: rescore these leads with the active model, if there is one, and apply the
+    lifecycle rules."""
+    if not lead_ids:
         return 0
     leads = session.scalars(_locked(lead_ids))
-    return rescore(session, leads, model, as_of, reason)
+    return rescore(session, leads, active_model(session), as_of, reason)
 
 
 Progress = Callable[[int], None]
@@ -224,12 +292,11 @@ Progress = Callable[[int], None]
 
 def rescore_everyone(db: Database, as_of: datetime, reason: str,
                      progress: Progress | None = None) -> tuple[int, int]:  # fmt: skip
-    """Every lead as of ``as_of`` (time-driven decay), in chunks of 1,000 transactions."""
+    """Every lead as of ``as_of`` (time-driven decay, expiring overrides, lifecycle rules that
+    count days), in chunks of 1,000 transactions."""
     with db.reading() as session:
         model = active_model(session)
         ids = list(session.scalars(select(Lead.id).order_by(Lead.id)))
-    if model is None:
-        raise NotFound("active model", "(activate one with 'leadq model activate NAME')")
     changed = 0
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]

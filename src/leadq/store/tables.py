@@ -111,10 +111,15 @@ class Lead(Base):
     utm_campaign: Mapped[str | None] = mapped_column(String(255))
     owner: Mapped[str | None] = mapped_column(String(100), index=True)
     stage: Mapped[str] = mapped_column(String(20), default="iql", index=True)
+    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When sales accepted the lead; cleared when it leaves the accepted stages."""
+    pql: Mapped[bool] = mapped_column(Boolean, default=False)
+    pql_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channels: Mapped[list[str]] = mapped_column(Json, default=list)
     attributes: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
-    # Score cache, written by the scoring engine (a later capability); empty until then.
+    # Score cache, written by the scoring engine; empty until a model is active.
     score: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(20), index=True)
     fit_grade: Mapped[str | None] = mapped_column(String(2))
@@ -233,3 +238,58 @@ class DomainEvent(Base):
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ManualOverride(Base):
+    """A person's score adjustment, grade pin or stage pin; removal is the only update."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    points: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+    removal_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FrameworkAnswer(Base):
+    """One answer to one framework question, appended; the newest per question counts."""
+
+    __tablename__ = "framework_answers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    framework: Mapped[str] = mapped_column(String(40))
+    question: Mapped[str] = mapped_column(String(40))
+    value: Mapped[Any] = mapped_column(Json, nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_framework_answers_lead_framework", "lead_id", "framework"),)
+
+
+class SalesFeedback(Base):
+    """Sales accepting or rejecting a lead, with the score it had then: feedback for
+    analytics and model training."""
+
+    __tablename__ = "sales_feedback"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(60))
+    comment: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stage: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(120))

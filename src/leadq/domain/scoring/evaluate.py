@@ -14,6 +14,7 @@ from typing import Any
 from leadq.domain.free_mail import is_free_mail
 from leadq.domain.leads import ATTRIBUTE_PREFIX
 from leadq.domain.scoring.model import (
+    FRAMEWORK_PREFIX,
     Condition,
     Criterion,
     EngagementCriterion,
@@ -145,6 +146,9 @@ def _compare(operator: str, expected: Any, number: float) -> bool:
 def profile_value(lead: Mapping[str, Any], name: str) -> Any:
     if name.startswith(ATTRIBUTE_PREFIX):
         return (lead.get("attributes") or {}).get(name.removeprefix(ATTRIBUTE_PREFIX))
+    if name.startswith(FRAMEWORK_PREFIX):
+        framework, _, question = name.removeprefix(FRAMEWORK_PREFIX).partition(".")
+        return ((lead.get("framework") or {}).get(framework) or {}).get(question)
     return lead.get(name)
 
 

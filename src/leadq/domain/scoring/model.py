@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadq.domain.documents import parse_document
 from leadq.domain.events import EVENT_TYPE_PATTERN
 from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS
 
@@ -85,13 +86,37 @@ class Condition(Strict):
     def operators(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
 
+    def describe(self) -> str:
+        """``{gte: 10000}`` → ``≥ 10000``: for reasons people read."""
+        return " and ".join(f"{_SYMBOLS[op]} {_shown(v)}" for op, v in self.operators().items())
+
+
+_SYMBOLS = {"eq": "=", "ne": "≠", "in_": "in", "not_in": "not in", "gt": ">", "gte": "≥",
+            "lt": "<", "lte": "≤", "range": "in range", "contains": "contains",
+            "starts_with": "starts with", "ends_with": "ends with", "regex": "matches",
+            "exists": "exists:", "is_free_mail": "free mail:"}  # fmt: skip
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
 
 When = dict[str, Condition]
 
 
-def _check_fields(when: When, allowed: frozenset[str] | None) -> When:
+FRAMEWORK_PREFIX = "framework."
+"""``framework.bant.verdict``, ``framework.bant.completeness``, ``framework.bant.budget``."""
+
+
+def check_fields(when: When, allowed: frozenset[str] | None) -> When:
     for field in when:
-        if allowed is not None and field not in allowed and not field.startswith(ATTRIBUTE_PREFIX):
+        if allowed is None or field in allowed or field.startswith(ATTRIBUTE_PREFIX):
+            continue
+        if not field.startswith(FRAMEWORK_PREFIX) or field.count(".") != 2:
             raise ValueError(f"unknown field {field!r}")
     return when
 
@@ -106,7 +131,7 @@ class Level(Strict):
     @field_validator("when")
     @classmethod
     def _fields(cls, value: When) -> When:
-        return _check_fields(value, PROFILE)
+        return check_fields(value, PROFILE)
 
 
 class FitCriterion(Strict):
@@ -123,7 +148,7 @@ class FitCriterion(Strict):
     @field_validator("when")
     @classmethod
     def _fields(cls, value: When | None) -> When | None:
-        return None if value is None else _check_fields(value, PROFILE)
+        return None if value is None else check_fields(value, PROFILE)
 
     @model_validator(mode="after")
     def _one_form(self) -> FitCriterion:
@@ -260,6 +285,13 @@ class ScoringModel(Strict):
     def criteria(self) -> list[Criterion]:
         return [*self.fit, *self.engagement, *self.negative]
 
+    def uses_frameworks(self) -> bool:
+        """Whether a fit criterion looks at framework answers or verdicts."""
+        whens = [c.when for c in self.criteria() if isinstance(c, FitCriterion) and c.when]
+        whens += [lv.when for c in self.criteria() if isinstance(c, FitCriterion)
+                  for lv in c.levels or []]  # fmt: skip
+        return any(name.startswith(FRAMEWORK_PREFIX) for when in whens for name in when)
+
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version or 0}"
@@ -280,50 +312,6 @@ def _sign(criterion: Criterion, positive: bool) -> None:
         raise ValueError(f"{criterion.id}: a negative criterion gives points (≤ 0)")
 
 
-class DocumentError(ValueError):
-    """A model document that cannot be used, with the place inside it and the reason."""
-
-    def __init__(self, file: str, path: str, reason: str) -> None:
-        super().__init__(f"{file}: {path}: {reason}")
-        self.file, self.path, self.reason = file, path, reason
-
-
-def error_path(loc: tuple[int | str, ...], document: Any) -> str:
-    """``("fit", 0, "levels")`` → ``fit[0:decision_maker].levels``: index and id, so the
-    author finds the line."""
-    path, node = "", document
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            if isinstance(node, dict) and isinstance(node.get("id"), str):
-                path = f"{path[:-1]}:{node['id']}]"
-        elif part not in ("FitCriterion", "EngagementCriterion", "function-after[_shorthand()]"):
-            path += f".{part}" if path else str(part)
-            node = node.get(part) if isinstance(node, dict) else None
-    return path or "-"
-
-
 def parse_model(text: str, file: str) -> ScoringModel:
     """A model from YAML text; refused with ``DocumentError`` naming file, path and reason."""
-    import yaml
-    from pydantic import ValidationError
-
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "-"
-        raise DocumentError(
-            file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}"
-        ) from None
-    if not isinstance(document, dict):
-        raise DocumentError(file, "-", "a model document is a mapping (name, fit, grades, …)")
-    try:
-        return ScoringModel.model_validate(document)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        reason = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            reason = "unknown key"
-        raise DocumentError(file, error_path(tuple(error["loc"]), document), reason) from None
+    return parse_document(text, file, ScoringModel)

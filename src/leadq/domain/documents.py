@@ -1,0 +1,67 @@
+"""YAML documents users write (scoring models, lifecycle rules, frameworks, forms): parsed into
+Pydantic types and refused with the file, the path inside it and the reason."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T", bound=BaseModel)
+_WRAPPERS = ("FitCriterion", "EngagementCriterion", "function-after[_shorthand()]")
+
+
+class DocumentError(ValueError):
+    """A document that cannot be used, with the place inside it and the reason."""
+
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        super().__init__(f"{file}: {path}: {reason}")
+        self.file, self.path, self.reason = file, path, reason
+
+
+def error_path(loc: tuple[int | str, ...], document: Any) -> str:
+    """``("fit", 0, "levels")`` → ``fit[0:decision_maker].levels``: index and id, so the
+    author finds the line."""
+    path, node = "", document
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                path = f"{path[:-1]}:{node['id']}]"
+        elif part not in _WRAPPERS and not part.startswith("function-"):
+            path += f".{part}" if path else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return path or "-"
+
+
+def load_yaml(text: str, file: str) -> dict[str, Any]:
+    """The mapping a document holds; anything else is refused."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "-"
+        raise DocumentError(
+            file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
+    if not isinstance(document, dict):
+        raise DocumentError(file, "-", "the document must be a mapping of keys to values")
+    return document
+
+
+def validate_document(document: dict[str, Any], file: str, schema: type[T]) -> T:
+    try:
+        return schema.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            reason = "unknown key"
+        raise DocumentError(file, error_path(tuple(error["loc"]), document), reason) from None
+
+
+def parse_document(text: str, file: str, schema: type[T]) -> T:
+    """A document of ``schema`` from YAML text, or ``DocumentError``."""
+    return validate_document(load_yaml(text, file), file, schema)

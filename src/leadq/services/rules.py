@@ -1,0 +1,75 @@
+"""The qualification documents in force: the lifecycle rules and the framework question sets,
+from the shipped files or the ones the operator configured (``LEADQ_LIFECYCLE_FILE``,
+``LEADQ_FRAMEWORKS_DIR``). Loaded once per process; a bad document is refused at start with
+the file, the path inside it and the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from leadq.config import get_settings
+from leadq.domain.documents import DocumentError
+from leadq.domain.frameworks import Framework, parse_framework
+from leadq.domain.lifecycle import Lifecycle, parse_lifecycle
+from leadq.services.errors import ConfigError
+
+SHIPPED = resources.files("leadq.models")
+
+
+@dataclass(frozen=True)
+class Rules:
+    lifecycle: Lifecycle
+    frameworks: dict[str, Framework]
+
+
+def _read(source: Traversable | Path, name: str) -> str:
+    try:
+        return source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, "-", f"cannot read: {exc}") from None
+
+
+def _framework_files(folder: Path | None) -> list[tuple[Traversable | Path, str]]:
+    shipped = sorted((SHIPPED / "frameworks").iterdir(), key=lambda f: f.name)
+    files: list[tuple[Traversable | Path, str]] = [
+        (f, f"leadq/models/frameworks/{f.name}") for f in shipped if f.name.endswith(".yaml")
+    ]
+    if folder is not None:
+        if not folder.is_dir():
+            raise ConfigError(str(folder), "-", "not a folder of framework YAML files")
+        files += [(f, str(f)) for f in sorted(folder.glob("*.y*ml"))]
+    return files
+
+
+def load_rules(lifecycle_file: Path | None = None, frameworks_dir: Path | None = None) -> Rules:
+    """Parse and cross-check the documents; ``ConfigError`` names what is wrong and where."""
+    try:
+        frameworks: dict[str, Framework] = {}
+        for source, name in _framework_files(frameworks_dir):
+            framework = parse_framework(_read(source, name), name)
+            frameworks[framework.name] = framework
+        name = str(lifecycle_file) if lifecycle_file else "leadq/models/lifecycle.yaml"
+        lifecycle = parse_lifecycle(_read(lifecycle_file or SHIPPED / "lifecycle.yaml", name), name)
+    except DocumentError as exc:
+        raise ConfigError(exc.file, exc.path, exc.reason) from None
+    for rule in lifecycle.all_rules():
+        for part in rule.when.parts():
+            if part.framework and part.framework.name and part.framework.name not in frameworks:
+                raise ConfigError(name, f"rules[{rule.id}].when.framework.name",
+                                  f"unknown framework {part.framework.name!r}")  # fmt: skip
+    return Rules(lifecycle, frameworks)
+
+
+@lru_cache(maxsize=4)
+def _cached(lifecycle_file: Path | None, frameworks_dir: Path | None) -> Rules:
+    return load_rules(lifecycle_file, frameworks_dir)
+
+
+def current_rules() -> Rules:
+    """The documents this process was configured with."""
+    settings = get_settings()
+    return _cached(settings.lifecycle_file, settings.frameworks_dir)
