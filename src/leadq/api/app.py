@@ -8,9 +8,10 @@ from leadq import __version__
 from leadq.api import errors
 from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
-from leadq.api.routers import events, forms, health, leads, models
+from leadq.api.routers import events, forms, health, leads, models, qualification
 from leadq.config import Settings, get_settings
 from leadq.services.policy import IntakePolicy
+from leadq.services.rules import load_rules
 from leadq.services.webforms import load_forms
 from leadq.store.db import Database
 
@@ -27,10 +28,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db or Database(settings.database_url)
     app.state.policy = IntakePolicy.from_settings(settings)
     app.state.forms = load_forms(settings.forms_file)
+    app.state.rules = load_rules(settings.lifecycle_file, settings.frameworks_dir)
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
-    for router in (health.router, leads.router, events.router, forms.router, models.router):
-        app.include_router(router, prefix=API_PREFIX)
+    routers = (health, leads, events, forms, models, qualification)
+    for module in routers:
+        app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

@@ -73,7 +73,8 @@ def _leadq_error(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         return error_response(422, exc.errors)
     if isinstance(exc, NotFound):
-        return error_response(404, [FieldError(f"{exc.what}_id", str(exc))])
+        field = f"{exc.what}_id" if isinstance(exc.key, int) else exc.what.replace(" ", "_")
+        return error_response(404, [FieldError(field, str(exc))])
     if isinstance(exc, Conflict):
         return error_response(409, [exc.error])
     return error_response(400, [FieldError("request", str(exc))])

@@ -52,6 +52,9 @@ class LeadOut(BaseModel):
     utm_campaign: str | None
     owner: str | None
     stage: str
+    stage_changed_at: datetime | None
+    pql: bool = Field(description="Product-qualified: flagged by product-usage signals")
+    accepted_at: datetime | None = Field(description="When sales accepted the lead")
     channels: list[str]
     attributes: dict[str, Any]
     company_id: int | None
