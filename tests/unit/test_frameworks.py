@@ -490,7 +490,6 @@ def test_answers_of_the_wrong_kind_are_refused(
         ("boolean", False),
         ("choice", "decision_maker"),
         ("choice", "gatekeeper"),
-        ("text", ""),
         ("text", "x" * MAX_TEXT_ANSWER),
     ],
 )
@@ -689,3 +688,12 @@ questions:
 def test_completeness_is_rounded_to_one_decimal(answers: Answers, completeness: float) -> None:
     framework = parse_framework(THREE_QUESTIONS, "three.yaml")
     assert assess(framework, answers).completeness == completeness
+
+
+def test_blank_text_is_unanswered_and_huge_numbers_are_refused() -> None:
+    assert question("text").answer("   ") is None
+    assert question("text").answer("  no budget this year ") == "no budget this year"
+    with pytest.raises(ValueError, match="finite number"):
+        question("number").answer(10**400)
+    with pytest.raises(ValueError, match="expected one of: "):
+        question("choice").answer(1)

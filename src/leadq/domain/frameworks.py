@@ -8,6 +8,7 @@ answers pass and every required question is answered, ``incomplete`` otherwise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +21,7 @@ from leadq.domain.scoring.evaluate import holds
 from leadq.domain.scoring.model import Condition, Strict
 
 MAX_TEXT_ANSWER = 2000
+MAX_NUMBER = 1e15
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 AnswerType = Literal["number", "boolean", "choice", "text"]
 RESERVED = frozenset({"verdict", "completeness"})
@@ -58,20 +60,20 @@ class Question(Strict):
         if self.type == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError("expected a number")
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError("expected a finite number")
+            if abs(value) > MAX_NUMBER or not math.isfinite(value):
+                raise ValueError(f"expected a finite number of at most {MAX_NUMBER:.0e} in size")
             return value
         if self.type == "boolean":
             if not isinstance(value, bool):
                 raise ValueError("expected true or false")
             return value
-        if not isinstance(value, str):
-            raise ValueError("expected text" if self.type == "text" else "expected one of choices")
-        if self.choices is not None and value not in self.choices:
+        if self.choices is not None and (not isinstance(value, str) or value not in self.choices):
             raise ValueError(f"expected one of: {', '.join(self.choices)}")
+        if not isinstance(value, str):
+            raise ValueError("expected text")
         if len(value) > MAX_TEXT_ANSWER:
             raise ValueError(f"at most {MAX_TEXT_ANSWER} characters")
-        return value
+        return value.strip() or None
 
 
 class Framework(Strict):

@@ -102,7 +102,7 @@ def _shown(value: Any) -> str:
         return "[" + ", ".join(_shown(v) for v in value) + "]"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return format(value, ".15g") if isinstance(value, float) else str(value)
 
 
 When = dict[str, Condition]
