@@ -62,6 +62,8 @@ def _reason(error: dict[str, Any]) -> str:
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        return error_response(400, [FieldError("body", "malformed JSON")])
     return error_response(
         exc.status_code,
         [FieldError("request", str(exc.detail))],

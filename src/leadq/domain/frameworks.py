@@ -73,6 +73,8 @@ class Question(Strict):
             raise ValueError("expected text")
         if len(value) > MAX_TEXT_ANSWER:
             raise ValueError(f"at most {MAX_TEXT_ANSWER} characters")
+        if "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
         return value.strip() or None
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadq.domain.frameworks import Assessment, Framework
-from leadq.domain.lifecycle import Stage
+from leadq.domain.lifecycle import WITH_REASON, Stage
 from leadq.domain.scoring.overrides import stage_pinned
 from leadq.services import audit
 from leadq.services.answers import assessments, current_answers, values
@@ -234,7 +234,8 @@ def add_override(session: Session, rules: Rules, lead_id: int, request: Override
     lead = get_lead(session, lead_id, for_update=True)
     if stage is not None and stage.value != lead.stage:
         _pinned(session, lead, now)
-        _move(session, rules, lead, stage, actor, f"pinned: {request.reason}", now)
+        why = request.reason if stage in WITH_REASON else f"pinned: {request.reason}"
+        _move(session, rules, lead, stage, actor, why, now)
         if stage is Stage.sal:
             lead.accepted_at = now
     row = ManualOverride(lead_id=lead.id, kind=request.kind, points=request.points,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from leadq.api.deps import Actor, Db, Now
 from leadq.api.routers.leads import LeadPath
@@ -24,11 +24,20 @@ router = APIRouter(tags=["qualification"], responses={
     401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut},
     422: {"model": ErrorOut}})  # fmt: skip
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("may not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NoNul]
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul]
 Person = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    NoNul,
     Field(description="The person acting through this API key (a rep, a manager)"),
 ]
 FrameworkName = Annotated[str, Path(max_length=40, description="A framework's name, e.g. bant")]
@@ -70,7 +79,7 @@ class Rejection(Input):
 
 
 class AnswersIn(Input):
-    answers: dict[Annotated[str, StringConstraints(max_length=60)], Any] = Field(
+    answers: dict[str, Any] = Field(
         max_length=100, description="question id → answer (null clears it)"
     )
 
@@ -273,8 +282,8 @@ def remove_override(
     db: Db,
     actor: Actor,
     now: Now,
-    reason: Annotated[str | None, Query(max_length=500)] = None,
-    by: Annotated[str | None, Query(max_length=60)] = None,
+    reason: Annotated[Reason | None, Query()] = None,
+    by: Annotated[Person | None, Query()] = None,
 ) -> OverrideOut:
     """End an override now (removing it twice changes nothing)."""
     who = acting(actor, by)
