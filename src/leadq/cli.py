@@ -440,7 +440,8 @@ def _frameworks(cards: list[FrameworkCard]) -> RenderableType:
 
 def _overrides(rows: list[ManualOverride]) -> RenderableType:
     now = _now()
-    active = [o for o in rows if o.removed_at is None and scoring.override_fact(o).active(now)]
+    active = [o for o in rows if o.removed_at is None and
+              (o.expires_at is None or o.expires_at > now)]  # fmt: skip
     if not active:
         return "[bold]Overrides[/]: none active"
     table = Table("kind", "set to", "reason", "actor", "expires", title="Active overrides",

@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.frameworks import Assessment, Framework
 from leadq.domain.lifecycle import WITH_REASON, Stage
-from leadq.domain.scoring.overrides import stage_pinned
 from leadq.services import audit
 from leadq.services.answers import assessments, current_answers, values
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.leads import get_lead
 from leadq.services.lifecycle import change_stage
 from leadq.services.rules import Rules
-from leadq.services.scoring import active_model, override_fact, rescore_leads
+from leadq.services.scoring import active_model, lead_overrides, override_json, rescore_leads
 from leadq.store.tables import AuditEntry, FrameworkAnswer, Lead, ManualOverride, SalesFeedback
 
 MAX_ADJUSTMENT = 1_000_000
@@ -35,11 +34,8 @@ def parse_stage(value: str, field: str = "stage") -> Stage:
         raise InvalidInput([FieldError(field, f"unknown stage; one of: {options}")]) from None
 
 
-def _pinned(session: Session, lead: Lead, now: datetime) -> None:
-    rows = session.scalars(select(ManualOverride).where(
-        ManualOverride.lead_id == lead.id, ManualOverride.kind == "stage",
-        ManualOverride.removed_at.is_(None)))  # fmt: skip
-    active = [o for o in rows if stage_pinned([override_fact(o)], now)]
+def _pinned(lead: Lead, now: datetime) -> None:
+    active = [o for o in lead_overrides(lead) if o.kind == "stage" and o.active(now)]
     if active:
         raise Conflict("stage", f"the stage is pinned by override {active[0].id}; remove it first")
 
@@ -65,7 +61,7 @@ def move_stage(session: Session, rules: Rules, lead_id: int, stage: str, reason:
         return lead
     if to is Stage.sal:
         return accept(session, rules, lead_id, actor, now, reason)
-    _pinned(session, lead, now)
+    _pinned(lead, now)
     _move(session, rules, lead, to, actor, reason, now)
     rescore_leads(session, [lead.id], now, "stage changed")
     return lead
@@ -86,7 +82,7 @@ def accept(session: Session, rules: Rules, lead_id: int, actor: str, now: dateti
     lead = get_lead(session, lead_id, for_update=True)
     if lead.stage != Stage.mql:
         raise Conflict("stage", f"only a mql can be accepted; the lead is {lead.stage}")
-    _pinned(session, lead, now)
+    _pinned(lead, now)
     _feedback(session, lead, "accepted", None, comment, actor, now)
     _move(session, rules, lead, Stage.sal, actor, comment or "accepted by sales", now)
     lead.accepted_at = now
@@ -109,7 +105,7 @@ def reject(session: Session, rules: Rules, lead_id: int, reason: str, comment: s
     lead = get_lead(session, lead_id, for_update=True)
     if lead.stage not in (Stage.mql, Stage.sal):
         raise Conflict("stage", f"only a mql or sal can be rejected; the lead is {lead.stage}")
-    _pinned(session, lead, now)
+    _pinned(lead, now)
     _feedback(session, lead, "rejected", reason, comment, actor, now)
     _move(session, rules, lead, target, actor, reason, now)
     rescore_leads(session, [lead.id], now, "rejected")
@@ -233,7 +229,7 @@ def add_override(session: Session, rules: Rules, lead_id: int, request: Override
     stage = parse_stage(request.stage) if request.stage is not None else None
     lead = get_lead(session, lead_id, for_update=True)
     if stage is not None and stage.value != lead.stage:
-        _pinned(session, lead, now)
+        _pinned(lead, now)
         why = request.reason if stage in WITH_REASON else f"pinned: {request.reason}"
         _move(session, rules, lead, stage, actor, why, now)
         if stage is Stage.sal:
@@ -243,6 +239,7 @@ def add_override(session: Session, rules: Rules, lead_id: int, request: Override
                          actor=actor, created_at=now, expires_at=request.expires_at)  # fmt: skip
     session.add(row)
     session.flush()
+    lead.overrides = [*(lead.overrides or []), override_json(row)]
     details = {"override": row.id, "kind": row.kind, "points": row.points, "grade": row.grade,
                "stage": row.stage, "reason": row.reason,
                "expires_at": row.expires_at.isoformat() if row.expires_at else None}  # fmt: skip
@@ -260,6 +257,7 @@ def remove_override(session: Session, lead_id: int, override_id: int, reason: st
         raise NotFound("override", override_id)
     if row.removed_at is None:
         row.removed_at, row.removed_by, row.removal_reason = now, actor, reason
+        lead.overrides = [o for o in lead.overrides or [] if o["id"] != row.id]
         details = {"override": row.id, "kind": row.kind, "reason": reason}
         audit.record(session, actor, "override.removed", "lead", lead.id, details, now)
         rescore_leads(session, [lead.id], now, "override removed")

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from leadq.domain.documents import DocumentError
 from leadq.domain.frameworks import scoring_facts
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
 from leadq.domain.scoring.model import EngagementCriterion, ScoringModel, parse_model
-from leadq.domain.scoring.overrides import Kind, Override, overridden, stage_pinned
+from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
 from leadq.services.answers import Answers, assessments, current_answers, values
 from leadq.services.errors import ConfigError, NotFound
 from leadq.services.lifecycle import progress, situation
@@ -165,20 +165,24 @@ def _facts(session: Session, model: ScoringModel | None, lead_ids: Sequence[int]
     return facts
 
 
-def _overrides(session: Session, lead_ids: Sequence[int]) -> dict[int, list[Override]]:
-    """Overrides nobody removed (expired ones too: whether one holds depends on the moment)."""
-    found: dict[int, list[Override]] = defaultdict(list)
-    query = select(ManualOverride).where(
-        ManualOverride.lead_id.in_(lead_ids), ManualOverride.removed_at.is_(None)
-    )
-    for row in session.scalars(query):
-        found[row.lead_id].append(override_fact(row))
-    return found
+def override_json(row: ManualOverride) -> dict[str, Any]:
+    """How an override is cached on its lead."""
+    return {"id": row.id, "kind": row.kind, "reason": row.reason, "actor": row.actor,
+            "created_at": row.created_at.isoformat(), "points": row.points, "grade": row.grade,
+            "stage": row.stage,
+            "expires_at": row.expires_at.isoformat() if row.expires_at else None}  # fmt: skip
 
 
-def override_fact(row: ManualOverride) -> Override:
-    return Override(row.id, cast(Kind, row.kind), row.reason, row.actor, row.created_at,
-                    row.expires_at, row.points, row.grade, row.stage)  # fmt: skip
+def lead_overrides(lead: Lead) -> list[Override]:
+    """The lead's overrides nobody removed, from its cache (expired ones too: whether one
+    holds depends on the moment)."""
+    return [
+        Override(o["id"], o["kind"], o["reason"], o["actor"],
+                 datetime.fromisoformat(o["created_at"]),
+                 datetime.fromisoformat(o["expires_at"]) if o["expires_at"] else None,
+                 o["points"], o["grade"], o["stage"])
+        for o in lead.overrides or []
+    ]  # fmt: skip
 
 
 def lead_facts(lead: Lead, frameworks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -194,7 +198,6 @@ class _Chunk:
     """What a chunk of leads' scores and lifecycle rules need, loaded in a few queries."""
 
     facts: dict[int, list[EventFact]]
-    overrides: dict[int, list[Override]]
     answers: dict[int, Answers]
 
 
@@ -208,7 +211,7 @@ def _load(session: Session, chunk: Sequence[Lead], model: ScoringModel | None, r
         lead.stage in stages for lead in chunk
     )
     answers = current_answers(session, ids) if wanted else {}
-    return _Chunk(_facts(session, model, ids, as_of, types), _overrides(session, ids), answers)
+    return _Chunk(_facts(session, model, ids, as_of, types), answers)
 
 
 def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel | None,
@@ -237,7 +240,7 @@ def _rescore_one(session: Session, lead: Lead, model: ScoringModel | None, rules
                  loaded: _Chunk, moment: datetime, known: dict[str, Line],
                  reason: str) -> bool:  # fmt: skip
     events = loaded.facts.get(lead.id, [])
-    overrides = loaded.overrides.get(lead.id, [])
+    overrides = lead_overrides(lead)
     given = loaded.answers.get(lead.id, {})
     verdicts = assessments(rules.frameworks, given)
     score, grade, grades, changed = lead.score, lead.grade, list[str](), False

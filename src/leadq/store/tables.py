@@ -116,6 +116,9 @@ class Lead(Base):
     """When sales accepted the lead; cleared when it leaves the accepted stages."""
     pql: Mapped[bool] = mapped_column(Boolean, default=False)
     pql_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overrides: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
+    """Cache of the lead's overrides nobody removed (the ``overrides`` table is the record),
+    so real-time rescoring needs no extra query."""
     channels: Mapped[list[str]] = mapped_column(Json, default=list)
     attributes: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)

@@ -27,6 +27,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("accepted_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("pql", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("pql_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("overrides", JSON, nullable=True))
     op.execute("UPDATE leads SET stage_changed_at = created_at")
     op.create_table(
         "overrides",
@@ -87,5 +88,5 @@ def downgrade() -> None:
     for table in ("sales_feedback", "framework_answers", "overrides"):
         op.drop_table(table)
     with op.batch_alter_table("leads") as batch:
-        for column in ("pql_at", "pql", "accepted_at", "stage_changed_at"):
+        for column in ("overrides", "pql_at", "pql", "accepted_at", "stage_changed_at"):
             batch.drop_column(column)
