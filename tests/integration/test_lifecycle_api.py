@@ -262,3 +262,21 @@ grades: {cold: 0, warm: 11, hot: 21}
     client.post(f"{API}/leads/{lead_id}/frameworks/champ/answers",
                 json={"answers": {"challenges": True}})  # fmt: skip
     assert score_of(client, lead_id)["score"] == 26
+
+
+def test_people_send_a_lead_to_nurture_only_with_a_listed_reason(
+    client: TestClient, now: datetime
+) -> None:
+    lead_id = lead_with(client, "n@acme.com", now)
+    refused = client.post(f"{API}/leads/{lead_id}/stage", json={"stage": "nurture"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "reason"
+    assert "one of: not_ready" in refused.json()["errors"][0]["reason"]
+    moved = client.post(
+        f"{API}/leads/{lead_id}/stage",
+        json={"stage": "nurture", "reason": "early_research", "by": "jan"},
+    )
+    assert moved.json()["stage"] == "nurture"
+    last = client.get(f"{API}/leads/{lead_id}/stages").json()[-1]
+    assert (last["to_stage"], last["actor"], last["reason"]) == (
+        "nurture", "jan via api:tests", "early_research")  # fmt: skip

@@ -206,7 +206,7 @@ def test_non_object_stage_body_is_refused(client: TestClient, db: Database, iql:
 # -- every POST endpoint: malformed JSON, lead ids, API key ------------------------------------
 
 VALID_BODIES: list[tuple[str, Json]] = [
-    ("/stage", {"stage": "nurture"}),
+    ("/stage", {"stage": "nurture", "reason": "not_ready"}),
     ("/accept", {}),
     ("/reject", {"reason": "not_ready"}),
     ("/frameworks/bant/answers", {"answers": {"need": True}}),

@@ -101,7 +101,9 @@ def test_moves_and_reasons_are_checked(shipped: Lifecycle) -> None:
     assert refusal is not None and refusal.startswith("iql → customer is not allowed (from iql:")
     assert shipped.reason_refusal(Stage.unqualified, "no_budget") is None
     assert "one of: no_budget" in str(shipped.reason_refusal(Stage.unqualified, None))
-    assert shipped.reason_refusal(Stage.nurture, None) is None
+    assert "one of: not_ready" in str(shipped.reason_refusal(Stage.nurture, "whatever"))
+    assert shipped.reason_refusal(Stage.nurture, "not_ready") is None
+    assert shipped.reason_refusal(Stage.mql, None) is None
 
 
 def _edit(path: str, value: object) -> str:

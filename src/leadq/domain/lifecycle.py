@@ -39,8 +39,9 @@ class Stage(StrEnum):
 
 ACCEPTED = frozenset({Stage.sal, Stage.sql, Stage.opportunity, Stage.customer})
 """Stages a lead holds only while sales has accepted it; leaving them ends the acceptance."""
-WITH_REASON = (Stage.unqualified, Stage.disqualified)
-"""Stages entered only with a reason from the configured list."""
+WITH_REASON = (Stage.nurture, Stage.unqualified, Stage.disqualified)
+"""Stages people move a lead to only with a reason from the configured list (automatic rules
+give their own reason, stage pins the override's)."""
 
 
 class EventsCondition(Strict):
@@ -117,7 +118,7 @@ class Lifecycle(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")
     description: str | None = None
     transitions: dict[Stage, list[Stage]]
-    reasons: dict[Literal["unqualified", "disqualified"], list[Reason]]
+    reasons: dict[Literal["nurture", "unqualified", "disqualified"], list[Reason]]
     rejection: dict[Reason, Stage] = Field(min_length=1)
     """Why sales rejects a lead → the stage the lead goes to."""
     rules: list[StageRule] = Field(default_factory=list)

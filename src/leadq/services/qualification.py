@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadq.domain.frameworks import Assessment, Framework
-from leadq.domain.lifecycle import WITH_REASON, Stage
+from leadq.domain.lifecycle import Stage
 from leadq.services import audit
 from leadq.services.answers import assessments, current_answers, values
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -41,11 +41,12 @@ def _pinned(lead: Lead, now: datetime) -> None:
 
 
 def _move(session: Session, rules: Rules, lead: Lead, to: Stage, actor: str,
-          reason: str | None, now: datetime) -> None:  # fmt: skip
+          reason: str | None, now: datetime, listed: bool = True) -> None:  # fmt: skip
+    """Move if the lifecycle allows it; with ``listed``, a reason from its list where needed."""
     refusal = rules.lifecycle.refusal(Stage(lead.stage), to)
     if refusal:
         raise Conflict("stage", refusal)
-    refusal = rules.lifecycle.reason_refusal(to, reason)
+    refusal = rules.lifecycle.reason_refusal(to, reason) if listed else None
     if refusal:
         raise InvalidInput([FieldError("reason", refusal)])
     change_stage(session, lead, to, actor, reason, now)
@@ -230,8 +231,7 @@ def add_override(session: Session, rules: Rules, lead_id: int, request: Override
     lead = get_lead(session, lead_id, for_update=True)
     if stage is not None and stage.value != lead.stage:
         _pinned(lead, now)
-        why = request.reason if stage in WITH_REASON else f"pinned: {request.reason}"
-        _move(session, rules, lead, stage, actor, why, now)
+        _move(session, rules, lead, stage, actor, f"pinned: {request.reason}", now, listed=False)
         if stage is Stage.sal:
             lead.accepted_at = now
     row = ManualOverride(lead_id=lead.id, kind=request.kind, points=request.points,
