@@ -20,6 +20,12 @@ class DocumentError(ValueError):
         self.file, self.path, self.reason = file, path, reason
 
 
+def repeated(ids: list[str]) -> str | None:
+    """The ids given more than once, for a "must be unique" refusal; ``None`` when none are."""
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    return ", ".join(twice) if twice else None
+
+
 def error_path(loc: tuple[int | str, ...], document: Any) -> str:
     """``("fit", 0, "levels")`` → ``fit[0:decision_maker].levels``: index and id, so the
     author finds the line."""

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from leadq.domain.documents import parse_document
+from leadq.domain.documents import parse_document, repeated
 from leadq.domain.scoring.evaluate import holds
 from leadq.domain.scoring.model import Condition, Strict
 
@@ -87,10 +87,8 @@ class Framework(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Framework:
-        ids = [q.id for q in self.questions]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
-            raise ValueError(f"question ids must be unique: {', '.join(twice)}")
+        if twice := repeated([q.id for q in self.questions]):
+            raise ValueError(f"question ids must be unique: {twice}")
         deciding = len(self.deciding())
         if deciding == 0:
             raise ValueError("at least one question needs 'qualifies'")

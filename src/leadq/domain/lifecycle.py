@@ -9,14 +9,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from leadq.domain.documents import parse_document
+from leadq.domain.documents import parse_document, repeated
 from leadq.domain.events import EVENT_TYPE_PATTERN
 from leadq.domain.frameworks import Verdict
-from leadq.domain.scoring.evaluate import EventFact, event_value, holds, matches
+from leadq.domain.scoring.evaluate import EventFact, holds, matches, occurrences
 from leadq.domain.scoring.model import PROFILE, Condition, Strict, When, check_fields
 
 DAY = timedelta(days=1)
@@ -134,10 +135,8 @@ class Lifecycle(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Lifecycle:
-        ids = [r.id for r in self.all_rules()]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
-            raise ValueError(f"rule ids must be unique: {', '.join(twice)}")
+        if twice := repeated([r.id for r in self.all_rules()]):
+            raise ValueError(f"rule ids must be unique: {twice}")
         for rule in self.rules:
             if rule.to is Stage.sal:
                 raise ValueError(f"rule {rule.id}: sal is entered only when sales accepts a lead")
@@ -174,20 +173,32 @@ class Lifecycle(Strict):
     def all_rules(self) -> list[StageRule | FlagRule]:
         return [*self.rules, *self.flags]
 
-    def event_types(self, flags: bool = True) -> set[str]:
+    def event_types(self, flags: bool = True) -> frozenset[str]:
         """Event types the rules count (those of the flag rules only when ``flags``)."""
-        rules = self.all_rules() if flags else self.rules
-        parts = (p for rule in rules for p in rule.when.parts())
-        return {p.events.event for p in parts if p.events is not None}
+        return self._flag_and_stage_event_types if flags else self._stage_event_types
 
-    def framework_stages(self) -> set[Stage]:
+    @cached_property
+    def _stage_event_types(self) -> frozenset[str]:
+        return _counted(self.rules)
+
+    @cached_property
+    def _flag_and_stage_event_types(self) -> frozenset[str]:
+        return _counted(self.all_rules())
+
+    @cached_property
+    def framework_stages(self) -> frozenset[Stage]:
         """Stages whose rules look at framework verdicts."""
-        return {
+        return frozenset(
             stage
             for rule in self.rules
             if any(p.framework is not None for p in rule.when.parts())
             for stage in rule.from_
-        }
+        )
+
+
+def _counted(rules: Sequence[StageRule | FlagRule]) -> frozenset[str]:
+    parts = (p for rule in rules for p in rule.when.parts())
+    return frozenset(p.events.event for p in parts if p.events is not None)
 
 
 def parse_lifecycle(text: str, file: str) -> Lifecycle:
@@ -304,13 +315,7 @@ def _grade_at_most(c: RuleCondition, s: Situation, _: datetime) -> str | None:
 def _events(c: RuleCondition, s: Situation, as_of: datetime) -> str | None:
     rule = c.events
     assert rule is not None
-    since = as_of - rule.within_days * DAY if rule.within_days else None
-    found = [
-        e for e in s.events
-        if e.type == rule.event and e.occurred_at <= as_of
-        and (since is None or e.occurred_at > since)
-        and all(holds(cond, event_value(e, name)) for name, cond in rule.where.items())
-    ]  # fmt: skip
+    found = occurrences(rule, s.events, as_of)
     window = f" in {rule.within_days:g} days" if rule.within_days else ""
     if rule.distinct_days is not None:
         days = len({e.occurred_at.date() for e in found})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,9 +36,10 @@ def change_stage(session: Session, lead: Lead, to: Stage, actor: str, reason: st
         lead.accepted_at = None
 
 
-def situation(lead: Lead, score: float | None, grade: str | None, grades: Sequence[str],
-              verdicts: Mapping[str, Assessment], events: Sequence[EventFact],
-              stage_pinned: bool) -> Situation:  # fmt: skip
+def situation(lead: Lead, profile: Mapping[str, Any], score: float | None, grade: str | None,
+              grades: Sequence[str], verdicts: Mapping[str, Assessment],
+              events: Sequence[EventFact], stage_pinned: bool) -> Situation:  # fmt: skip
+    """What the rules see; ``profile`` is the lead as the scoring model saw it."""
     return Situation(
         stage=Stage(lead.stage),
         stage_changed_at=lead.stage_changed_at or lead.created_at,
@@ -49,7 +51,7 @@ def situation(lead: Lead, score: float | None, grade: str | None, grades: Sequen
         verdicts={name: a.verdict for name, a in verdicts.items()},
         events=events,
         last_activity_at=lead.last_activity_at,
-        profile={**lead.profile(), "attributes": lead.attributes},
+        profile=profile,
         stage_pinned=stage_pinned,
     )
 

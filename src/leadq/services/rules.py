@@ -26,7 +26,8 @@ class Rules:
     frameworks: dict[str, Framework]
 
 
-def _read(source: Traversable | Path, name: str) -> str:
+def read_document(source: Traversable | Path, name: str) -> str:
+    """A configuration file's text; ``ConfigError`` naming it when it cannot be read."""
     try:
         return source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -50,10 +51,12 @@ def load_rules(lifecycle_file: Path | None = None, frameworks_dir: Path | None =
     try:
         frameworks: dict[str, Framework] = {}
         for source, name in _framework_files(frameworks_dir):
-            framework = parse_framework(_read(source, name), name)
+            framework = parse_framework(read_document(source, name), name)
             frameworks[framework.name] = framework
         name = str(lifecycle_file) if lifecycle_file else "leadq/models/lifecycle.yaml"
-        lifecycle = parse_lifecycle(_read(lifecycle_file or SHIPPED / "lifecycle.yaml", name), name)
+        lifecycle = parse_lifecycle(
+            read_document(lifecycle_file or SHIPPED / "lifecycle.yaml", name), name
+        )
     except DocumentError as exc:
         raise ConfigError(exc.file, exc.path, exc.reason) from None
     for rule in lifecycle.all_rules():

@@ -27,7 +27,7 @@ from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
 from leadq.services.answers import Answers, assessments, current_answers, values
 from leadq.services.errors import ConfigError, NotFound
 from leadq.services.lifecycle import progress, situation
-from leadq.services.rules import Rules, current_rules
+from leadq.services.rules import Rules, current_rules, read_document
 from leadq.store.db import Database
 from leadq.store.tables import (
     DomainEvent,
@@ -57,11 +57,7 @@ def read_model(reference: str) -> tuple[ScoringModel, str]:
     if reference in SHIPPED:
         text = (resources.files("leadq.models") / f"{reference}.yaml").read_text("utf-8")
         return parse(text, f"{reference}.yaml"), text
-    path = Path(reference)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(reference, "-", f"cannot read: {exc}") from None
+    text = read_document(Path(reference), reference)
     return parse(text, reference), text
 
 
@@ -206,7 +202,7 @@ def _load(session: Session, chunk: Sequence[Lead], model: ScoringModel | None, r
     ids = [lead.id for lead in chunk]
     types = _needed_types(model, settled) if model is not None else set()
     types |= rules.lifecycle.event_types(flags=not all(lead.pql for lead in chunk))
-    stages = rules.lifecycle.framework_stages()
+    stages = rules.lifecycle.framework_stages
     wanted = (model is not None and model.uses_frameworks()) or any(
         lead.stage in stages for lead in chunk
     )
@@ -243,14 +239,16 @@ def _rescore_one(session: Session, lead: Lead, model: ScoringModel | None, rules
     overrides = lead_overrides(lead)
     given = loaded.answers.get(lead.id, {})
     verdicts = assessments(rules.frameworks, given)
+    frameworks = scoring_facts(verdicts, {name: values(a) for name, a in given.items()})
+    profile = lead_facts(lead, frameworks)
     score, grade, grades, changed = lead.score, lead.grade, list[str](), False
     if model is not None:
-        frameworks = scoring_facts(verdicts, {name: values(a) for name, a in given.items()})
-        card = evaluate(model, lead_facts(lead, frameworks), events, moment, known)
+        card = evaluate(model, profile, events, moment, known)
         card = overridden(card, overrides, model.grades, moment)
         changed = _store(session, lead, card, reason)
         score, grade, grades = card.score, card.grade, list(model.grades)
-    now = situation(lead, score, grade, grades, verdicts, events, stage_pinned(overrides, moment))
+    pinned = stage_pinned(overrides, moment)
+    now = situation(lead, profile, score, grade, grades, verdicts, events, pinned)
     progress(session, lead, rules, now, moment)
     return changed
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from leadq.domain.free_mail import is_free_mail
 from leadq.domain.leads import ATTRIBUTE_PREFIX
@@ -181,8 +181,19 @@ def _shown(when: When, lead: Mapping[str, Any]) -> Any:
     return next(iter(values.values())) if len(values) == 1 else values
 
 
+class EventFilter(Protocol):
+    """Which events count: one type, matching ``where``, within an optional window."""
+
+    @property
+    def event(self) -> str: ...
+    @property
+    def where(self) -> When: ...
+    @property
+    def within_days(self) -> float | None: ...
+
+
 def occurrences(
-    criterion: EngagementCriterion, events: Sequence[EventFact], as_of: datetime
+    criterion: EventFilter, events: Sequence[EventFact], as_of: datetime
 ) -> list[EventFact]:
     since = as_of - criterion.within_days * DAY if criterion.within_days else None
     return [

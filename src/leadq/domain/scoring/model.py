@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from leadq.domain.documents import parse_document
+from leadq.domain.documents import parse_document, repeated
 from leadq.domain.events import EVENT_TYPE_PATTERN
 from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS
 
@@ -275,9 +275,8 @@ class ScoringModel(Strict):
     @model_validator(mode="after")
     def _unique_ids(self) -> ScoringModel:
         ids = [c.id for c in self.criteria()]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
-            raise ValueError(f"criterion ids must be unique: {', '.join(twice)}")
+        if twice := repeated(ids):
+            raise ValueError(f"criterion ids must be unique: {twice}")
         if not ids:
             raise ValueError("a model needs at least one criterion")
         return self
