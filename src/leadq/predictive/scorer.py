@@ -1,0 +1,235 @@
+"""The predictive lead scorer: a scikit-learn classifier that explains every lead it scores.
+
+Two learners compete in cross-validation — LightGBM with native categories, and a regularised
+logistic regression over spline-shaped numbers and one-hot categories — and so does their blend
+in log-odds. The best out-of-fold ROC AUC wins and is refitted on every row. A Platt scaling fitted
+on the out-of-fold output turns it into a calibrated probability. Every prediction splits into a
+base value plus one signed contribution per export column (TreeSHAP for LightGBM, coefficient ×
+centred input for the logistic regression), which add up exactly to the raw output.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Self
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    SplineTransformer,
+    StandardScaler,
+)
+
+from leadq.predictive.columns import ColumnProfile
+from leadq.predictive.features import LeadFeatures
+
+CANDIDATES = ("lightgbm", "logistic", "blend")
+BOOSTING: dict[str, Any] = {
+    "n_estimators": 400, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 20,
+    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0,
+    "cat_smooth": 10.0, "verbose": -1,
+}  # fmt: skip
+Matrix = NDArray[np.float64]
+Folds = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
+
+
+class TrainingError(ValueError):
+    """The history cannot train a model (one class only, too few rows of a class)."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Raw output = base + the sum of each row's contributions, one per export column."""
+
+    base: Matrix
+    contributions: Matrix
+    columns: list[str]
+
+    @property
+    def raw(self) -> Matrix:
+        return np.asarray(self.base + self.contributions.sum(axis=1), dtype=np.float64)
+
+
+def signed_log(values: Matrix) -> Matrix:
+    """Compress long tails (visits, seconds on site) before the splines see them."""
+    return np.asarray(np.sign(values) * np.log1p(np.abs(values)), dtype=np.float64)
+
+
+class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Fit on a frame of export text and 0/1 outcomes; ``predict_proba`` gives calibrated odds."""
+
+    def __init__(self, profiles: tuple[ColumnProfile, ...] = (),
+                 candidates: tuple[str, ...] = CANDIDATES, folds: int = 5,
+                 random_state: int = 0, min_category_rows: int = 10) -> None:  # fmt: skip
+        self.profiles = profiles
+        self.candidates = candidates
+        self.folds = folds
+        self.random_state = random_state
+        self.min_category_rows = min_category_rows
+
+    # -- fitting -----------------------------------------------------------------------------
+
+    def fit(self, X: pl.DataFrame, y: NDArray[Any]) -> Self:
+        target = np.asarray(y, dtype=np.int8)
+        self.classes_ = np.array([0, 1])
+        folds = self._folds(target)
+        self.features_ = LeadFeatures(self.profiles, self.min_category_rows).fit(X)
+        matrix = self.features_.transform(X)
+        raw = self._out_of_fold(matrix, target, folds)
+        self.cv_auc_ = {name: float(roc_auc_score(target, raw[name])) for name in raw}
+        self.kind_ = max(self.cv_auc_, key=self.cv_auc_.__getitem__)
+        self.oof_raw_ = raw[self.kind_]
+        self.calibration_ = _platt(self.oof_raw_, target)
+        self.oof_probability_ = _cross_calibrated(self.oof_raw_, target, folds)
+        self.booster_, self.linear_ = self._learners(matrix, target)
+        return self
+
+    def _folds(self, target: NDArray[np.int8]) -> Folds:
+        fewest = int(min((target == 1).sum(), (target == 0).sum()))
+        if fewest == 0:
+            raise TrainingError("the outcome has a single class: a model needs converted and"
+                                " not converted leads")  # fmt: skip
+        if fewest < 2:
+            raise TrainingError("only one lead of a class: too few to cross-validate")
+        splitter = StratifiedKFold(min(self.folds, fewest), shuffle=True,
+                                   random_state=self.random_state)  # fmt: skip
+        return list(splitter.split(np.zeros(len(target)), target))
+
+    def _uses(self, learner: str) -> bool:
+        return learner in self.candidates or "blend" in self.candidates
+
+    def _out_of_fold(self, matrix: Matrix, target: NDArray[np.int8],
+                     folds: Folds) -> dict[str, Matrix]:  # fmt: skip
+        raw: dict[str, Matrix] = {}
+        for learner in ("lightgbm", "logistic"):
+            if not self._uses(learner):
+                continue
+            raw[learner] = np.zeros(len(target))
+            for train, held in folds:
+                fitted = self._fit_one(learner, matrix[train], target[train])
+                raw[learner][held] = _raw(fitted, matrix[held])
+        if "blend" in self.candidates:
+            raw["blend"] = (raw["lightgbm"] + raw["logistic"]) / 2
+        return {name: values for name, values in raw.items() if name in self.candidates}
+
+    def _fit_one(self, learner: str, matrix: Matrix, target: NDArray[np.int8]) -> Any:
+        if learner == "lightgbm":
+            booster = lgb.LGBMClassifier(random_state=self.random_state, **BOOSTING)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                booster.fit(matrix, target, categorical_feature=self.features_.categorical)
+            return booster
+        linear = _linear(self.features_.categorical, matrix.shape[1])
+        return linear.fit(matrix, target)
+
+    def _learners(self, matrix: Matrix, target: NDArray[np.int8]) -> tuple[Any, Any]:
+        uses = {"lightgbm": self.kind_ in ("lightgbm", "blend"),
+                "logistic": self.kind_ in ("logistic", "blend")}  # fmt: skip
+        fitted = {name: self._fit_one(name, matrix, target) if used else None
+                  for name, used in uses.items()}  # fmt: skip
+        return fitted["lightgbm"], fitted["logistic"]
+
+    # -- predicting --------------------------------------------------------------------------
+
+    def decision_function(self, X: pl.DataFrame) -> Matrix:
+        """The raw output in log-odds, before calibration."""
+        return self.explain(X).raw
+
+    def predict_proba(self, X: pl.DataFrame) -> Matrix:
+        probability = self.calibrated(self.decision_function(X))
+        return np.column_stack([1.0 - probability, probability])
+
+    def predict(self, X: pl.DataFrame) -> NDArray[np.int8]:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int8)
+
+    def calibrated(self, raw: Matrix) -> Matrix:
+        slope, intercept = self.calibration_
+        return 1.0 / (1.0 + np.exp(-(slope * raw + intercept)))
+
+    def explain(self, X: pl.DataFrame) -> Explanation:
+        """Each row's raw output split into a base value and one contribution per export column."""
+        matrix = self.features_.transform(X)
+        parts = []
+        if self.booster_ is not None:
+            parts.append(self._tree_parts(matrix))
+        if self.linear_ is not None:
+            parts.append(self._linear_parts(matrix))
+        weight = 1.0 / len(parts)
+        base = sum(part[0] for part in parts) * weight
+        per_feature = sum(part[1] for part in parts) * weight
+        return Explanation(np.asarray(base), *self._by_column(np.asarray(per_feature)))
+
+    def _tree_parts(self, matrix: Matrix) -> tuple[Matrix, Matrix]:
+        contributions = self.booster_.predict(matrix, pred_contrib=True)
+        return contributions[:, -1], contributions[:, :-1]
+
+    def _linear_parts(self, matrix: Matrix) -> tuple[Matrix, Matrix]:
+        shaping, scaler, model = (step for _, step in self.linear_.steps)
+        inputs = scaler.transform(shaping.transform(matrix)) * model.coef_[0]
+        per_feature = np.zeros((len(matrix), matrix.shape[1]))
+        for index in range(matrix.shape[1]):
+            block = shaping.output_indices_[f"f{index}"]
+            per_feature[:, index] = inputs[:, block].sum(axis=1)
+        return np.full(len(matrix), model.intercept_[0]), per_feature
+
+    def _by_column(self, per_feature: Matrix) -> tuple[Matrix, list[str]]:
+        columns = list(dict.fromkeys(f.column for f in self.features_.features_))
+        position = {name: i for i, name in enumerate(columns)}
+        summed = np.zeros((len(per_feature), len(columns)))
+        for index, feature in enumerate(self.features_.features_):
+            summed[:, position[feature.column]] += per_feature[:, index]
+        return summed, columns
+
+
+def _raw(fitted: Any, matrix: Matrix) -> Matrix:
+    if isinstance(fitted, lgb.LGBMClassifier):
+        return np.asarray(fitted.predict(matrix, raw_score=True), dtype=np.float64)
+    return np.asarray(fitted.decision_function(matrix), dtype=np.float64)
+
+
+def _linear(categorical: list[int], width: int) -> Pipeline:
+    """One small pipeline per input so that contributions can be added back per column."""
+    curve = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        FunctionTransformer(signed_log),
+        SplineTransformer(n_knots=5, degree=3),
+    )
+    code = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value=-1.0), OneHotEncoder(handle_unknown="ignore")
+    )
+    shaping = ColumnTransformer(
+        [(f"f{i}", code if i in categorical else curve, [i]) for i in range(width)]
+    )
+    return Pipeline(
+        [
+            ("shape", shaping),
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(C=0.5, max_iter=5000)),
+        ]
+    )
+
+
+def _platt(raw: Matrix, target: NDArray[np.int8]) -> tuple[float, float]:
+    fitted = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), target)
+    return float(fitted.coef_[0][0]), float(fitted.intercept_[0])
+
+
+def _cross_calibrated(raw: Matrix, target: NDArray[np.int8], folds: Folds) -> Matrix:
+    """Out-of-fold probabilities: each fold calibrated by a scaling the fold did not train."""
+    probability = np.zeros(len(raw))
+    for train, held in folds:
+        slope, intercept = _platt(raw[train], target[train])
+        probability[held] = 1.0 / (1.0 + np.exp(-(slope * raw[held] + intercept)))
+    return probability
