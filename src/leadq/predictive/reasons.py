@@ -28,6 +28,6 @@ def reasons(explanation: Explanation, frame: pl.DataFrame, top: int = 3) -> list
     phrases = []
     for row, contributions in enumerate(explanation.contributions):
         order = np.argsort(-np.abs(contributions), kind="stable")[:top]
-        phrases.append([_phrase(explanation.columns[i], values[row, i], contributions[i])
+        phrases.append([_phrase(explanation.columns[i], values[row, int(i)], contributions[i])
                         for i in order if abs(contributions[i]) >= 0.005])  # fmt: skip
     return phrases

@@ -71,6 +71,9 @@ def target_of(frame: pl.DataFrame, plan: TrainingPlan) -> tuple[pl.DataFrame, Ou
     if not known.all():
         notes.append(f"{int((~known).sum())} rows have no {plan.target!r} value and were left out")
     y = labels.filter(pl.Series(known)).to_numpy().astype(np.int8)
+    if len(np.unique(y)) < 2:
+        raise TargetError(f"outcome column {plan.target!r} has a single class: a model needs"
+                          " converted and not converted leads")  # fmt: skip
     return frame.filter(pl.Series(known)), y, notes
 
 

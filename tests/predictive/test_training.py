@@ -1,0 +1,197 @@
+"""Training on odd exports: what is read, what is left out, what the report says."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from leadq.predictive.columns import Kind, clean, profile
+from leadq.predictive.exports import read_export
+from leadq.predictive.features import LeadFeatures
+from leadq.predictive.leakage import screen
+from leadq.predictive.training import TrainingPlan
+from leadq.services import predictive
+from leadq.services.predictive import PredictiveError
+from tests.predictive.exports import export_rows, write
+
+PLAN = TrainingPlan("Bought?")
+
+
+@pytest.fixture(scope="module")
+def odd_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    header, body = export_rows(1500)
+    return write(tmp_path_factory.mktemp("export") / "leady.csv", header, body)
+
+
+@pytest.fixture(scope="module")
+def trained(
+    odd_export: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("model")
+    predictive.train_file(odd_export, PLAN, out)
+    return out, json.loads((out / "report.json").read_text())
+
+
+def test_odd_export_is_read_as_written(trained: tuple[Path, dict[str, Any]]) -> None:
+    _, report = trained
+    assert report["source"] == {"file": "leady.csv", "encoding": "cp1250", "separator": ";"}
+    kinds = {c["column"]: c["kind"] for c in report["columns"]}
+    assert kinds == {"Źródło leada": "category", "Company size (employees)": "number",
+                     "Visits / week": "number", "Newsletter?": "category",
+                     "Signed up on": "date", "Last call (dd.mm.yyyy)": "date"}  # fmt: skip
+    why = {e["column"]: e["reason"] for e in report["excluded"]}
+    assert why["Lead ID"].startswith("identifier-like")
+    assert why["Fax"] == "empty on every row"
+    assert why["Region"] == "the same value on every row"
+    assert why["Lead Status"].startswith("leakage: predicts the outcome almost perfectly")
+    assert why["Bought?"] == "the outcome"
+
+
+def test_model_learns_the_signal_and_reports_it(trained: tuple[Path, dict[str, Any]]) -> None:
+    out, report = trained
+    metrics = report["metrics"]
+    assert metrics["rows"] == 1500 and 0.2 < metrics["base_rate"] < 0.8
+    assert 0.72 < metrics["roc_auc"] < 0.95, metrics["roc_auc"]
+    assert report["model"]["chosen"] in report["model"]["cv_roc_auc"]
+    assert set(report["model"]["cv_roc_auc"]) == {"lightgbm", "logistic", "blend"}
+    assert (
+        metrics["captured"]["top_10"]
+        < metrics["captured"]["top_20"]
+        < metrics["captured"]["top_30"]
+    )
+    assert metrics["deciles"][0]["lift"] > 1.5 > metrics["deciles"][-1]["lift"]
+    top = [i["column"] for i in report["importance"][:3]]
+    assert "Źródło leada" in top and "Company size (employees)" in top
+    assert any(s["insight"].startswith("Źródło leada = Polecenie converts at")
+               for s in report["segments"])  # fmt: skip
+    page = (out / "report.html").read_text()
+    assert page.count("<svg") == 4 and "Źródło leada = Polecenie converts at" in page
+    assert not re.findall(r"(?:src|href)=[\"']?(?:https?:)?//", page)  # nothing from outside
+
+
+def test_dates_in_several_formats_become_features(odd_export: Path) -> None:
+    frame = clean(read_export(odd_export).frame)
+    iso, dotted = profile(frame["Signed up on"]), profile(frame["Last call (dd.mm.yyyy)"])
+    assert (iso.kind, dotted.kind) == (Kind.DATE, Kind.DATE)
+    assert dotted.date_format == "%d.%m.%Y"
+    features = LeadFeatures((iso, dotted)).fit(frame)
+    assert features.names == ["Signed up on: month", "Signed up on: weekday",
+                              "Signed up on: age in days", "Signed up on: hour",
+                              "Last call (dd.mm.yyyy): month", "Last call (dd.mm.yyyy): weekday",
+                              "Last call (dd.mm.yyyy): age in days"]  # fmt: skip
+    matrix = features.transform(frame)
+    # ages count back from the newest date in training: the latest call is 0 days old
+    assert np.nanmin(matrix[:, 6]) == 0 and np.nanmin(matrix[:, 2]) > 2
+    assert set(np.unique(matrix[:, 1])) <= set(range(1, 8))
+
+
+def test_label_target_needs_positive_and_takes_it(tmp_path: Path) -> None:
+    header, body = export_rows(300)
+    for row in body:
+        row[-1] = "Klient" if row[-1] == "yes" else "Utracony"
+    path = write(tmp_path / "labels.csv", header, body, separator=",", encoding="utf-8")
+    with pytest.raises(PredictiveError, match="name the converted one with --positive"):
+        predictive.train_file(path, PLAN, tmp_path / "m1")
+    with pytest.raises(PredictiveError, match=r"--positive 'Wygrany' is not one of its values"):
+        predictive.train_file(path, TrainingPlan("Bought?", "Wygrany"), tmp_path / "m2")
+    trained = predictive.train_file(path, TrainingPlan("Bought?", "klient"), tmp_path / "m3")
+    labels = [row[-1] for row in body]
+    assert trained.report["metrics"]["conversions"] == labels.count("Klient")
+
+
+def test_single_class_is_a_clear_error(tmp_path: Path) -> None:
+    header, body = export_rows(200)
+    for row in body:
+        row[-1] = "no"
+    path = write(tmp_path / "lost.csv", header, body)
+    with pytest.raises(PredictiveError, match="single class"):
+        predictive.train_file(path, PLAN, tmp_path / "model")
+    assert not (tmp_path / "model").exists()
+
+
+def test_fifty_rows_train_with_a_warning(tmp_path: Path) -> None:
+    header, body = export_rows(50, seed=3)
+    path = write(tmp_path / "small.csv", header, body)
+    trained = predictive.train_file(path, PLAN, tmp_path / "model")
+    assert any(w.startswith("only 50 rows") for w in trained.warnings)
+    assert trained.report["warnings"] == trained.warnings
+
+
+def test_rows_without_an_outcome_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    header, body = export_rows(400)
+    for row in body[:7]:
+        row[-1] = "N/A"
+    trained = predictive.train_file(
+        write(tmp_path / "gaps.csv", header, body), PLAN, tmp_path / "m"
+    )
+    assert "7 rows have no 'Bought?' value and were left out" in trained.warnings
+    assert trained.report["metrics"]["rows"] == 393
+
+
+def _guard(columns: dict[str, list[str | None]], y: np.ndarray) -> dict[str, str]:
+    frame = clean(pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)))
+    profiles = [profile(frame[name]) for name in frame.columns]
+    return {s.column: " ".join(s.reasons) for s in screen(frame, profiles, y)}
+
+
+def test_leakage_guard_weighs_power_filling_and_names() -> None:
+    rng = np.random.default_rng(5)
+    y = (rng.random(3000) < 0.4).astype(np.int8)
+    noise = rng.random(3000)
+    columns: dict[str, list[str | None]] = {
+        # a strong legitimate signal, no hint in its name: kept
+        "Employees": [str(int(50 + 300 * v + 150 * int(t))) for v, t in zip(noise, y, strict=True)],
+        # filled in mostly for leads that went well, with a near-perfect value: caught
+        "Notes after call": [
+            ("good fit" if t else "no") if v < 0.96 else "maybe"
+            for v, t in zip(noise, y, strict=True)
+        ],
+        # a CRM word and a weak signal: caught
+        "Deal stage": [("b" if (t and v < 0.3) else "a") for v, t in zip(noise, y, strict=True)],
+        # no signal at all, CRM word or not: harmless, kept
+        "Rating": [str(int(v * 5)) for v in rng.random(3000)],
+    }
+    hidden = rng.random(3000) < 0.3
+    columns["Call quality"] = [None if h else ("hi" if t else "lo") if v < 0.7 else "mid"
+                               for h, t, v in zip(hidden, y, noise, strict=True)]  # fmt: skip
+    # filled in on the same rows as a suspect: caught with it
+    columns["Rep initials"] = [None if h else "JK" if v < 0.5 else "AB"
+                               for h, v in zip(hidden, rng.random(3000), strict=True)]  # fmt: skip
+    found = _guard(columns, y)
+    assert set(found) == {"Notes after call", "Deal stage", "Call quality", "Rep initials"}
+    assert "almost perfectly" in found["Notes after call"]
+    assert "(deal, stage)" in found["Deal stage"]
+    assert "same rows as 'Call quality'" in found["Rep initials"]
+
+
+def test_allow_keeps_a_suspect_and_sensitive_columns_need_it(tmp_path: Path) -> None:
+    header, body = export_rows(600)
+    rng = np.random.default_rng(2)
+    header = [*header[:-1], "Age", "Gender", header[-1]]
+    body = [[*row[:-1], str(int(rng.integers(20, 60))), "F" if rng.random() < .5 else "M", row[-1]]
+            for row in body]  # fmt: skip
+    path = write(tmp_path / "people.csv", header, body)
+    report = predictive.train_file(path, PLAN, tmp_path / "m1").report
+    why = {e["column"]: e["reason"] for e in report["excluded"]}
+    assert why["Age"].startswith("sensitive") and why["Gender"].startswith("sensitive")
+    allowed = TrainingPlan("Bought?", allow=("Lead Status", "Age"))
+    report = predictive.train_file(path, allowed, tmp_path / "m2").report
+    used = {c["column"] for c in report["columns"]}
+    assert {"Lead Status", "Age"} <= used and "Gender" not in used
+    assert {k["column"] for k in report["kept_by_allow"]} == {"Lead Status", "Age"}
+    assert report["metrics"]["roc_auc"] > 0.95  # what leakage looks like
+
+
+def test_exclude_and_id_columns_are_honoured(odd_export: Path, tmp_path: Path) -> None:
+    plan = TrainingPlan("Bought?", exclude=("Visits / week",), id_column="Lead ID")
+    report = predictive.train_file(odd_export, plan, tmp_path / "m").report
+    why = {e["column"]: e["reason"] for e in report["excluded"]}
+    assert why["Visits / week"] == "excluded with --exclude"
+    assert why["Lead ID"] == "the lead identifier (--id)"
+    assert "Visits / week" not in {c["column"] for c in report["columns"]}
