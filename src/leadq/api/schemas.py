@@ -64,6 +64,9 @@ class LeadOut(BaseModel):
     engagement_grade: str | None
     model: str | None = Field(validation_alias="scoring_model")
     as_of: datetime | None = Field(validation_alias="scored_at")
+    probability: float | None = Field(description="Calibrated chance to convert (predictive)")
+    predictive_score: int | None = Field(description="The probability as 1–100")
+    predictive_model: str | None
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime | None
@@ -76,8 +79,15 @@ class LineOut(BaseModel):
     points: float
 
 
+class ReasonOut(BaseModel):
+    column: str
+    reason: str = Field(description="The value that moved the probability, in words")
+    contribution: float = Field(description="Its signed effect in log-odds")
+
+
 class ScoreOut(BaseModel):
-    """The stored score: equal to a fresh evaluation of ``model`` as of ``as_of``."""
+    """The stored score: equal to a fresh evaluation of ``model`` as of ``as_of``; and the
+    predictive probability, if a predictive model is active, with its top reasons."""
 
     lead_id: int
     score: float | None
@@ -87,6 +97,10 @@ class ScoreOut(BaseModel):
     model: str | None
     as_of: datetime | None
     breakdown: list[LineOut]
+    probability: float | None = None
+    predictive_score: int | None = None
+    predictive_model: str | None = None
+    reasons: list[ReasonOut] = []
 
 
 class LeadUpsertOut(LeadOut):

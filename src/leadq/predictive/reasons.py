@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -9,25 +11,36 @@ from leadq.predictive.columns import clean
 from leadq.predictive.scorer import Explanation
 
 LONGEST_VALUE = 40
+NEGLIGIBLE = 0.005
 
 
-def _value(value: str | None) -> str:
-    if value is None:
-        return "is empty"
-    shown = value if len(value) <= LONGEST_VALUE else value[: LONGEST_VALUE - 1] + "…"
-    return f"= {shown}"
+@dataclass(frozen=True)
+class Reason:
+    """One column's value and how far it moved the raw output (log-odds)."""
+
+    column: str
+    value: str | None
+    contribution: float
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return f"{self.column} is empty"
+        shown = self.value if len(self.value) <= LONGEST_VALUE else self.value[:39] + "…"
+        return f"{self.column} = {shown}"
+
+    @property
+    def phrase(self) -> str:
+        """``Lead Source = Reference (+1.21)``."""
+        return f"{self.text} ({self.contribution:+.2f})"
 
 
-def _phrase(column: str, value: str | None, contribution: float) -> str:
-    return f"{column} {_value(value)} ({contribution:+.2f})"
-
-
-def reasons(explanation: Explanation, frame: pl.DataFrame, top: int = 3) -> list[list[str]]:
-    """For each row, up to ``top`` phrases such as ``Lead Source = Reference (+1.21)``."""
+def reasons(explanation: Explanation, frame: pl.DataFrame, top: int = 3) -> list[list[Reason]]:
+    """For each row, its ``top`` largest contributions, largest first."""
     values = clean(frame.select(explanation.columns))
-    phrases = []
+    found = []
     for row, contributions in enumerate(explanation.contributions):
         order = np.argsort(-np.abs(contributions), kind="stable")[:top]
-        phrases.append([_phrase(explanation.columns[i], values[row, int(i)], contributions[i])
-                        for i in order if abs(contributions[i]) >= 0.005])  # fmt: skip
-    return phrases
+        found.append([Reason(explanation.columns[i], values[row, int(i)], float(contributions[i]))
+                      for i in order if abs(contributions[i]) >= NEGLIGIBLE])  # fmt: skip
+    return found

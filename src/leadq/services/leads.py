@@ -206,6 +206,7 @@ SORTS = {
     "-created_at": (Lead.created_at, True),
     "created_at": (Lead.created_at, False),
     "-last_activity_at": (Lead.last_activity_at, True),
+    "-probability": (Lead.probability, True),
 }
 
 
@@ -282,7 +283,7 @@ def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
         if value is not None and column.key in ("created_at", "last_activity_at"):
             value = datetime.fromisoformat(value)
         elif value is not None:
-            value = float(value)  # scores are floats; refuses text, caps huge numbers
+            value = float(value)  # scores and probabilities are floats; refuses text
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput([FieldError("cursor", "not a cursor this listing returned")]) from None
     return value, lead_id

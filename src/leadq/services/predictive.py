@@ -6,7 +6,7 @@ import json
 import resource
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,14 @@ import polars as pl
 
 from leadq.predictive.columns import TargetError
 from leadq.predictive.exports import Export, ExportError, read_export
+from leadq.predictive.history import CONVERTED
 from leadq.predictive.reasons import reasons
 from leadq.predictive.report_page import render
 from leadq.predictive.scorer import LeadScorer, TrainingError
 from leadq.predictive.training import Trained, TrainingPlan, train
 from leadq.services.errors import LeadqError
+from leadq.services.history import history
+from leadq.store.db import Database
 
 MODEL_FILE = "model.joblib"
 REPORT_JSON = "report.json"
@@ -61,15 +64,38 @@ def train_file(path: Path, plan: TrainingPlan, out_dir: Path, encoding: str | No
         trained = train(export.frame, plan)
     except (TargetError, TrainingError) as exc:
         raise PredictiveError(f"{path}: {exc}") from None
-    trained.report.update({
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "leadq_version": version("leadq"),
-        "source": {"file": path.name, "encoding": export.encoding, "separator": export.separator},
-        "training_seconds": time.perf_counter() - started,
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    })  # fmt: skip
+    source = {"file": path.name, "encoding": export.encoding, "separator": export.separator}
+    trained.report.update(_provenance(started, source))
     save(PredictiveModel(trained.scorer, trained.report), out_dir)
     return trained
+
+
+def train_workspace(db: Database, horizon: timedelta, out_dir: Path, now: datetime) -> Trained:
+    """Train on the workspace's own leads, each seen as of its arrival plus ``horizon``."""
+    started = time.perf_counter()
+    with db.reading() as session:
+        past = history(session, horizon, now)
+    if past.frame.is_empty():
+        raise PredictiveError(f"no lead is older than {horizon.days} days with a known outcome:"
+                              " nothing to learn from yet")  # fmt: skip
+    plan = TrainingPlan(CONVERTED, id_column="lead_id")
+    try:
+        trained = train(past.frame, plan)
+    except (TargetError, TrainingError) as exc:
+        raise PredictiveError(f"workspace history: {exc}") from None
+    trained.report.update(_provenance(started, {"workspace": db.engine.url.database or "",
+                                                "horizon_days": horizon.days}))  # fmt: skip
+    save(PredictiveModel(trained.scorer, trained.report), out_dir)
+    return trained
+
+
+def _provenance(started: float, source: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "leadq_version": version("leadq"), "source": source,
+        "training_seconds": time.perf_counter() - started,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }  # fmt: skip
 
 
 def save(model: PredictiveModel, out_dir: Path) -> None:
@@ -123,7 +149,7 @@ def predict_frame(model: PredictiveModel, frame: pl.DataFrame) -> Predictions:
     phrases = reasons(explanation, rows, REASONS)
     added: dict[str, Any] = {"probability": probability.round(4), "score": scores(probability)}
     for i in range(REASONS):
-        added[f"reason_{i + 1}"] = [p[i] if i < len(p) else None for p in phrases]
+        added[f"reason_{i + 1}"] = [p[i].phrase if i < len(p) else None for p in phrases]
     return Predictions(frame.with_columns(pl.Series(k, v) for k, v in added.items()), notes)
 
 

@@ -24,6 +24,7 @@ from leadq.domain.frameworks import scoring_facts
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
 from leadq.domain.scoring.model import EngagementCriterion, ScoringModel, parse_model
 from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
+from leadq.services import registry
 from leadq.services.answers import Answers, assessments, current_answers, values
 from leadq.services.errors import ConfigError, NotFound
 from leadq.services.lifecycle import progress, situation
@@ -229,6 +230,7 @@ def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel | None,
         loaded = _load(session, chunk, model, rules, max(moments), settled)
         for lead, moment, known in zip(chunk, moments, settled, strict=True):
             changed += _rescore_one(session, lead, model, rules, loaded, moment, known, reason)
+        registry.predict_leads(session, chunk, max(moments))
     return changed
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -117,6 +118,10 @@ class Lead(Base):
     pql: Mapped[bool] = mapped_column(Boolean, default=False)
     pql_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overrides: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
+    probability: Mapped[float | None] = mapped_column(Float)
+    predictive_score: Mapped[int | None] = mapped_column(Integer)
+    predictive_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
+    predictive_model: Mapped[str | None] = mapped_column(String(120))
     """Cache of the lead's overrides nobody removed (the ``overrides`` table is the record),
     so real-time rescoring needs no extra query."""
     channels: Mapped[list[str]] = mapped_column(Json, default=list)
@@ -296,3 +301,23 @@ class SalesFeedback(Base):
     score: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(20))
     model: Mapped[str | None] = mapped_column(String(120))
+
+
+class PredictiveModelVersion(Base):
+    """A trained predictive model with its report; one champion, at most one challenger."""
+
+    __tablename__ = "predictive_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63))
+    version: Mapped[int] = mapped_column(Integer)
+    artifact: Mapped[bytes] = mapped_column(LargeBinary)
+    report: Mapped[dict[str, Any]] = mapped_column(Json)
+    role: Mapped[str | None] = mapped_column(String(10))
+    share: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_predictive_models_name_version"),
+    )

@@ -16,6 +16,7 @@ from leadq.api.schemas import (
     LeadPatch,
     LeadUpsertOut,
     LineOut,
+    ReasonOut,
     ScoreOut,
 )
 from leadq.domain.leads import MAX_ID, LeadInput
@@ -28,7 +29,7 @@ router = APIRouter(
 )
 
 LeadPath = Annotated[int, Path(gt=0, le=MAX_ID, description="The lead's id")]
-Sort = Literal["-score", "score", "-created_at", "created_at", "-last_activity_at"]
+Sort = Literal["-score", "score", "-created_at", "created_at", "-last_activity_at", "-probability"]
 
 
 @router.post(
@@ -104,14 +105,17 @@ def update_lead(
 @router.get("/{lead_id}/score", response_model=ScoreOut, tags=["scoring"],
             responses={404: {"model": ErrorOut}})  # fmt: skip
 def lead_score(lead_id: LeadPath, db: Db, _: Actor) -> ScoreOut:
-    """The lead's score, grade and a breakdown line per criterion (every point explained)."""
+    """The lead's score, grade and a breakdown line per criterion (every point explained), and
+    beside it the predictive probability with its reasons when a predictive model is active."""
     with db.reading() as session:
         lead = lead_service.get_lead(session, lead_id)
         lines = [LineOut(**line) for line in lead.score_breakdown or []]
         return ScoreOut(
             lead_id=lead.id, score=lead.score, grade=lead.grade, fit_grade=lead.fit_grade,
             engagement_grade=lead.engagement_grade, model=lead.scoring_model,
-            as_of=lead.scored_at, breakdown=lines,
+            as_of=lead.scored_at, breakdown=lines, probability=lead.probability,
+            predictive_score=lead.predictive_score, predictive_model=lead.predictive_model,
+            reasons=[ReasonOut(**r) for r in lead.predictive_reasons or []],
         )  # fmt: skip
 
 

@@ -1,0 +1,91 @@
+"""The workspace's history, read from the database for training and backtests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from leadq.domain.free_mail import is_free_mail
+from leadq.predictive.history import CONVERTED, Past, Touch, decision_moments, snapshot
+from leadq.store.tables import Event, Lead, StageChange
+
+CONVERTING_EVENT = "purchase"
+CONVERTED_STAGE = "customer"
+
+
+@dataclass(frozen=True)
+class History:
+    """Leads with a known outcome, each with its decision moment, as one table of text cells."""
+
+    frame: pl.DataFrame
+    moments: dict[int, datetime]
+    outcomes: dict[int, int]
+
+
+def lead_profile(lead: Lead) -> dict[str, Any]:
+    """What a predictive model may know of a lead's profile: no names, e-mails or phones."""
+    profile = lead.profile()
+    profile["free_mail"] = is_free_mail(lead.email) if lead.email else None
+    return profile
+
+
+def touches(session: Session, lead_ids: Sequence[int], until: datetime) -> list[Touch]:
+    query = select(Event.lead_id, Event.type, Event.occurred_at).where(
+        Event.lead_id.in_(lead_ids), Event.occurred_at <= until
+    )
+    return [Touch(lead_id, kind, at) for lead_id, kind, at in session.execute(query)]
+
+
+def event_types(session: Session) -> list[str]:
+    return sorted(session.scalars(select(Event.type).distinct()))
+
+
+def _pasts(session: Session) -> list[Past]:
+    first_touch = dict(
+        session.execute(
+            select(Event.lead_id, func.min(Event.occurred_at)).group_by(Event.lead_id)
+        ).all()
+    )
+    bought = dict(
+        session.execute(
+            select(Event.lead_id, func.min(Event.occurred_at))
+            .where(Event.type == CONVERTING_EVENT)
+            .group_by(Event.lead_id)
+        ).all()
+    )
+    won = dict(
+        session.execute(
+            select(StageChange.lead_id, func.min(StageChange.at))
+            .where(StageChange.to_stage == CONVERTED_STAGE)
+            .group_by(StageChange.lead_id)
+        ).all()
+    )
+    pasts = []
+    for lead_id, created in session.execute(select(Lead.id, Lead.created_at)):
+        arrived = min(created, first_touch.get(lead_id, created))
+        converted = [m for m in (bought.get(lead_id), won.get(lead_id)) if m is not None]
+        pasts.append(Past(lead_id, arrived, min(converted) if converted else None))
+    return pasts  # fmt: skip
+
+
+def history(session: Session, horizon: timedelta, now: datetime,
+            types: Sequence[str] | None = None) -> History:  # fmt: skip
+    """Every lead whose decision moment has passed unconverted, with its features then."""
+    chosen = decision_moments(_pasts(session), horizon, now)
+    moments = {lead_id: moment for lead_id, (moment, _) in chosen.items()}
+    outcomes = {lead_id: outcome for lead_id, (_, outcome) in chosen.items()}
+    ids = sorted(moments)
+    leads = {lead.id: lead_profile(lead)
+             for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}  # fmt: skip
+    kinds = list(types) if types is not None else event_types(session)
+    frame = snapshot(leads, touches(session, ids, now), moments, kinds)
+    frame = frame.with_columns(
+        pl.Series(CONVERTED, [str(outcomes[int(i)]) for i in frame["lead_id"]])
+    )
+    return History(frame, moments, outcomes)

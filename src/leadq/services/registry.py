@@ -1,0 +1,192 @@
+"""The predictive model registry: versions with their reports, a champion and a challenger.
+
+The champion scores every lead unless a challenger is deployed; then a fixed share of leads,
+chosen by a hash of their id (so a lead never changes arm), is scored by the challenger, and
+conversion by arm shows whether the new model earns its place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import joblib
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from leadq.predictive.history import event_types_of, snapshot
+from leadq.predictive.reasons import reasons
+from leadq.services import audit
+from leadq.services.errors import Conflict, NotFound
+from leadq.services.history import CONVERTED_STAGE, CONVERTING_EVENT, lead_profile, touches
+from leadq.services.predictive import PredictiveModel, scores
+from leadq.store.tables import AuditEntry, Event, Lead, PredictiveModelVersion
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+ACTIVATED = "predictive.champion"
+REASONS = 3
+
+
+def _ref(row: PredictiveModelVersion) -> str:
+    return f"{row.name}@{row.version}"
+
+
+def add(session: Session, model: PredictiveModel, name: str, actor: str,
+        now: datetime) -> PredictiveModelVersion:  # fmt: skip
+    """Store a trained model as the next version of ``name``."""
+    query = select(PredictiveModelVersion.version).where(PredictiveModelVersion.name == name)
+    newest = session.scalars(query.order_by(PredictiveModelVersion.version.desc())).first()
+    buffer = io.BytesIO()
+    joblib.dump(model.scorer, buffer)
+    row = PredictiveModelVersion(name=name, version=(newest or 0) + 1, artifact=buffer.getvalue(),
+                                 report=model.report, created_at=now)  # fmt: skip
+    session.add(row)
+    session.flush()
+    details = {"model": _ref(row), "roc_auc": model.report["metrics"]["roc_auc"]}
+    audit.record(session, actor, "predictive.added", "predictive_model", row.id, details, now)
+    return row
+
+
+def versions(session: Session) -> list[PredictiveModelVersion]:
+    order = (PredictiveModelVersion.name, PredictiveModelVersion.version)
+    return list(session.scalars(select(PredictiveModelVersion).order_by(*order)))
+
+
+def find(session: Session, reference: str) -> PredictiveModelVersion:
+    """``name`` (newest version) or ``name@version``."""
+    name, _, version = reference.partition("@")
+    query = select(PredictiveModelVersion).where(PredictiveModelVersion.name == name)
+    if version:
+        if not version.isdigit():
+            raise NotFound("predictive model", reference)
+        query = query.where(PredictiveModelVersion.version == int(version))
+    row = session.scalars(query.order_by(PredictiveModelVersion.version.desc())).first()
+    if row is None:
+        raise NotFound("predictive model", reference)
+    return row
+
+
+def activate(session: Session, reference: str, actor: str, now: datetime,
+             challenger_share: int | None = None) -> PredictiveModelVersion:  # fmt: skip
+    """Make a version the champion, or the challenger for ``challenger_share`` % of leads."""
+    row = find(session, reference)
+    role = CHAMPION if challenger_share is None else CHALLENGER
+    if challenger_share is not None and not 1 <= challenger_share <= 50:
+        raise Conflict("share", "a challenger takes between 1 and 50 % of leads")
+    if role == CHALLENGER and row.role == CHAMPION:
+        raise Conflict("model", f"{_ref(row)} is the champion; a challenger must be another")
+    session.execute(update(PredictiveModelVersion).where(PredictiveModelVersion.role == role)
+                    .values(role=None, share=None))  # fmt: skip
+    row.role, row.share, row.activated_at = role, challenger_share, now
+    session.flush()
+    action = ACTIVATED if role == CHAMPION else "predictive.challenger"
+    audit.record(session, actor, action, "predictive_model", row.id,
+                 {"model": _ref(row), "share": challenger_share}, now)  # fmt: skip
+    return row
+
+
+def retire_challenger(session: Session, actor: str, now: datetime) -> None:
+    session.execute(update(PredictiveModelVersion).where(PredictiveModelVersion.role == CHALLENGER)
+                    .values(role=None, share=None))  # fmt: skip
+    audit.record(session, actor, "predictive.challenger_retired", "predictive_model", "-", {}, now)
+
+
+def rollback(session: Session, actor: str, now: datetime) -> PredictiveModelVersion:
+    """Make the champion before the current one champion again."""
+    current = session.scalars(select(PredictiveModelVersion)
+                              .where(PredictiveModelVersion.role == CHAMPION)).first()  # fmt: skip
+    earlier = session.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == ACTIVATED)
+                              .order_by(AuditEntry.id.desc()))  # fmt: skip
+    for entity_id in earlier:
+        if entity_id and (current is None or entity_id != str(current.id)):
+            row = session.get(PredictiveModelVersion, int(entity_id))
+            if row is not None:
+                return activate(session, _ref(row), actor, now)
+    raise Conflict("model", "no earlier champion to roll back to")
+
+
+@lru_cache(maxsize=8)
+def _loaded(row_id: int, artifact_hash: str, artifact: bytes) -> Any:
+    return joblib.load(io.BytesIO(artifact))
+
+
+def model_of(row: PredictiveModelVersion) -> PredictiveModel:
+    digest = hashlib.sha256(row.artifact).hexdigest()
+    return PredictiveModel(_loaded(row.id, digest, row.artifact), row.report)
+
+
+def arm(lead_id: int, share: int) -> str:
+    """The lead's arm: stable for its id, ``challenger`` for ``share`` % of ids."""
+    bucket = int.from_bytes(hashlib.sha256(f"lead:{lead_id}".encode()).digest()[:4], "big") % 100
+    return CHALLENGER if bucket < share else CHAMPION
+
+
+@dataclass(frozen=True)
+class Deployment:
+    champion: PredictiveModelVersion | None
+    challenger: PredictiveModelVersion | None
+
+    def for_lead(self, lead_id: int) -> PredictiveModelVersion | None:
+        if self.challenger is not None and arm(lead_id, self.challenger.share or 0) == CHALLENGER:
+            return self.challenger
+        return self.champion
+
+
+def deployment(session: Session) -> Deployment:
+    deployed = select(PredictiveModelVersion).where(PredictiveModelVersion.role.is_not(None))
+    rows = {row.role: row for row in session.scalars(deployed)}
+    return Deployment(rows.get(CHAMPION), rows.get(CHALLENGER))
+
+
+def predict_leads(session: Session, leads: list[Lead], as_of: datetime,
+                  deployed: Deployment | None = None) -> None:  # fmt: skip
+    """Score leads with their arm's model as of ``as_of`` and store probability and reasons."""
+    deployed = deployed or deployment(session)
+    groups: dict[int, tuple[PredictiveModelVersion, list[Lead]]] = {}
+    for lead in leads:
+        row = deployed.for_lead(lead.id)
+        if row is not None:
+            groups.setdefault(row.id, (row, []))[1].append(lead)
+    for row, members in groups.values():
+        _predict(session, row, members, as_of)
+
+
+def _predict(session: Session, row: PredictiveModelVersion, leads: list[Lead],
+             as_of: datetime) -> None:  # fmt: skip
+    model = model_of(row)
+    ids = [lead.id for lead in leads]
+    frame = snapshot({lead.id: lead_profile(lead) for lead in leads}, touches(session, ids, as_of),
+                     dict.fromkeys(ids, as_of), event_types_of(model.columns))  # fmt: skip
+    explanation = model.scorer.explain(frame)
+    probability = model.scorer.calibrated(explanation.raw)
+    phrases = reasons(explanation, frame, REASONS)
+    for index, lead in enumerate(leads):
+        lead.probability = float(np.round(probability[index], 4))
+        lead.predictive_score = scores(probability[index : index + 1])[0]
+        lead.predictive_reasons = [{"column": r.column, "reason": r.text,
+                                    "contribution": round(r.contribution, 4)}
+                                   for r in phrases[index]]  # fmt: skip
+        lead.predictive_model = _ref(row)
+
+
+def arms(session: Session) -> list[dict[str, Any]]:
+    """Conversion of the leads each model scored: the evidence to adopt a challenger or not."""
+    deployed = deployment(session)
+    roles = {_ref(r): r.role for r in (deployed.champion, deployed.challenger) if r is not None}
+    bought = set(session.scalars(select(Event.lead_id).where(Event.type == CONVERTING_EVENT)))
+    tally: dict[str, list[int]] = {}
+    scored = select(Lead.id, Lead.predictive_model, Lead.stage).where(
+        Lead.predictive_model.is_not(None)
+    )
+    for lead_id, model, stage in session.execute(scored):
+        counts = tally.setdefault(model or "", [0, 0])
+        counts[0] += 1
+        counts[1] += int(stage == CONVERTED_STAGE or lead_id in bought)
+    return [{"model": model, "arm": roles.get(model, "retired"), "leads": leads,
+             "conversions": won, "conversion_rate": won / leads}
+            for model, (leads, won) in sorted(tally.items())]  # fmt: skip
