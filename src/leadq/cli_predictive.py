@@ -202,10 +202,25 @@ def backtest_command(
         int, typer.Option(min=0, max=3650, help="Score each lead N days after it arrived")
     ] = 7,
     capacity: Annotated[str, typer.Option(help="Leads sales can work: 40 or 20%")] = "20%",
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="Replay over this export instead of the workspace (model directories)"
+        ),
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Outcome column of --csv")] = None,
+    positive: Annotated[str | None, typer.Option(help="Outcome label meaning converted")] = None,
 ) -> None:
-    """Replay models over the workspace's past leads as of arrival + N days, side by side."""
+    """Replay models over the workspace's past leads as of arrival + N days, side by side (or
+    over an export with an outcome column)."""
     limit = backtest.Capacity.parse(capacity)
-    result = backtest.run(_database(), model, timedelta(days=days), limit, _now())
+    if csv is not None:
+        if target is None:
+            raise backtest.BacktestError("--target COLUMN is required with --csv")
+        plan = TrainingPlan(target, positive)
+        result = backtest.run_file(model, csv, plan, limit)
+    else:
+        result = backtest.run(_database(), model, timedelta(days=days), limit, _now())
     for item in result.results:
         for warning in item.warnings:
             err.print(f"[yellow]warning:[/] {escape(item.model)}: {escape(warning)}")
@@ -213,8 +228,9 @@ def backtest_command(
 
 
 def _print_backtest(result: backtest.Backtest) -> None:
-    out.print(f"{result.leads} past leads, {result.conversions} converted, each scored"
-              f" {result.horizon_days} days after arrival")  # fmt: skip
+    days = result.horizon_days
+    when = f", each scored {days} days after arrival" if days is not None else ""
+    out.print(f"{result.leads} past leads, {result.conversions} converted{when}")
     table = Table("figure", *(escape(r.model) for r in result.results))
     table.add_row("kind", *(r.kind for r in result.results))
     table.add_row("ROC AUC", *(f"{r.roc_auc:.4f}" for r in result.results))

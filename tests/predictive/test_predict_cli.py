@@ -136,3 +136,24 @@ def test_a_damaged_model_directory_is_refused(tmp_path: Path) -> None:
     result = leadq(tmp_path, "predict", "--model", "nowhere", "--csv", "x.csv", "--out", "o.csv",
                    ok=False)  # fmt: skip
     assert "not a model directory" in result.stderr
+
+
+def test_backtest_over_an_export_compares_model_directories(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    header, body = export_rows(500, seed=21)
+    write(tmp_path / "later.csv", header, body)
+    (tmp_path / "m2").symlink_to(model_dir, target_is_directory=True)
+    result = leadq(tmp_path, "backtest", "--model", str(model_dir), "--model", "m2", "--csv",
+                   "later.csv", "--target", "Bought?", "--capacity", "10%")  # fmt: skip
+    assert "500 past leads" in result.stdout and "calling the top 50" in result.stdout
+    assert result.stdout.count("predictive") == 2 and "in-sample" not in result.stderr
+    history = model_dir.parent / "history.csv"
+    again = leadq(tmp_path, "backtest", "--model", str(model_dir), "--csv", str(history),
+                  "--target", "Bought?")  # fmt: skip
+    assert "its figures here are in-sample" in again.stderr
+    refused = leadq(tmp_path, "backtest", "--model", "classic", "--csv", "later.csv", "--target",
+                    "Bought?", ok=False)  # fmt: skip
+    assert "over a file, give model directories" in refused.stderr
+    missing = leadq(tmp_path, "backtest", "--model", "m2", "--csv", "later.csv", ok=False)
+    assert "--target COLUMN is required with --csv" in missing.stderr

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from leadq.domain.scoring.evaluate import EventFact, evaluate
 from leadq.domain.scoring.model import ScoringModel
 from leadq.predictive import evaluation
+from leadq.predictive.columns import TargetError
+from leadq.predictive.training import TrainingPlan, target_of
 from leadq.services import predictive, registry, scoring
 from leadq.services.errors import LeadqError, NotFound
 from leadq.services.history import History, history
@@ -77,7 +79,7 @@ class Result:
 class Backtest:
     leads: int
     conversions: int
-    horizon_days: int
+    horizon_days: int | None
     results: list[Result]
 
 
@@ -94,6 +96,27 @@ def run(db: Database, references: list[str], horizon: timedelta, capacity: Capac
             )
         results = [_contender(session, ref, past, ids, y, capacity) for ref in references]
     return Backtest(len(y), int(y.sum()), horizon.days, results)
+
+
+def run_file(references: list[str], path: Path, plan: TrainingPlan, capacity: Capacity,
+             encoding: str | None = None) -> Backtest:  # fmt: skip
+    """Predictive model directories replayed over an export that has an outcome column."""
+    export = predictive.read_file(path, encoding)
+    try:
+        rows, y, _ = target_of(export.frame, plan)
+    except TargetError as exc:
+        raise BacktestError(f"{path}: {exc}") from None
+    results = []
+    for reference in references:
+        if not Path(reference).is_dir():
+            raise BacktestError(f"--model {reference!r}: over a file, give model directories"
+                                " (rules models replay the workspace's history)")  # fmt: skip
+        model = predictive.load(Path(reference))
+        result = _predictive(reference, model, History(rows, {}, {}), y, capacity)
+        if model.report.get("source", {}).get("file") == path.name:
+            result.warnings.append(f"trained on {path.name}: its figures here are in-sample")
+        results.append(result)
+    return Backtest(len(y), int(y.sum()), None, results)
 
 
 def _contender(session: Session, reference: str, past: History, ids: list[int],
@@ -126,6 +149,10 @@ def _predictive(reference: str, model: predictive.PredictiveModel, past: History
     probability = predictions.frame["probability"].to_numpy().astype(np.float64)
     result = _figures(reference, "predictive", probability, y, capacity)
     result.warnings = predictions.warnings
+    if "workspace" in model.report.get("source", {}):
+        result.warnings.append("trained on this workspace's history: these leads were in its"
+                               " training set, so its figures here are optimistic; its report's"
+                               " out-of-fold figures are the fair ones")  # fmt: skip
     return result
 
 

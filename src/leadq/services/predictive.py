@@ -48,7 +48,7 @@ class PredictiveModel:
         return [c["column"] for c in self.report["columns"]]
 
 
-def _read(path: Path, encoding: str | None, separator: str | None) -> Export:
+def read_file(path: Path, encoding: str | None = None, separator: str | None = None) -> Export:
     try:
         return read_export(path, encoding, separator)
     except ExportError as exc:
@@ -59,7 +59,7 @@ def train_file(path: Path, plan: TrainingPlan, out_dir: Path, encoding: str | No
                separator: str | None = None) -> Trained:  # fmt: skip
     """Train on a CRM export and write ``model.joblib``, ``report.json`` and ``report.html``."""
     started = time.perf_counter()
-    export = _read(path, encoding, separator)
+    export = read_file(path, encoding, separator)
     try:
         trained = train(export.frame, plan)
     except (TargetError, TrainingError) as exc:
@@ -161,7 +161,7 @@ def scores(probability: np.ndarray[Any, np.dtype[np.float64]]) -> list[int]:
 def predict_file(model_dir: Path, path: Path, out: Path, encoding: str | None = None,
                  separator: str | None = None) -> Predictions:  # fmt: skip
     model = load(model_dir)
-    predictions = predict_frame(model, _read(path, encoding, separator).frame)
+    predictions = predict_frame(model, read_file(path, encoding, separator).frame)
     try:
         predictions.frame.write_csv(out)
     except OSError as exc:

@@ -11,7 +11,6 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import joblib
@@ -43,8 +42,10 @@ def add(session: Session, model: PredictiveModel, name: str, actor: str,
     newest = session.scalars(query.order_by(PredictiveModelVersion.version.desc())).first()
     buffer = io.BytesIO()
     joblib.dump(model.scorer, buffer)
-    row = PredictiveModelVersion(name=name, version=(newest or 0) + 1, artifact=buffer.getvalue(),
-                                 report=model.report, created_at=now)  # fmt: skip
+    artifact = buffer.getvalue()
+    row = PredictiveModelVersion(name=name, version=(newest or 0) + 1, artifact=artifact,
+                                 digest=hashlib.sha256(artifact).hexdigest(), report=model.report,
+                                 created_at=now)  # fmt: skip
     session.add(row)
     session.flush()
     details = {"model": _ref(row), "roc_auc": model.report["metrics"]["roc_auc"]}
@@ -74,10 +75,10 @@ def find(session: Session, reference: str) -> PredictiveModelVersion:
 def activate(session: Session, reference: str, actor: str, now: datetime,
              challenger_share: int | None = None) -> PredictiveModelVersion:  # fmt: skip
     """Make a version the champion, or the challenger for ``challenger_share`` % of leads."""
+    if challenger_share is not None and not 1 <= challenger_share <= 50:
+        raise Conflict("share", f"{challenger_share}: a challenger takes 1 to 50 % of leads")
     row = find(session, reference)
     role = CHAMPION if challenger_share is None else CHALLENGER
-    if challenger_share is not None and not 1 <= challenger_share <= 50:
-        raise Conflict("share", "a challenger takes between 1 and 50 % of leads")
     if role == CHALLENGER and row.role == CHAMPION:
         raise Conflict("model", f"{_ref(row)} is the champion; a challenger must be another")
     session.execute(update(PredictiveModelVersion).where(PredictiveModelVersion.role == role)
@@ -110,14 +111,19 @@ def rollback(session: Session, actor: str, now: datetime) -> PredictiveModelVers
     raise Conflict("model", "no earlier champion to roll back to")
 
 
-@lru_cache(maxsize=8)
-def _loaded(row_id: int, artifact_hash: str, artifact: bytes) -> Any:
-    return joblib.load(io.BytesIO(artifact))
+_loaded: dict[str, PredictiveModel] = {}
+KEPT_MODELS = 8
 
 
 def model_of(row: PredictiveModelVersion) -> PredictiveModel:
-    digest = hashlib.sha256(row.artifact).hexdigest()
-    return PredictiveModel(_loaded(row.id, digest, row.artifact), row.report)
+    """The row's model, unpickled once per process (the artifact is read only on a miss)."""
+    model = _loaded.get(row.digest)
+    if model is None:
+        if len(_loaded) >= KEPT_MODELS:
+            _loaded.pop(next(iter(_loaded)))
+        model = PredictiveModel(joblib.load(io.BytesIO(row.artifact)), row.report)
+        _loaded[row.digest] = model
+    return model
 
 
 def arm(lead_id: int, share: int) -> str:

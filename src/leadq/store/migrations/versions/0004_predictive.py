@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(63), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("artifact", sa.LargeBinary(), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("report", JSON, nullable=False),
         sa.Column("role", sa.String(10), nullable=True),
         sa.Column("share", sa.Integer(), nullable=True),
