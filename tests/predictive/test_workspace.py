@@ -135,3 +135,26 @@ def test_too_little_history_is_a_clear_error(db: Database, now: datetime, tmp_pa
 def test_bad_capacities_are_refused(text: str) -> None:
     with pytest.raises(backtest.BacktestError, match="--capacity"):
         backtest.Capacity.parse(text)
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("post", "/predictive/models/" + "x" * 200 + "/activate", 422),
+    ("post", "/predictive/models/a@1/activate?challenger_share=0", 422),
+    ("post", "/predictive/models/a@1/activate?challenger_share=51", 422),
+    ("post", "/predictive/models/a@1/activate?challenger_share=lots", 422),
+    ("post", "/predictive/models/a@one/activate", 422),
+    ("post", "/predictive/models/%00%27;drop/activate", 422),
+    ("post", "/predictive/models/ghost@3/activate", 404),
+    ("post", "/predictive/rollback", 409),
+])  # fmt: skip
+def test_bad_predictive_requests_are_refused(client: TestClient, method: str, path: str,
+                                             status: int) -> None:  # fmt: skip
+    answer = client.request(method, API + path)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]
+    assert client.get(f"{API}/predictive/models").json() == []
+
+
+def test_predictive_endpoints_need_a_key(anonymous: TestClient) -> None:
+    assert anonymous.get(f"{API}/predictive/models").status_code == 401
+    assert anonymous.post(f"{API}/predictive/rollback").status_code == 401

@@ -61,6 +61,8 @@ def versions(session: Session) -> list[PredictiveModelVersion]:
 def find(session: Session, reference: str) -> PredictiveModelVersion:
     """``name`` (newest version) or ``name@version``."""
     name, _, version = reference.partition("@")
+    if "\x00" in name:
+        raise NotFound("predictive model", reference.replace("\x00", ""))
     query = select(PredictiveModelVersion).where(PredictiveModelVersion.name == name)
     if version:
         if not version.isdigit():

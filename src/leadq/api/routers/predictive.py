@@ -19,7 +19,8 @@ from leadq.store.tables import PredictiveModelVersion
 
 router = APIRouter(prefix="/predictive", tags=["predictive models"],
                    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
-Reference = Annotated[str, Path(max_length=80, description="NAME or NAME@VERSION")]
+Reference = Annotated[str, Path(max_length=80, pattern=r"^[\w.\-]+(@\d+)?$",
+                                description="NAME or NAME@VERSION")]  # fmt: skip
 
 
 class PredictiveModelOut(BaseModel):
