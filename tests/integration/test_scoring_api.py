@@ -178,8 +178,10 @@ def test_bad_model_documents_name_the_path(
     assert client.get(f"{API}/models").json() == []
 
 
-def test_activating_an_unknown_model_is_404(client: TestClient) -> None:
+def test_activating_an_unknown_model_is_404_a_malformed_reference_422(client: TestClient) -> None:
     assert client.post(f"{API}/models/nope@3/activate").status_code == 404
+    for malformed in ("%00%27;drop", "classic@one", "x" * 81):  # refused before the database
+        assert client.post(f"{API}/models/{malformed}/activate").status_code == 422
 
 
 def test_settled_criteria_keep_stored_scores_equal_to_fresh_ones(

@@ -20,7 +20,8 @@ router = APIRouter(prefix="/models", tags=["scoring models"],
 
 YamlBody = Annotated[str, Body(media_type="application/yaml", max_length=256_000,
                                description="The model document (YAML)")]  # fmt: skip
-Reference = Annotated[str, Path(max_length=80, description="NAME or NAME@VERSION")]
+Reference = Annotated[str, Path(max_length=80, pattern=r"^[\w.\-]+(@\d+)?$",
+                                description="NAME or NAME@VERSION")]  # fmt: skip
 
 
 class ModelOut(BaseModel):
