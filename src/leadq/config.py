@@ -41,6 +41,25 @@ class Settings(BaseSettings):
         "(a file with a shipped framework's name replaces it)",
     )
 
+    automation_file: Path | None = Field(
+        default=None,
+        description="YAML automation rules (routing, tasks, notifications); none if unset",
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = Field(default="none", pattern="^(none|starttls|ssl)$")
+    smtp_from: str = "leadq@localhost"
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="first retry delay; doubles"
+    )
+    outbox_lease_seconds: float = Field(
+        default=60.0, gt=0, description="how long a worker holds a message it is delivering"
+    )
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

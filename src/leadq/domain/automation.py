@@ -196,6 +196,7 @@ class Track(Strict):
     """A nurture track: what the customer's e-mail tool should send."""
 
     content: list[str] = Field(min_length=1)
+    webhook: Name | None = Field(default=None, description="Endpoint told when a lead starts it")
 
 
 class Automation(Strict):
@@ -213,6 +214,8 @@ class Automation(Strict):
             raise ValueError(f"rule ids must be unique: {twice}")
         for territory in self.territories:
             self._known("team", territory.team, self.teams)
+        for track in self.tracks.values():
+            self._known("endpoint", track.webhook, self.endpoints)
         for rule in self.rules:
             for action in rule.do:
                 self._check(action)

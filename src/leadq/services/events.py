@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
+from leadq.services import automation
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.scoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
@@ -93,6 +94,9 @@ def record_events(
         statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
         session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
         _touch_leads(session, rows)
+        for row in rows:
+            automation.touched(session, row["lead_id"], row["type"], row["properties"] or {},
+                               row["occurred_at"])  # fmt: skip
         rescore_leads(session, touched, now, "event")
     return Recorded(len(rows), len(events) - len(rows), touched)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from leadq.domain.free_mail import is_free_mail
 from leadq.domain.leads import ATTRIBUTE_PREFIX, MAX_ID, LeadInput, email_domain, merge_values
 from leadq.domain.seniority import infer_seniority
-from leadq.services import audit
+from leadq.services import audit, automation
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.policy import IntakePolicy
 from leadq.services.scoring import rescore_leads
@@ -93,6 +93,7 @@ def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lea
         )
     )
     audit.record(session, actor, "lead.created", "lead", lead.id, {"source": data.source}, now)
+    automation.emit(session, "lead.created", lead.id, {"source": data.source}, now)
     return lead
 
 

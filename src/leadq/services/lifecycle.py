@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from leadq.domain.frameworks import Assessment
 from leadq.domain.lifecycle import ACCEPTED, Situation, Stage, Step, advance
 from leadq.domain.scoring.evaluate import EventFact
-from leadq.services import audit
+from leadq.services import audit, automation
 from leadq.services.rules import Rules
-from leadq.store.tables import DomainEvent, Lead, StageChange
+from leadq.store.tables import Lead, StageChange
 
 STAGE_CHANGED = "lead.stage_changed"
 PQL_FLAGGED = "lead.pql_flagged"
@@ -28,9 +28,8 @@ def change_stage(session: Session, lead: Lead, to: Stage, actor: str, reason: st
     before = lead.stage
     session.add(StageChange(lead_id=lead.id, from_stage=before, to_stage=to.value,
                             actor=actor, reason=reason, at=at))  # fmt: skip
-    session.add(DomainEvent(type=STAGE_CHANGED, lead_id=lead.id, at=at,
-                            payload={"from": before, "to": to.value, "actor": actor,
-                                     "reason": reason}))  # fmt: skip
+    moved = {"from": before, "to": to.value, "actor": actor, "reason": reason}
+    automation.emit(session, STAGE_CHANGED, lead.id, moved, at)
     lead.stage, lead.stage_changed_at = to.value, at
     if to not in ACCEPTED:
         lead.accepted_at = None
@@ -66,7 +65,7 @@ def progress(session: Session, lead: Lead, rules: Rules, now: Situation,
             lead.pql, lead.pql_at = True, as_of
             details = {"rule": step.rule, "reason": step.reason}
             audit.record(session, actor, PQL_FLAGGED, "lead", lead.id, details, as_of)
-            session.add(DomainEvent(type=PQL_FLAGGED, lead_id=lead.id, at=as_of, payload=details))
+            automation.emit(session, PQL_FLAGGED, lead.id, details, as_of)
         elif step.to is not None:
             change_stage(session, lead, step.to, actor, step.reason, as_of)
     return steps

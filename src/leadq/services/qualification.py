@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.frameworks import Assessment, Framework
 from leadq.domain.lifecycle import Stage
-from leadq.services import audit
+from leadq.services import audit, automation
 from leadq.services.answers import assessments, current_answers, values
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.leads import get_lead
@@ -170,6 +170,7 @@ def answer(session: Session, rules: Rules, lead_id: int, name: str, answers: dic
     changed = {
         q: v for q, v in checked.items() if before.get(q) != v or type(before.get(q)) is not type(v)
     }
+    verdict_before = _card(session, rules, lead.id, name).assessment.verdict
     for question_id, value in changed.items():
         session.add(FrameworkAnswer(lead_id=lead.id, framework=name, question=question_id,
                                     value=value, actor=actor, at=now))  # fmt: skip
@@ -178,7 +179,16 @@ def answer(session: Session, rules: Rules, lead_id: int, name: str, answers: dic
         details = {"framework": name, "answers": changed}
         audit.record(session, actor, "framework.answered", "lead", lead.id, details, now)
         rescore_leads(session, [lead.id], now, f"{name} answered")
-    return next(c for c in framework_cards(session, rules, lead.id) if c.framework.name == name)
+    card = _card(session, rules, lead.id, name)
+    if card.assessment.verdict != verdict_before:
+        reached = {"framework": name, "verdict": str(card.assessment.verdict),
+                   "from": str(verdict_before)}  # fmt: skip
+        automation.emit(session, "lead.framework_verdict", lead.id, reached, now)
+    return card
+
+
+def _card(session: Session, rules: Rules, lead_id: int, name: str) -> FrameworkCard:
+    return next(c for c in framework_cards(session, rules, lead_id) if c.framework.name == name)
 
 
 # -- overrides ---------------------------------------------------------------------------------

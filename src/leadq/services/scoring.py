@@ -24,14 +24,13 @@ from leadq.domain.frameworks import scoring_facts
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
 from leadq.domain.scoring.model import EngagementCriterion, ScoringModel, parse_model
 from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
-from leadq.services import registry
+from leadq.services import automation, registry
 from leadq.services.answers import Answers, assessments, current_answers, values
 from leadq.services.errors import ConfigError, NotFound
 from leadq.services.lifecycle import progress, situation
 from leadq.services.rules import Rules, current_rules, read_document
 from leadq.store.db import Database
 from leadq.store.tables import (
-    DomainEvent,
     Event,
     Lead,
     ManualOverride,
@@ -41,6 +40,7 @@ from leadq.store.tables import (
 
 SHIPPED = ("classic", "dynamic")
 GRADE_CHANGED = "lead.grade_changed"
+SCORE_CHANGED = "lead.score_changed"
 
 
 # -- documents ---------------------------------------------------------------------------------
@@ -265,10 +265,12 @@ def _store(session: Session, lead: Lead, card: ScoreCard, reason: str) -> bool:
         return False
     session.add(ScoreChange(lead_id=lead.id, model=card.model, score=card.score,
                             grade=card.grade, reason=reason, at=card.as_of))  # fmt: skip
+    if before[0] != card.score:
+        moved = {"before": before[0], "score": card.score, "model": card.model}
+        automation.emit(session, SCORE_CHANGED, lead.id, moved, card.as_of, record=False)
     if before[1] != card.grade:
         payload = {"from": before[1], "to": card.grade, "score": card.score, "model": card.model}
-        session.add(DomainEvent(type=GRADE_CHANGED, lead_id=lead.id, payload=payload,
-                                at=card.as_of))  # fmt: skip
+        automation.emit(session, GRADE_CHANGED, lead.id, payload, card.as_of)
     return True
 
 

@@ -122,6 +122,7 @@ class Lead(Base):
     predictive_score: Mapped[int | None] = mapped_column(Integer)
     predictive_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     predictive_model: Mapped[str | None] = mapped_column(String(120))
+    nurture_track: Mapped[str | None] = mapped_column(String(63))
     """Cache of the lead's overrides nobody removed (the ``overrides`` table is the record),
     so real-time rescoring needs no extra query."""
     channels: Mapped[list[str]] = mapped_column(Json, default=list)
@@ -322,3 +323,69 @@ class PredictiveModelVersion(Base):
     __table_args__ = (
         UniqueConstraint("name", "version", name="uq_predictive_models_name_version"),
     )
+
+
+class FollowUpTask(Base):
+    """A follow-up a rep owes a lead, with its speed-to-lead due time and what became of it."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(63))
+    owner: Mapped[str | None] = mapped_column(String(100), index=True)
+    rule: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    done_how: Mapped[str | None] = mapped_column(String(63))
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A notification written with the change that caused it; the worker delivers it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SavedSegment(Base):
+    """A named group of leads: a live filter, members added by rules, or both."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    filter: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SegmentMember(Base):
+    __tablename__ = "segment_members"
+
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id"), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(63))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoutingTurn(Base):
+    """How many leads a team has been given: the next round-robin turn."""
+
+    __tablename__ = "routing_turns"
+
+    team: Mapped[str] = mapped_column(String(63), primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
