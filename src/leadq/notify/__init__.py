@@ -1,0 +1,1 @@
+"""Delivery adapters: signed webhooks and e-mail. The outbox worker calls them."""

@@ -1,0 +1,36 @@
+"""E-mail over SMTP (host, port, TLS and credentials from settings). The message id is derived
+from the outbox idempotency key, so a redelivered message is recognisably the same one."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from leadq.config import Settings
+from leadq.notify.webhook import DeliveryError
+
+
+def send(settings: Settings, to: str, subject: str, body: str, key: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
+    message["Message-ID"] = f"<{key}@leadq>"
+    message.set_content(body)
+    timeout = settings.delivery_timeout_seconds
+    try:
+        if settings.smtp_tls == "ssl":
+            context = ssl.create_default_context()
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+        with client:
+            if settings.smtp_tls == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                client.login(settings.smtp_user, settings.smtp_password or "")
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        where = f"{settings.smtp_host}:{settings.smtp_port}"
+        raise DeliveryError(f"SMTP {where}: {type(exc).__name__}: {exc}") from None
