@@ -8,7 +8,16 @@ from leadq import __version__
 from leadq.api import errors
 from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
-from leadq.api.routers import events, forms, health, leads, models, predictive, qualification
+from leadq.api.routers import (
+    automation,
+    events,
+    forms,
+    health,
+    leads,
+    models,
+    predictive,
+    qualification,
+)  # fmt: skip
 from leadq.config import Settings, get_settings
 from leadq.services.policy import IntakePolicy
 from leadq.services.rules import load_rules
@@ -31,7 +40,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.rules = load_rules(settings.lifecycle_file, settings.frameworks_dir)
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
-    routers = (health, leads, events, forms, models, qualification, predictive)
+    routers = (health, leads, events, forms, models, qualification, predictive, automation)
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(

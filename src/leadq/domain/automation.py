@@ -1,6 +1,6 @@
 """Automation rules as data: when something happens to a lead, what to do about it.
 
-A rule has a trigger (``on``: a lead arrives, its grade or stage changes, its score crosses a
+A rule has a trigger (a lead arrives, its grade or stage changes, its score crosses a
 line, a framework verdict is reached, a follow-up task misses its SLA), optional conditions on
 the trigger (``when``) and on the lead's profile (``where``), and actions (``do``): assign an
 owner, create a follow-up task with a due time in working hours, notify by webhook or e-mail,
@@ -161,7 +161,7 @@ class Action(Strict):
         return self
 
 
-class On(Strict):
+class TriggerCondition(Strict):
     """Which happening, narrowed: to/from a grade or stage, a score line, a source."""
 
     to: list[str] | None = None
@@ -175,8 +175,8 @@ class On(Strict):
 
 class Rule(Strict):
     id: str = Field(pattern=NAME_PATTERN)
-    on: Trigger
-    when: On = Field(default_factory=On)
+    trigger: Trigger  # not ``on``: YAML 1.1 reads a bare ``on`` as true
+    when: TriggerCondition = Field(default_factory=TriggerCondition)
     where: When = Field(default_factory=dict)
     do: list[Action] = Field(min_length=1)
 
@@ -187,7 +187,7 @@ class Rule(Strict):
 
     @model_validator(mode="after")
     def _score_line(self) -> Rule:
-        if self.on is Trigger.SCORE_CROSSED and self.when.score is None:
+        if self.trigger is Trigger.SCORE_CROSSED and self.when.score is None:
             raise ValueError("score_crossed needs when.score")
         return self
 
@@ -239,7 +239,22 @@ class Automation(Strict):
             raise ValueError(f"unknown {what} {name!r}")
 
     def rules_for(self, trigger: Trigger) -> list[Rule]:
-        return [rule for rule in self.rules if rule.on is trigger]
+        return [rule for rule in self.rules if rule.trigger is trigger]
+
+
+class SegmentFilter(Strict):
+    """A live segment: leads matching every given list (any value within a list)."""
+
+    grade: list[str] | None = None
+    stage: list[str] | None = None
+    fit_grade: list[str] | None = None
+    source: list[str] | None = None
+    industry: list[str] | None = None
+    owner: list[str] | None = None
+    nurture_track: list[str] | None = None
+    inactive_days: int | None = Field(
+        default=None, ge=1, le=3650, description="no activity for at least this many days"
+    )
 
 
 def parse_automation(text: str, file: str) -> Automation:
@@ -251,15 +266,15 @@ def parse_automation(text: str, file: str) -> Automation:
 
 def fires(rule: Rule, happening: dict[str, Any], lead: dict[str, Any]) -> bool:
     """Does the rule fire for this happening (its payload) on this lead (profile and scores)?"""
-    on = rule.when
+    wanted = rule.when
     checks = [
-        on.to is None or happening.get("to") in on.to,
-        on.from_ is None or happening.get("from") in on.from_,
-        on.source is None or lead.get("source") in on.source,
-        on.framework is None or happening.get("framework") == on.framework,
-        on.verdict is None or happening.get("verdict") == on.verdict,
-        on.task is None or happening.get("task") == on.task,
-        on.score is None or _crossed(happening, on.score),
+        wanted.to is None or happening.get("to") in wanted.to,
+        wanted.from_ is None or happening.get("from") in wanted.from_,
+        wanted.source is None or lead.get("source") in wanted.source,
+        wanted.framework is None or happening.get("framework") == wanted.framework,
+        wanted.verdict is None or happening.get("verdict") == wanted.verdict,
+        wanted.task is None or happening.get("task") == wanted.task,
+        wanted.score is None or _crossed(happening, wanted.score),
     ]
     return all(checks) and matches(rule.where, lead)
 
