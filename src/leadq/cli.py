@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadq import cli_predictive
+from leadq import cli_automation, cli_predictive
 from leadq.config import get_settings
 from leadq.services import apikeys, batch, imports, scoring
 from leadq.services.demo import build_demo
@@ -47,6 +47,7 @@ app.add_typer(key_app, name="apikey")
 app.add_typer(model_app, name="model")
 app.add_typer(lead_app, name="lead")
 cli_predictive.register(app)
+cli_automation.register(app)
 
 out = Console()
 err = Console(stderr=True)

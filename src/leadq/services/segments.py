@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,8 @@ from leadq.services import audit
 from leadq.services.automation import segment_named
 from leadq.services.errors import Conflict, NotFound
 from leadq.store.tables import Lead, SavedSegment, SegmentMember
+
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
 def save(session: Session, name: str, spec: SegmentFilter, actor: str,
