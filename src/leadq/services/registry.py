@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from leadq.predictive.history import event_types_of, snapshot
 from leadq.predictive.reasons import reasons
 from leadq.services import audit
-from leadq.services.errors import Conflict, NotFound
+from leadq.services.errors import Conflict
 from leadq.services.history import CONVERTED_STAGE, CONVERTING_EVENT, lead_profile, touches
 from leadq.services.predictive import PredictiveModel, scores
+from leadq.services.versions import every_version, find_version, next_version
 from leadq.store.tables import AuditEntry, Event, Lead, PredictiveModelVersion
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -38,12 +39,11 @@ def _ref(row: PredictiveModelVersion) -> str:
 def add(session: Session, model: PredictiveModel, name: str, actor: str,
         now: datetime) -> PredictiveModelVersion:  # fmt: skip
     """Store a trained model as the next version of ``name``."""
-    query = select(PredictiveModelVersion.version).where(PredictiveModelVersion.name == name)
-    newest = session.scalars(query.order_by(PredictiveModelVersion.version.desc())).first()
     buffer = io.BytesIO()
     joblib.dump(model.scorer, buffer)
     artifact = buffer.getvalue()
-    row = PredictiveModelVersion(name=name, version=(newest or 0) + 1, artifact=artifact,
+    version = next_version(session, PredictiveModelVersion, name)
+    row = PredictiveModelVersion(name=name, version=version, artifact=artifact,
                                  digest=hashlib.sha256(artifact).hexdigest(), report=model.report,
                                  created_at=now)  # fmt: skip
     session.add(row)
@@ -54,24 +54,12 @@ def add(session: Session, model: PredictiveModel, name: str, actor: str,
 
 
 def versions(session: Session) -> list[PredictiveModelVersion]:
-    order = (PredictiveModelVersion.name, PredictiveModelVersion.version)
-    return list(session.scalars(select(PredictiveModelVersion).order_by(*order)))
+    return every_version(session, PredictiveModelVersion)
 
 
 def find(session: Session, reference: str) -> PredictiveModelVersion:
     """``name`` (newest version) or ``name@version``."""
-    name, _, version = reference.partition("@")
-    if "\x00" in name:
-        raise NotFound("predictive model", reference.replace("\x00", ""))
-    query = select(PredictiveModelVersion).where(PredictiveModelVersion.name == name)
-    if version:
-        if not version.isdigit():
-            raise NotFound("predictive model", reference)
-        query = query.where(PredictiveModelVersion.version == int(version))
-    row = session.scalars(query.order_by(PredictiveModelVersion.version.desc())).first()
-    if row is None:
-        raise NotFound("predictive model", reference)
-    return row
+    return find_version(session, PredictiveModelVersion, reference, "predictive model")
 
 
 def activate(session: Session, reference: str, actor: str, now: datetime,

@@ -24,11 +24,12 @@ from leadq.domain.frameworks import scoring_facts
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
 from leadq.domain.scoring.model import EngagementCriterion, ScoringModel, parse_model
 from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
-from leadq.services import automation, registry
+from leadq.services import automation, registry, versions
 from leadq.services.answers import Answers, assessments, current_answers, values
-from leadq.services.errors import ConfigError, NotFound
+from leadq.services.errors import ConfigError
 from leadq.services.lifecycle import progress, situation
 from leadq.services.rules import Rules, current_rules, read_document
+from leadq.services.versions import every_version, next_version
 from leadq.store.db import Database
 from leadq.store.tables import (
     Event,
@@ -65,35 +66,21 @@ def read_model(reference: str) -> tuple[ScoringModel, str]:
 def add_model(session: Session, text: str, file: str, now: datetime) -> ScoringModelVersion:
     """Store a new version of a model (versions count up per name); it is not active yet."""
     model = parse(text, file)
-    latest = session.scalar(
-        select(func.max(ScoringModelVersion.version)).where(ScoringModelVersion.name == model.name)
-    )
-    row = ScoringModelVersion(name=model.name, version=(latest or 0) + 1, document=text,
-                              active=False, created_at=now)  # fmt: skip
+    version = next_version(session, ScoringModelVersion, model.name)
+    row = ScoringModelVersion(name=model.name, version=version, document=text, active=False,
+                              created_at=now)  # fmt: skip
     session.add(row)
     session.flush()
     return row
 
 
 def list_models(session: Session) -> list[ScoringModelVersion]:
-    query = select(ScoringModelVersion).order_by(
-        ScoringModelVersion.name, ScoringModelVersion.version
-    )
-    return list(session.scalars(query))
+    return every_version(session, ScoringModelVersion)
 
 
 def find_version(session: Session, reference: str) -> ScoringModelVersion:
     """``name`` (newest version) or ``name@version``."""
-    name, _, version = reference.partition("@")
-    query = select(ScoringModelVersion).where(ScoringModelVersion.name == name)
-    if version:
-        if not version.isdigit():
-            raise NotFound("model", reference)
-        query = query.where(ScoringModelVersion.version == int(version))
-    row = session.scalars(query.order_by(ScoringModelVersion.version.desc())).first()
-    if row is None:
-        raise NotFound("model", reference)
-    return row
+    return versions.find_version(session, ScoringModelVersion, reference, "model")
 
 
 def model_of(row: ScoringModelVersion) -> ScoringModel:
