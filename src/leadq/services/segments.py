@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from leadq.domain.automation import SegmentFilter
+from leadq.domain.automation import NAME_PATTERN, SegmentFilter
 from leadq.services import audit
 from leadq.services.automation import segment_named
 from leadq.services.errors import Conflict, NotFound
 from leadq.store.tables import Lead, SavedSegment, SegmentMember
 
-NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+NAME = re.compile(NAME_PATTERN)
 
 
 def save(session: Session, name: str, spec: SegmentFilter, actor: str,

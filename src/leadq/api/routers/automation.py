@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from leadq.api.deps import Actor, Db, Now
 from leadq.api.schemas import ErrorOut, LeadOut
-from leadq.domain.automation import SegmentFilter, parse_automation
+from leadq.domain.automation import NAME_PATTERN, SegmentFilter, parse_automation
 from leadq.domain.documents import DocumentError
 from leadq.services import outbox, segments, tasks
 from leadq.services.automation import current_automation
@@ -20,7 +20,7 @@ from leadq.store.tables import FollowUpTask, OutboxMessage
 
 router = APIRouter(tags=["automation"],
                    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
-SegmentName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+SegmentName = Annotated[str, Path(pattern=NAME_PATTERN)]
 YamlBody = Annotated[str, Body(media_type="application/yaml", max_length=256_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Owner = Annotated[str | None, Query(max_length=100)]
@@ -59,7 +59,7 @@ class MessageOut(BaseModel):
 
 
 class SegmentIn(BaseModel):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")
+    name: str = Field(pattern=NAME_PATTERN)
     filter: SegmentFilter
 
 

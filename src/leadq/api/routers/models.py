@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from leadq.api.deps import Actor, Db, Now
-from leadq.api.schemas import ErrorOut
+from leadq.api.schemas import ErrorOut, ModelReference
 from leadq.services import scoring
 from leadq.store.tables import ScoringModelVersion
 
@@ -20,8 +20,6 @@ router = APIRouter(prefix="/models", tags=["scoring models"],
 
 YamlBody = Annotated[str, Body(media_type="application/yaml", max_length=256_000,
                                description="The model document (YAML)")]  # fmt: skip
-Reference = Annotated[str, Path(max_length=80, pattern=r"^[\w.\-]+(@\d+)?$",
-                                description="NAME or NAME@VERSION")]  # fmt: skip
 
 
 class ModelOut(BaseModel):
@@ -73,7 +71,7 @@ def list_models(db: Db, _: Actor) -> list[ModelOut]:
 
 @router.post("/{reference}/activate", response_model=Activated,
              responses={404: {"model": ErrorOut}})  # fmt: skip
-async def activate(reference: Reference, db: Db, _: Actor, now: Now) -> Activated:
+async def activate(reference: ModelReference, db: Db, _: Actor, now: Now) -> Activated:
     """Activate a version and rescore every lead with it."""
 
     def switch(session: Session) -> str:

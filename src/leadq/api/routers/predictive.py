@@ -7,20 +7,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from leadq.api.deps import Actor, Db, Now
-from leadq.api.schemas import ErrorOut
+from leadq.api.schemas import ErrorOut, ModelReference
 from leadq.services import registry, scoring
 from leadq.store.tables import PredictiveModelVersion
 
 router = APIRouter(prefix="/predictive", tags=["predictive models"],
                    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
-Reference = Annotated[str, Path(max_length=80, pattern=r"^[\w.\-]+(@\d+)?$",
-                                description="NAME or NAME@VERSION")]  # fmt: skip
 
 
 class PredictiveModelOut(BaseModel):
@@ -71,7 +69,7 @@ async def _switch(db: Any, now: datetime, change: Any) -> Switched:
 
 @router.post("/models/{reference}/activate", response_model=Switched,
              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})  # fmt: skip
-async def activate(reference: Reference, db: Db, actor: Actor, now: Now,
+async def activate(reference: ModelReference, db: Db, actor: Actor, now: Now,
                    challenger_share: Annotated[int | None, Query(ge=1, le=50)] = None,
                    ) -> Switched:  # fmt: skip
     """Make the version champion, or challenger for ``challenger_share`` % of leads (chosen by a
