@@ -195,3 +195,16 @@ def test_exclude_and_id_columns_are_honoured(odd_export: Path, tmp_path: Path) -
     assert why["Visits / week"] == "excluded with --exclude"
     assert why["Lead ID"] == "the lead identifier (--id)"
     assert "Visits / week" not in {c["column"] for c in report["columns"]}
+
+
+def test_time_column_gives_a_newest_leads_holdout(odd_export: Path, tmp_path: Path) -> None:
+    plan = TrainingPlan("Bought?", time_column="Signed up on")
+    report = predictive.train_file(odd_export, plan, tmp_path / "m").report
+    why = {e["column"]: e["reason"] for e in report["excluded"]}
+    assert why["Signed up on"] == "the time column (--time-column)"
+    holdout = report["newest_holdout"]
+    assert (holdout["train_rows"], holdout["holdout_rows"]) == (1200, 300)
+    assert 0.65 < holdout["roc_auc"] < 0.95
+    not_dates = TrainingPlan("Bought?", time_column="Źródło leada")
+    report = predictive.train_file(odd_export, not_dates, tmp_path / "m2").report
+    assert report["newest_holdout"] == {"error": "'Źródło leada' does not hold dates"}

@@ -163,10 +163,11 @@ def _size_warnings(y: Outcomes) -> list[str]:
 def _newest_holdout(rows: pl.DataFrame, y: Outcomes, profiles: tuple[ColumnProfile, ...],
                     plan: TrainingPlan) -> dict[str, Any]:  # fmt: skip
     """Train on the older 80 % of leads and score the newest 20 %: does the model age well?"""
-    stamps = profile(clean(rows.select(plan.time_column)).to_series())
+    column = clean(rows.select(plan.time_column)).to_series()
+    stamps = profile(column)
     if stamps.date_format is None:
         return {"error": f"{plan.time_column!r} does not hold dates"}
-    when = dates(clean(rows.select(plan.time_column)).to_series(), stamps.date_format)
+    when = dates(column, stamps.date_format)
     order = np.argsort(when.fill_null(when.min()).to_numpy(), kind="stable")
     cut = int(len(order) * 0.8)
     older, newest = order[:cut], order[cut:]

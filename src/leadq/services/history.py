@@ -46,26 +46,17 @@ def event_types(session: Session) -> list[str]:
     return sorted(session.scalars(select(Event.type).distinct()))
 
 
+def _first(session: Session, lead: Any, moment: Any, *where: Any) -> dict[int, datetime]:
+    """Each lead's earliest ``moment`` among the rows matching ``where``."""
+    query = select(lead, func.min(moment)).where(*where).group_by(lead)
+    return {lead_id: at for lead_id, at in session.execute(query)}
+
+
 def _pasts(session: Session) -> list[Past]:
-    first_touch = dict(
-        session.execute(
-            select(Event.lead_id, func.min(Event.occurred_at)).group_by(Event.lead_id)
-        ).all()
-    )
-    bought = dict(
-        session.execute(
-            select(Event.lead_id, func.min(Event.occurred_at))
-            .where(Event.type == CONVERTING_EVENT)
-            .group_by(Event.lead_id)
-        ).all()
-    )
-    won = dict(
-        session.execute(
-            select(StageChange.lead_id, func.min(StageChange.at))
-            .where(StageChange.to_stage == CONVERTED_STAGE)
-            .group_by(StageChange.lead_id)
-        ).all()
-    )
+    first_touch = _first(session, Event.lead_id, Event.occurred_at)
+    bought = _first(session, Event.lead_id, Event.occurred_at, Event.type == CONVERTING_EVENT)
+    won = _first(session, StageChange.lead_id, StageChange.at,
+                 StageChange.to_stage == CONVERTED_STAGE)  # fmt: skip
     pasts = []
     for lead_id, created in session.execute(select(Lead.id, Lead.created_at)):
         arrived = min(created, first_touch.get(lead_id, created))
