@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
@@ -18,6 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadq import cli_automation, cli_predictive
+from leadq.cli_support import database as _database
+from leadq.cli_support import err, out
+from leadq.cli_support import now as _now
 from leadq.config import get_settings
 from leadq.services import apikeys, batch, imports, scoring
 from leadq.services.demo import build_demo
@@ -49,20 +52,9 @@ app.add_typer(lead_app, name="lead")
 cli_predictive.register(app)
 cli_automation.register(app)
 
-out = Console()
-err = Console(stderr=True)
-
 
 class UserError(LeadqError):
     """A mistake on the command line: reported in one line, exit status 2."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _database() -> Database:
-    return Database(get_settings().database_url)
 
 
 @app.command()

@@ -3,36 +3,26 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from leadq.cli_support import ACTOR, out
+from leadq.cli_support import database as _database
+from leadq.cli_support import now as _now
 from leadq.config import get_settings
 from leadq.domain.automation import SegmentFilter
 from leadq.services import outbox, segments, tasks
 from leadq.services.automation import current_automation, load_automation
 from leadq.services.errors import Conflict
-from leadq.store.db import Database
 
-out = Console()
-ACTOR = "cli"
 outbox_app = typer.Typer(help="Notifications waiting, delivered or dead.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Follow-up tasks and their speed-to-lead SLA.", no_args_is_help=True)
 segments_app = typer.Typer(help="Saved live segments of leads.", no_args_is_help=True)
 automation_app = typer.Typer(help="The automation rules document.", no_args_is_help=True)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _database() -> Database:
-    return Database(get_settings().database_url)
 
 
 def worker(

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from leadq.config import get_settings
+from leadq.cli_support import ACTOR, err, out
+from leadq.cli_support import database as _database
+from leadq.cli_support import now as _now
 from leadq.predictive.training import Trained, TrainingPlan
 from leadq.services import backtest, predictive, registry, scoring
-from leadq.store.db import Database
-
-out = Console()
-err = Console(stderr=True)
 
 Csv = Annotated[Path | None, typer.Option("--csv", help="CRM export to learn from (.csv)")]
 Names = Annotated[str, typer.Option(help="Comma-separated column names")]
@@ -104,15 +101,6 @@ def predict(
 
 predictive_app = typer.Typer(help="Predictive models in the workspace: add, activate, roll back.",
                              no_args_is_help=True)  # fmt: skip
-ACTOR = "cli"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _database() -> Database:
-    return Database(get_settings().database_url)
 
 
 @predictive_app.command("add")
