@@ -27,6 +27,7 @@ from leadq.domain.automation import (
     Automation,
     Notify,
     Rule,
+    Task,
     Trigger,
     due_at,
     fires,
@@ -133,8 +134,8 @@ def _handle(session: Session, automation: Automation, happening: Happening) -> N
         return
     for rule in rules:
         if fires(rule, happening.payload, lead_facts(lead)):
-            for index, action in enumerate(rule.do):
-                _act(session, automation, rule, index, action, lead, happening)
+            for action in rule.do:
+                _act(session, automation, rule, action, lead, happening)
 
 
 def lead_facts(lead: Lead) -> dict[str, Any]:
@@ -142,12 +143,12 @@ def lead_facts(lead: Lead) -> dict[str, Any]:
             "stage": lead.stage, "score": lead.score, "fit_grade": lead.fit_grade}  # fmt: skip
 
 
-def _act(session: Session, automation: Automation, rule: Rule, index: int, action: Action,
+def _act(session: Session, automation: Automation, rule: Rule, action: Action,
          lead: Lead, happening: Happening) -> None:  # fmt: skip
     if action.assign is not None:
         _assign(session, automation, action.assign, lead, rule, happening.at)
     elif action.task is not None:
-        _task(session, automation, action, lead, rule, happening.at)
+        _task(session, automation, action.task, lead, rule, happening.at)
     elif action.notify is not None:
         _notify(session, automation, action.notify, lead, rule, happening)
     elif action.segment is not None:
@@ -208,10 +209,8 @@ def _round_robin(session: Session, automation: Automation, team_name: str) -> st
 # -- tasks -------------------------------------------------------------------------------------
 
 
-def _task(session: Session, automation: Automation, action: Action, lead: Lead, rule: Rule,
+def _task(session: Session, automation: Automation, spec: Task, lead: Lead, rule: Rule,
           at: datetime) -> None:  # fmt: skip
-    spec = action.task
-    assert spec is not None
     open_one = select(FollowUpTask.id).where(FollowUpTask.lead_id == lead.id,
                                              FollowUpTask.kind == spec.kind,
                                              FollowUpTask.done_at.is_(None))  # fmt: skip
