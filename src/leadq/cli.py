@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -17,12 +18,12 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadq import cli_automation, cli_predictive
+from leadq import cli_automation, cli_predictive, cli_report, cli_users
 from leadq.cli_support import database as _database
 from leadq.cli_support import err, out
 from leadq.cli_support import now as _now
 from leadq.config import get_settings
-from leadq.services import apikeys, batch, imports, scoring
+from leadq.services import apikeys, batch, imports, scoring, users
 from leadq.services.demo import build_demo
 from leadq.services.errors import LeadqError
 from leadq.services.leads import LeadFilter, get_lead, list_leads
@@ -44,6 +45,7 @@ export_app = typer.Typer(help="Export data as CSV.", no_args_is_help=True)
 key_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 model_app = typer.Typer(help="Scoring models: validate, add, activate, list.", no_args_is_help=True)
 lead_app = typer.Typer(help="Look at one lead.", no_args_is_help=True)
+DEMO_USER = "demo"
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(key_app, name="apikey")
@@ -51,6 +53,8 @@ app.add_typer(model_app, name="model")
 app.add_typer(lead_app, name="lead")
 cli_predictive.register(app)
 cli_automation.register(app)
+cli_users.register(app)
+cli_report.register(app)
 
 
 class UserError(LeadqError):
@@ -101,10 +105,25 @@ def demo(
         summary = build_demo(db, _now(), leads=leads)
     out.print(
         f"[bold]{summary.leads}[/] leads ({summary.merged_arrivals} arrived twice and were "
-        f"merged), [bold]{summary.events}[/] events stored in "
+        f"merged), [bold]{summary.events}[/] events, {summary.customers} customers, "
+        f"{summary.tasks} follow-up tasks stored in "
         f"{db.engine.url.render_as_string(hide_password=True)}"
     )
     _print_priorities(db, show)
+    _print_sign_in(db)
+
+
+def _print_sign_in(db: Database) -> None:
+    """The demo's web user, made once with a random password shown only then."""
+    with db.unit_of_work() as session:
+        password = None
+        if users.find_user(session, DEMO_USER) is None:
+            password = secrets.token_urlsafe(9)
+            users.add_user(session, DEMO_USER, password, "admin", "demo", _now())
+    settings = get_settings()
+    shown = f"password [bold]{password}[/]" if password else "the password shown the first time"
+    out.print(f"Web UI: run [bold]leadq serve[/] and open http://{settings.host}:{settings.port}/"
+              f" — sign in as [bold]{DEMO_USER}[/] with {shown}")  # fmt: skip
 
 
 def _print_priorities(db: Database, show: int) -> None:

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     )
     delivery_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    session_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Key that signs web session cookies; one made and kept in the database "
+        "if unset",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="web sign-in lasts")
+    secure_cookies: bool = Field(
+        default=False, description="send the session cookie over HTTPS only (behind TLS)"
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -60,8 +60,9 @@ def test_a_lead_walks_the_funnel_by_events_and_then_by_people(
     post_events(client, lead_id, {"type": "webinar_attended", "occurred_at": hour_ago})
     card = lead(client, lead_id)
     assert (card["stage"], card["grade"], card["pql"]) == ("mql", "warm", False)
+    # two and five days back: never the calendar day of "an hour ago", whatever the hour
     usage = [{"type": "product_used", "occurred_at": (now - timedelta(days=d)).isoformat()}
-             for d in (1, 5)]  # fmt: skip
+             for d in (2, 5)]  # fmt: skip
     post_events(client, lead_id, *usage, usage[0])
     assert lead(client, lead_id)["pql"] is False  # two days of use, not three
     post_events(client, lead_id, {"type": "product_used", "occurred_at": hour_ago})

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from leadq import __version__
-from leadq.api import errors
+from leadq.api import docs, errors
 from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
 from leadq.api.routers import (
+    analytics,
     automation,
     events,
     forms,
@@ -23,6 +24,7 @@ from leadq.services.policy import IntakePolicy
 from leadq.services.rules import load_rules
 from leadq.services.webforms import load_forms
 from leadq.store.db import Database
+from leadq.web import app as web
 
 API_PREFIX = "/api/v1"
 
@@ -30,9 +32,8 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """An app bound to one database; the schema must exist (``leadq init``)."""
     settings = settings or get_settings()
-    app = FastAPI(
-        title="leadq", version=__version__, description="Lead qualification and lead scoring API."
-    )
+    app = FastAPI(title="leadq", version=__version__, docs_url=None, redoc_url=None,
+                  description="Lead qualification and lead scoring API.")  # fmt: skip
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
     app.state.policy = IntakePolicy.from_settings(settings)
@@ -40,12 +41,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.rules = load_rules(settings.lifecycle_file, settings.frameworks_dir)
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
-    routers = (health, leads, events, forms, models, qualification, predictive, automation)
+    docs.install(app)
+    routers = (health, leads, events, forms, models, qualification, predictive, automation,
+               analytics)  # fmt: skip
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
+    web.install(app, settings, app.state.db)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
-        prefixes={f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT},
+        prefixes={
+            f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT,
+            f"{API_PREFIX}/analytics/costs": analytics.COSTS_BODY_LIMIT,
+        },
     )
     return app

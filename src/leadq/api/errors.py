@@ -45,7 +45,7 @@ def field_name(loc: Sequence[Any]) -> str:
     return name or (str(loc[0]) if loc else "body")
 
 
-def _validation(_: Request, exc: Exception) -> JSONResponse:
+def validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e["type"] == "json_invalid" for e in errors):
@@ -60,7 +60,7 @@ def _reason(error: dict[str, Any]) -> str:
     return str(error["msg"]).removeprefix("Value error, ")
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         return error_response(400, [FieldError("body", "malformed JSON")])
@@ -83,6 +83,6 @@ def _leadq_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(LeadqError, _leadq_error)

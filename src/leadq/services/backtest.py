@@ -9,6 +9,7 @@ Overrides are people's corrections, not a model's judgement: backtests leave the
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -83,8 +84,9 @@ class Backtest:
     results: list[Result]
 
 
-def run(db: Database, references: list[str], horizon: timedelta, capacity: Capacity,
-        now: datetime) -> Backtest:  # fmt: skip
+def run(db: Database, references: Sequence[str | ScoringModel], horizon: timedelta,
+        capacity: Capacity, now: datetime) -> Backtest:  # fmt: skip
+    """Each contender, named or a draft document not stored yet, over the same history."""
     with db.reading() as session:
         past = history(session, horizon, now)
         ids = [int(i) for i in past.frame["lead_id"]]
@@ -119,8 +121,10 @@ def run_file(references: list[str], path: Path, plan: TrainingPlan, capacity: Ca
     return Backtest(len(y), int(y.sum()), None, results)
 
 
-def _contender(session: Session, reference: str, past: History, ids: list[int],
+def _contender(session: Session, reference: str | ScoringModel, past: History, ids: list[int],
                y: np.ndarray[Any, np.dtype[np.int8]], capacity: Capacity) -> Result:  # fmt: skip
+    if isinstance(reference, ScoringModel):
+        return _rules(session, "draft", reference, past, ids, y, capacity)
     if Path(reference).is_dir():
         return _predictive(reference, predictive.load(Path(reference)), past, y, capacity)
     try:
@@ -158,7 +162,7 @@ def _predictive(reference: str, model: predictive.PredictiveModel, past: History
 
 def _rules(session: Session, reference: str, model: ScoringModel, past: History, ids: list[int],
            y: np.ndarray[Any, np.dtype[np.int8]], capacity: Capacity) -> Result:  # fmt: skip
-    facts = _events(session, ids, past.moments)
+    facts = events_until(session, ids, past.moments)
     leads = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}
     cards = [evaluate(model, scoring.lead_facts(leads[i]), facts[i], past.moments[i]) for i in ids]
     scores = np.array([card.score for card in cards], dtype=np.float64)
@@ -167,8 +171,9 @@ def _rules(session: Session, reference: str, model: ScoringModel, past: History,
     return result
 
 
-def _events(session: Session, ids: list[int],
-            moments: dict[int, datetime]) -> dict[int, list[EventFact]]:  # fmt: skip
+def events_until(session: Session, ids: list[int],
+                 moments: dict[int, datetime]) -> dict[int, list[EventFact]]:  # fmt: skip
+    """Each lead's events up to its own moment, as the scoring engine takes them."""
     found: dict[int, list[EventFact]] = defaultdict(list)
     query = select(Event.lead_id, Event.type, Event.occurred_at, Event.properties, Event.channel)
     for lead_id, kind, at, properties, channel in session.execute(

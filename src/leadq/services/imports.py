@@ -120,6 +120,20 @@ def _records(
     reader: Any, header: list[str], progress: Progress | None
 ) -> Iterator[Row | tuple[int, list[str], str]]:
     """Rows keyed by header, or ``(line, raw, reason)`` for a row that cannot be read."""
+    for line, raw in numbered_rows(reader, progress):
+        if isinstance(raw, str):
+            yield line, [], raw
+        elif len(raw) != len(header):
+            yield line, raw, f"row has {len(raw)} fields, header has {len(header)}"
+        else:
+            values = {h: from_spreadsheet_safe(v) for h, v in zip(header, raw, strict=True)}
+            yield Row(line, {h: v for h, v in values.items() if v.strip()}, raw)
+
+
+def numbered_rows(reader: Any, progress: Progress | None = None,
+                  ) -> Iterator[tuple[int, list[str] | str]]:  # fmt: skip
+    """``(first line number, cells)`` of each non-blank row of a CSV reader, or ``(line,
+    reason)`` for one the CSV module cannot read; reading goes on after it."""
     line = reader.line_num + 1
     while True:
         try:
@@ -127,19 +141,13 @@ def _records(
         except StopIteration:
             return
         except csv.Error as exc:
-            yield line, [], f"unreadable CSV: {exc}"
+            yield line, f"unreadable CSV: {exc}"
             line = reader.line_num + 1
             continue
         if progress:
             progress(reader.line_num - line + 1)
-        if not any(cell.strip() for cell in raw):
-            line = reader.line_num + 1
-            continue
-        if len(raw) != len(header):
-            yield line, raw, f"row has {len(raw)} fields, header has {len(header)}"
-        else:
-            values = {h: from_spreadsheet_safe(v) for h, v in zip(header, raw, strict=True)}
-            yield Row(line, {h: v for h, v in values.items() if v.strip()}, raw)
+        if any(cell.strip() for cell in raw):
+            yield line, raw
         line = reader.line_num + 1
 
 

@@ -57,14 +57,19 @@ def conditions(spec: SegmentFilter, now: datetime) -> list[ColumnElement[bool]]:
 
 def members(session: Session, name: str, now: datetime, limit: int = 500) -> list[Lead]:
     """Live membership: leads matching the filter now, and those rules added."""
+    query = select(Lead).where(membership(session, name, now)).order_by(Lead.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def membership(session: Session, name: str, now: datetime) -> ColumnElement[bool]:
+    """A condition on ``leads`` true for the segment's live members."""
     segment = find(session, name)
     added = select(SegmentMember.lead_id).where(SegmentMember.segment_id == segment.id)
     spec = SegmentFilter.model_validate(segment.filter or {})
     matching: list[ColumnElement[bool]] = []
     if segment.filter:
         matching.append(and_(*conditions(spec, now)))
-    query = select(Lead).where(or_(Lead.id.in_(added), *matching)).order_by(Lead.id).limit(limit)
-    return list(session.scalars(query))
+    return or_(Lead.id.in_(added), *matching)
 
 
 def listing(session: Session) -> list[dict[str, Any]]:

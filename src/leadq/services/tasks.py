@@ -22,11 +22,16 @@ def breach_overdue(session: Session, now: datetime) -> int:
                                          FollowUpTask.due_at < now).with_for_update()  # fmt: skip
     tasks = list(session.scalars(overdue))
     for task in tasks:
-        task.breached_at = now
-        details = {"task": task.kind, "task_id": task.id, "owner": task.owner,
-                   "due_at": task.due_at.isoformat()}  # fmt: skip
-        emit(session, SLA_BREACHED, task.lead_id, details, now)
+        breach(session, task, now)
     return len(tasks)
+
+
+def breach(session: Session, task: FollowUpTask, at: datetime) -> None:
+    """Mark one task's SLA breached at ``at`` and tell the rules (``sla_breached``)."""
+    task.breached_at = at
+    details = {"task": task.kind, "task_id": task.id, "owner": task.owner,
+               "due_at": task.due_at.isoformat()}  # fmt: skip
+    emit(session, SLA_BREACHED, task.lead_id, details, at)
 
 
 def list_tasks(session: Session, owner: str | None = None, open_only: bool = False,

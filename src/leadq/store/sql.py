@@ -9,11 +9,16 @@ from sqlalchemy.sql.dml import Insert
 from leadq.store.tables import Base
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Base], unique_column: str) -> Insert:
-    """``INSERT … ON CONFLICT (col) DO NOTHING``: the database settles races on unique keys."""
+def dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` that can take ``ON CONFLICT`` on the session's database."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing(index_elements=[unique_column])
+        return postgresql.insert(model)
     if dialect == "sqlite":
-        return sqlite.insert(model).on_conflict_do_nothing(index_elements=[unique_column])
+        return sqlite.insert(model)
     raise NotImplementedError(f"unsupported database: {dialect}")
+
+
+def insert_ignoring_conflicts(session: Session, model: type[Base], unique_column: str) -> Insert:
+    """``INSERT … ON CONFLICT (col) DO NOTHING``: the database settles races on unique keys."""
+    return dialect_insert(session, model).on_conflict_do_nothing(index_elements=[unique_column])

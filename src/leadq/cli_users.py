@@ -1,0 +1,81 @@
+"""``leadq user``: the people who sign in to the web UI."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadq.cli_support import ACTOR, out
+from leadq.cli_support import database as _database
+from leadq.cli_support import now as _now
+from leadq.services import users
+from leadq.services.errors import FieldError, InvalidInput
+
+user_app = typer.Typer(help="People who sign in to the web UI, and their roles.",
+                       no_args_is_help=True)  # fmt: skip
+ROLES = ", ".join(role.value for role in users.Role)
+
+
+def _password(env: str | None) -> str:
+    """From a named environment variable (scripts), else asked twice without echo."""
+    if env is None:
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    value = os.environ.get(env)
+    if value is None:
+        raise InvalidInput([FieldError("--password-env", f"{env} is not set")])
+    return value
+
+
+@user_app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="Lower-case name; leads' owner field uses it")],
+    role: Annotated[str, typer.Option(help=ROLES)] = "rep",
+    password_env: Annotated[str | None, typer.Option(
+        help="Read the password from this environment variable instead of asking")] = None,
+) -> None:  # fmt: skip
+    """Add a user; the password is stored only as an argon2 hash."""
+    users.check_username(username)
+    users.parse_role(role)
+    password = _password(password_env)
+    with _database().unit_of_work() as session:
+        users.add_user(session, username, password, role, ACTOR, _now())
+    out.print(f"user [bold]{username}[/] added as {role}")
+
+
+@user_app.command("password")
+def password(
+    username: Annotated[str, typer.Argument()],
+    password_env: Annotated[str | None, typer.Option(
+        help="Read the new password from this environment variable instead of asking")] = None,
+) -> None:  # fmt: skip
+    """Set a new password (a forgotten one cannot be read back: only its hash is kept)."""
+    value = _password(password_env)
+    with _database().unit_of_work() as session:
+        users.set_password(session, username, value, ACTOR, _now())
+    out.print(f"password of {username} set")
+
+
+@user_app.command("list")
+def list_users() -> None:
+    table = Table("username", "role", "added", "disabled")
+    with _database().reading() as session:
+        for user in users.list_users(session):
+            disabled = user.disabled_at.isoformat(timespec="seconds") if user.disabled_at else ""
+            table.add_row(user.username, user.role,
+                          user.created_at.isoformat(timespec="seconds"), disabled)  # fmt: skip
+    out.print(table)
+
+
+@user_app.command("disable")
+def disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Sign a user out for good; their history stays."""
+    with _database().unit_of_work() as session:
+        users.disable_user(session, username, ACTOR, _now())
+    out.print(f"user {username} disabled")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,1 @@
+"""Reports written to files: self-contained pages and spreadsheet-safe CSV."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages for sales and marketing: inbox, lead card, dashboards, models."""

@@ -1,0 +1,242 @@
+"""The lead card and what people do on it: accept, reject, move, assign, answer the
+qualification frameworks, write notes, override the score, close tasks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from leadq.domain.frameworks import Framework
+from leadq.domain.leads import MAX_ID
+from leadq.services import notes, qualification, tasks
+from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
+from leadq.services.events import list_events
+from leadq.services.leads import get_lead, update_lead
+from leadq.services.lifecycle import stage_history
+from leadq.services.qualification import OverrideRequest
+from leadq.services.rules import Rules
+from leadq.store.db import Database
+from leadq.store.tables import Company, FollowUpTask, Lead
+from leadq.web.auth import Form, Signed, Viewer, local_path, require
+from leadq.web.render import back, flash, page
+
+router = APIRouter(include_in_schema=False)
+LeadId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Overrider = Annotated[Viewer, require("leads.override")]
+
+
+def _company(session: Session, lead: Lead) -> tuple[Company | None, int]:
+    if lead.company_id is None:
+        return None, 0
+    colleagues = select(func.count()).select_from(Lead).where(Lead.company_id == lead.company_id)
+    return session.get(Company, lead.company_id), (session.scalar(colleagues) or 1) - 1
+
+
+def _card(session: Session, rules: Rules, lead_id: int, now: datetime) -> dict[str, Any]:
+    lead = get_lead(session, lead_id)
+    company, colleagues = _company(session, lead)
+    open_tasks = session.scalars(select(FollowUpTask).where(
+        FollowUpTask.lead_id == lead_id, FollowUpTask.done_at.is_(None))
+        .order_by(FollowUpTask.due_at))  # fmt: skip
+    overrides = [o for o in qualification.list_overrides(session, lead_id) if o.removed_at is None
+                 and (o.expires_at is None or o.expires_at > now)]  # fmt: skip
+    moves = rules.lifecycle.transitions.get(lead.stage, [])  # type: ignore[call-overload]
+    return {"lead": lead, "company": company, "colleagues": colleagues,
+            "events": list_events(session, lead_id, 100),
+            "stages": list(reversed(stage_history(session, lead_id))),
+            "tasks": list(open_tasks), "overrides": overrides,
+            "frameworks": qualification.framework_cards(session, rules, lead_id),
+            "notes": notes.notes_of(session, lead_id),
+            "feedback": qualification.feedback(session, lead_id),
+            "moves": [m.value for m in moves], "reasons": rules.lifecycle.reasons,
+            "rejection": rules.lifecycle.rejection, "now": now}  # fmt: skip
+
+
+@router.get("/leads/{lead_id}", response_class=HTMLResponse)
+def card_page(request: Request, lead_id: LeadId, viewer: Signed) -> HTMLResponse:
+    db: Database = request.app.state.db
+    with db.reading() as session:
+        try:
+            context = _card(session, request.app.state.rules, lead_id, datetime.now(UTC))
+        except NotFound:
+            return page(request, "missing.html.j2", viewer, 404, what=f"Lead {lead_id}")
+    return page(request, "card.html.j2", viewer, **context)
+
+
+# -- actions -----------------------------------------------------------------------------------
+
+
+def text(data: FormData, name: str, limit: int = 200, required: bool = False) -> str | None:
+    value = data.get(name)
+    found = value.strip() if isinstance(value, str) else ""
+    if "\x00" in found or len(found) > limit:
+        raise InvalidInput([FieldError(name, f"at most {limit} characters of text")])
+    if required and not found:
+        raise InvalidInput([FieldError(name, "required")])
+    return found or None
+
+
+def _act(request: Request, lead_id: int, data: FormData,
+         work: Callable[[Session, datetime], str]) -> RedirectResponse:  # fmt: skip
+    """Run one action in one transaction; say what happened, or why not, on the next page."""
+    db: Database = request.app.state.db
+    fallback = f"/leads/{lead_id}"
+    try:
+        flash(request, db.run(lambda session: work(session, datetime.now(UTC))))
+    except LeadqError as exc:
+        flash(request, str(exc), "error")
+        if isinstance(exc, NotFound) and exc.what == "lead":
+            fallback = "/inbox"
+    wanted = data.get("next")
+    return back(local_path(wanted if isinstance(wanted, str) else None, fallback))
+
+
+@router.post("/leads/{lead_id}/accept")
+def accept(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+    rules: Rules = request.app.state.rules
+
+    def work(session: Session, now: datetime) -> str:
+        lead = qualification.accept(session, rules, lead_id, viewer.username, now,
+                                    text(data, "comment", 2000))  # fmt: skip
+        return f"Lead {lead_id} accepted: now {lead.stage}"
+
+    return _act(request, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/reject")
+def reject(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+    rules: Rules = request.app.state.rules
+
+    def work(session: Session, now: datetime) -> str:
+        reason = text(data, "reason", 60, required=True) or ""
+        lead = qualification.reject(session, rules, lead_id, reason,
+                                    text(data, "comment", 2000), viewer.username, now)  # fmt: skip
+        return f"Lead {lead_id} rejected ({reason}): now {lead.stage}"
+
+    return _act(request, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/stage")
+def move(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+    rules: Rules = request.app.state.rules
+
+    def work(session: Session, now: datetime) -> str:
+        stage = text(data, "stage", 20, required=True) or ""
+        lead = qualification.move_stage(session, rules, lead_id, stage, text(data, "reason", 60),
+                                        viewer.username, now)  # fmt: skip
+        return f"Lead {lead_id} is now {lead.stage}"
+
+    return _act(request, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/assign")
+def assign(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+    def work(session: Session, now: datetime) -> str:
+        owner = text(data, "owner", 100)
+        update_lead(session, lead_id, {"owner": owner}, viewer.username, now)
+        return f"Lead {lead_id} assigned to {owner}" if owner else f"Lead {lead_id} unassigned"
+
+    return _act(request, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/notes")
+def add_note(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+    def work(session: Session, now: datetime) -> str:
+        body = text(data, "body", notes.MAX_NOTE, required=True) or ""
+        notes.add_note(session, lead_id, body, viewer.username, now)
+        return "Note added"
+
+    return _act(request, lead_id, data, work)
+
+
+def _answer(framework: Framework, data: FormData) -> dict[str, Any]:
+    """Form strings as the framework's questions take them; an empty field clears."""
+    answers: dict[str, Any] = {}
+    for question in framework.questions:
+        raw = text(data, f"answer.{question.id}", 2000)
+        if raw is None or question.type in ("choice", "text"):
+            answers[question.id] = raw
+        elif question.type == "boolean":
+            answers[question.id] = {"yes": True, "no": False}.get(raw, raw)
+        else:
+            try:
+                number = float(raw.replace(" ", "").replace(",", "."))
+            except ValueError:
+                number = math.nan
+            answers[question.id] = number if math.isfinite(number) else raw
+    return answers
+
+
+@router.post("/leads/{lead_id}/frameworks/{name}")
+def answer(request: Request, lead_id: LeadId, name: Annotated[str, Path(max_length=40)],
+           viewer: Signed, data: Form) -> RedirectResponse:  # fmt: skip
+    rules: Rules = request.app.state.rules
+
+    def work(session: Session, now: datetime) -> str:
+        framework = qualification.framework_of(rules, name)
+        card = qualification.answer(session, rules, lead_id, name, _answer(framework, data),
+                                    viewer.username, now)  # fmt: skip
+        return f"{framework.label} saved: {card.assessment.verdict.value.replace('_', ' ')}"
+
+    return _act(request, lead_id, data, work)
+
+
+def _override(data: FormData) -> OverrideRequest:
+    kind = text(data, "kind", 10, required=True) or ""
+    value = text(data, kind if kind in ("points", "grade", "stage") else "kind", 40)
+    expires = text(data, "expires_at", 40)
+    try:
+        points = float(value) if kind == "points" and value else None
+        until = datetime.fromisoformat(expires).replace(tzinfo=UTC) if expires else None
+    except ValueError:
+        raise InvalidInput([FieldError(kind if kind == "points" else "expires_at",
+                                       "not a number or a date")]) from None  # fmt: skip
+    return OverrideRequest(kind=kind, reason=text(data, "reason", 2000) or "", points=points,
+                           grade=value if kind == "grade" else None,
+                           stage=value if kind == "stage" else None, expires_at=until)  # fmt: skip
+
+
+@router.post("/leads/{lead_id}/overrides")
+def override(request: Request, lead_id: LeadId, viewer: Overrider,
+             data: Form) -> RedirectResponse:  # fmt: skip
+    rules: Rules = request.app.state.rules
+
+    def work(session: Session, now: datetime) -> str:
+        row = qualification.add_override(session, rules, lead_id, _override(data),
+                                         viewer.username, now)  # fmt: skip
+        return f"Override {row.id} added"
+
+    return _act(request, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/overrides/{override_id}/remove")
+def remove_override(request: Request, lead_id: LeadId,
+                    override_id: Annotated[int, Path(ge=1, le=MAX_ID)], viewer: Overrider,
+                    data: Form) -> RedirectResponse:  # fmt: skip
+    def work(session: Session, now: datetime) -> str:
+        qualification.remove_override(session, lead_id, override_id, text(data, "reason", 2000),
+                                      viewer.username, now)  # fmt: skip
+        return f"Override {override_id} removed"
+
+    return _act(request, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/tasks/{task_id}/done")
+def task_done(request: Request, lead_id: LeadId, task_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+              viewer: Signed, data: Form) -> RedirectResponse:  # fmt: skip
+    def work(session: Session, now: datetime) -> str:
+        task = session.get(FollowUpTask, task_id)
+        if task is None or task.lead_id != lead_id:
+            raise NotFound("task", task_id)
+        tasks.complete(session, task_id, viewer.username, now)
+        return f"Task {task.kind} done"
+
+    return _act(request, lead_id, data, work)

@@ -1,0 +1,73 @@
+"""The lead inbox: priority order, filters, search, "my leads" and quick actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from leadq.domain.lifecycle import Stage
+from leadq.services.errors import LeadqError
+from leadq.services.inbox import InboxQuery, Priority, inbox
+from leadq.services.leads import LeadFilter
+from leadq.services.segments import listing
+from leadq.services.users import Role, list_users
+from leadq.store.db import Database
+from leadq.store.tables import Lead
+from leadq.web.auth import Signed
+from leadq.web.render import page
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+def _options(db: Database) -> dict[str, list[str]]:
+    """Values for the filter menus: what the workspace actually holds."""
+    with db.reading() as session:
+
+        def distinct(column: Any) -> list[str]:
+            query = select(column).where(column.is_not(None)).distinct()
+            return sorted(str(v) for v in session.scalars(query))
+
+        users = [u.username for u in list_users(session) if u.disabled_at is None
+                 and u.role in (Role.rep, Role.manager, Role.admin)]  # fmt: skip
+        return {"grades": distinct(Lead.grade), "sources": distinct(Lead.source),
+                "owners": sorted(set(distinct(Lead.owner)) | set(users)),
+                "segments": [s["name"] for s in listing(session)],
+                "stages": [s.value for s in Stage]}  # fmt: skip
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(request: Request, viewer: Signed, q: Text = None, grade: Text = None,
+               stage: Text = None, owner: Text = None, source: Text = None, segment: Text = None,
+               overdue: bool = False, closed: bool = False, mine: bool | None = None,
+               order: Priority = Priority.score,
+               page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+               ) -> HTMLResponse:  # fmt: skip
+    db: Database = request.app.state.db
+    mine = viewer.role is Role.rep if mine is None else mine  # a rep starts on their own leads
+    where = LeadFilter(stage=stage or None, grade=grade or None, source=source or None,
+                       owner=viewer.username if mine else owner or None,
+                       text=(q or "").strip() or None)  # fmt: skip
+    query = InboxQuery(where, segment or None, overdue, order, page_number, closed)
+    error = None
+    with db.reading() as session:
+        try:
+            found = inbox(session, query, datetime.now(UTC))
+        except LeadqError as exc:
+            found, error = None, str(exc)
+    filters = {"q": q or "", "grade": grade or "", "stage": stage or "", "owner": owner or "",
+               "source": source or "", "segment": segment or "", "overdue": overdue,
+               "closed": closed, "mine": mine, "order": order.value}  # fmt: skip
+    return page(request, "inbox.html.j2", viewer, found=found, error=error, filters=filters,
+                options=_options(db), reasons=request.app.state.rules.lifecycle.rejection,
+                here=str(request.url.path) + (f"?{request.url.query}" if request.url.query
+                                              else ""))  # fmt: skip

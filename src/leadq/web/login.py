@@ -1,0 +1,51 @@
+"""Signing in and out: a session cookie after an argon2 password check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from leadq.services.users import authenticate
+from leadq.store.db import Database
+from leadq.web.auth import Form, Signed, csrf_token, local_path
+from leadq.web.render import back, page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request,
+               next_page: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+               ) -> HTMLResponse:  # fmt: skip
+    csrf_token(request)
+    return page(request, "login.html.j2", None, next_page=local_path(next_page), failed=False)
+
+
+def _check(db: Database, username: str, password: str) -> bool:
+    with db.reading() as session:
+        return authenticate(session, username, password) is not None
+
+
+@router.post("/login", response_model=None)
+async def sign_in(request: Request, data: Form) -> HTMLResponse | RedirectResponse:
+    username, password = data.get("username"), data.get("password")
+    wanted = data.get("next")
+    target = local_path(wanted if isinstance(wanted, str) else None)
+    valid = isinstance(username, str) and isinstance(password, str) and len(username) <= 100
+    if not valid or not await run_in_threadpool(_check, request.app.state.db, str(username),
+                                                str(password)):  # fmt: skip
+        return page(request, "login.html.j2", None, 401, next_page=target, failed=True,
+                    username=username if isinstance(username, str) else "")  # fmt: skip
+    request.session.clear()  # a new session on sign-in: nothing carried over from before
+    request.session["user"] = username
+    csrf_token(request)
+    return back(target)
+
+
+@router.post("/logout")
+def sign_out(request: Request, _: Signed, data: Form) -> RedirectResponse:
+    request.session.clear()
+    return back("/login")

@@ -1,0 +1,200 @@
+"""The web UI in a real browser (Debian's Chromium, headless, driven by Playwright) against a
+real server on the demo workspace: sign in, find a lead, open its card, fill BANT, accept it,
+see its stage change, see the dashboard's charts drawn with data. Every page is captured at
+1280 and 390 pixels wide into test-artifacts/screenshots, and nothing may come from another
+host or overflow the screen sideways."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed (apt install chromium)", allow_module_level=True
+    )
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "browser tests only"
+LEADQ = [sys.executable, "-m", "leadq"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``leadq demo``, an admin to sign in as, and ``leadq serve`` on a free port."""
+    where = tmp_path_factory.mktemp("browser")
+    env = {
+        **os.environ,
+        "LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
+        "LEADQ_TEST_PASSWORD": PASSWORD,
+        "COLUMNS": "200",
+    }
+    for args in (
+        ["demo", "--leads", "150"],
+        ["user", "add", "mia", "--role", "admin", "--password-env", "LEADQ_TEST_PASSWORD"],
+    ):
+        done = subprocess.run(
+            [*LEADQ, *args], cwd=where, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr
+    port = _free_port()
+    serving = subprocess.Popen(
+        [*LEADQ, "serve", "--port", str(port)],
+        cwd=where,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("leadq serve did not start")
+        yield base
+    finally:
+        serving.terminate()
+        serving.wait(10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One signed-in browser tab that records every address it asks for."""
+
+    def __init__(self, browser: Browser, base: str, width: int) -> None:
+        self.base, self.width = base, width
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, base_url=base)
+        self.page = self.context.new_page()
+        self.requested: list[str] = []
+        self.page.on("request", lambda request: self.requested.append(request.url))
+        self.page.goto("/inbox")
+        assert "/login" in self.page.url  # not signed in yet
+        self.shoot("login")
+        self.page.fill("input[name=username]", "mia")
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url("**/inbox")
+
+    def shoot(self, name: str) -> None:
+        """Save the whole page, and check it fits the screen's width."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}-{self.width}.png"), full_page=True)
+        fits = self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{name} is wider than {self.width} px"
+
+    def foreign(self) -> list[str]:
+        return [url for url in self.requested if not url.startswith((self.base, "data:"))]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_sign_in_qualify_and_accept_a_lead_then_read_the_dashboard(
+    server: str,
+    chromium: Browser,
+) -> None:
+    visit = Visit(chromium, server, 1280)
+    page = visit.page
+    rows = page.locator("table.leads tbody tr")
+    assert rows.count() == 50  # the demo's first page is full
+    visit.shoot("inbox")
+
+    page.select_option("select[name=stage]", "mql")
+    page.click("form.filters button[type=submit]")
+    assert rows.count() > 0, "the demo has marketing-qualified leads"
+    last_name = rows.first.locator("a.open").inner_text().split()[-1]
+    page.fill("#search", last_name)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert last_name in rows.first.inner_text()
+    page.keyboard.press("o")  # the keyboard opens the selected lead
+    page.wait_for_url("**/leads/*")
+    assert "mql" in page.locator("#stage").inner_text()
+
+    page.click("#fw-bant summary")
+    page.fill("#fw-bant input[name='answer.budget']", "40000")
+    page.select_option("#fw-bant select[name='answer.authority']", "decision_maker")
+    page.select_option("#fw-bant select[name='answer.need']", "yes")
+    page.fill("#fw-bant input[name='answer.timing']", "2")
+    page.click("#fw-bant button[type=submit]")
+    assert "BANT saved: qualified" in page.locator(".flash").inner_text()
+    visit.shoot("card")
+    page.click("#accept")
+    assert "accepted" in page.locator(".flash").inner_text()
+    assert page.locator("#stage").inner_text().strip() == "sql"  # accepted + qualified → SQL
+    assert "mql → sal" in page.locator(".history").inner_text().replace("\n", " ")
+
+    page.goto("/dashboard")
+    charts = page.locator("figure.chart")
+    assert charts.count() >= 8
+    for index in range(charts.count()):
+        drawn = charts.nth(index).locator("svg.chart .bar")
+        title = charts.nth(index).locator("figcaption").inner_text()
+        if "Speed" not in title and "Campaigns" not in title:
+            assert drawn.count() > 0, f"{title}: nothing drawn"
+    widths = page.eval_on_selector_all(
+        "svg.chart rect.bar", "bars => bars.map(b => b.getBBox().width)"
+    )
+    assert max(widths) > 100  # really drawn, not zero-width placeholders
+    visit.shoot("dashboard")
+
+    page.goto("/analytics?by=campaign")
+    assert page.locator("table.metrics tbody tr").count() >= 2
+    visit.shoot("analytics")
+    page.goto("/models")
+    page.click("form.editor button[type=submit]:not(.secondary)")
+    assert page.locator("#preview").is_visible()
+    visit.shoot("models")
+    assert visit.foreign() == []
+    visit.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_page_fits_a_phone_and_a_laptop(server: str, chromium: Browser, width: int) -> None:
+    visit = Visit(chromium, server, width)
+    visit.shoot("inbox-fit")
+    visit.page.locator("a.open").first.click()
+    visit.page.wait_for_url("**/leads/*")
+    visit.shoot("card-fit")
+    for name in ("dashboard", "analytics", "models", "docs"):
+        visit.page.goto(f"/{name}")
+        visit.page.wait_for_load_state("networkidle")
+        visit.shoot(f"{name}-fit")
+    assert visit.foreign() == []
+    visit.close()
