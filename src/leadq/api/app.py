@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from leadq import __version__
 from leadq.api import docs, errors
 from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
+from leadq.api.permissions import API_PREFIX, authorize
 from leadq.api.routers import (
     analytics,
     automation,
@@ -26,8 +27,6 @@ from leadq.services.webforms import load_forms
 from leadq.store.db import Database
 from leadq.web import app as web
 
-API_PREFIX = "/api/v1"
-
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """An app bound to one database; the schema must exist (``leadq init``)."""
@@ -42,10 +41,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
     docs.install(app)
-    routers = (health, leads, events, forms, models, qualification, predictive, automation,
-               analytics)  # fmt: skip
-    for module in routers:
-        app.include_router(module.router, prefix=API_PREFIX)
+    for public in (health, forms):
+        app.include_router(public.router, prefix=API_PREFIX)
+    for module in (leads, events, models, qualification, predictive, automation, analytics):
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     web.install(app, settings, app.state.db)
     app.add_middleware(
         BodyLimit,

@@ -15,8 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from leadq.config import Settings
+from leadq.services.access import Access
 from leadq.services.apikeys import authenticate, digest
 from leadq.services.policy import IntakePolicy
+from leadq.services.users import Role
 from leadq.store.db import Database
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `leadq apikey create`")
@@ -41,29 +43,34 @@ async def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def api_key(
+async def caller(
     request: Request,
     db: Annotated[Database, Depends(database)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The caller's name for the audit log (``api:<key name>``); 401 without a live key."""
+) -> Access:
+    """The API key's name and role; 401 without a live key."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "send an API key as 'Authorization: Bearer <key>'", challenge)
     keys: KeyCache = request.app.state.keys
-    name = keys.get(credentials.credentials)
-    if name is None:
-        name = await run_in_threadpool(_key_name, db, credentials.credentials)
-        if name is None:
+    found = keys.get(credentials.credentials)
+    if found is None:
+        found = await run_in_threadpool(_key_of, db, credentials.credentials)
+        if found is None:
             raise HTTPException(401, "unknown or revoked API key", challenge)
-        keys.put(credentials.credentials, name)
-    return f"api:{name}"
+        keys.put(credentials.credentials, found)
+    return found
 
 
-def _key_name(db: Database, token: str) -> str | None:
+async def actor(access: Annotated[Access, Depends(caller)]) -> str:
+    """The caller's name for the audit log (``api:<key name>``)."""
+    return access.actor
+
+
+def _key_of(db: Database, token: str) -> Access | None:
     with db.reading() as session:
         key = authenticate(session, token)
-        return None if key is None else key.name
+        return None if key is None else Access(f"api:{key.name}", Role(key.role), key.name)
 
 
 class KeyCache:
@@ -72,20 +79,21 @@ class KeyCache:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._names: dict[str, tuple[str, float]] = {}
+        self._keys: dict[str, tuple[Access, float]] = {}
 
-    def get(self, token: str) -> str | None:
-        found = self._names.get(digest(token))
+    def get(self, token: str) -> Access | None:
+        found = self._keys.get(digest(token))
         return found[0] if found and found[1] > time.monotonic() else None
 
-    def put(self, token: str, name: str) -> None:
+    def put(self, token: str, access: Access) -> None:
         if self.seconds > 0:
-            if len(self._names) > 10_000:
-                self._names.clear()
-            self._names[digest(token)] = (name, time.monotonic() + self.seconds)
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            self._keys[digest(token)] = (access, time.monotonic() + self.seconds)
 
 
 Db = Annotated[Database, Depends(database)]
 Policy = Annotated[IntakePolicy, Depends(policy)]
 Now = Annotated[datetime, Depends(now)]
-Actor = Annotated[str, Depends(api_key)]
+Actor = Annotated[str, Depends(actor)]
+Caller = Annotated[Access, Depends(caller)]

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -140,6 +141,12 @@ class Lead(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consents: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    """Cache of the newest consent record per purpose (the ``consents`` table is the record)."""
+    do_not_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    do_not_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set by a data-subject erasure: the row is an anonymous shell kept for aggregates."""
 
     __table_args__ = (Index("ix_leads_score_id", "score", "id"),)
 
@@ -180,7 +187,9 @@ class StageChange(Base):
 
 
 class AuditEntry(Base):
-    """Who did what, when: merges, conflicts, edits, keys. Never updated."""
+    """Who did what, when: merges, conflicts, edits, keys, models, users, privacy requests.
+    Append-only (database triggers refuse updates and deletes), so details never carry a
+    personal value: field names, ids and versions only."""
 
     __tablename__ = "audit_log"
 
@@ -204,6 +213,7 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20), default="admin", server_default="admin")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -351,6 +361,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(10))
+    lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The lead the message is about, so an erasure can find and redact it."""
     target: Mapped[str] = mapped_column(String(320))
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -414,6 +426,23 @@ class AppSecret(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Consent(Base):
+    """A lead's consent given or withdrawn for one purpose, with the wording they saw and
+    where it was given; appended, the newest per purpose counts."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(100))
+    wording_version: Mapped[str | None] = mapped_column(String(60))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Note(Base):
