@@ -18,11 +18,12 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadq import cli_automation, cli_predictive, cli_report, cli_users
+from leadq import cli_automation, cli_predictive, cli_privacy, cli_report, cli_users
+from leadq.cli_support import ACTOR, err, out
 from leadq.cli_support import database as _database
-from leadq.cli_support import err, out
 from leadq.cli_support import now as _now
 from leadq.config import get_settings
+from leadq.logs import UVICORN_LOGGING
 from leadq.services import apikeys, batch, imports, scoring, users
 from leadq.services.demo import build_demo
 from leadq.services.errors import LeadqError
@@ -55,6 +56,7 @@ cli_predictive.register(app)
 cli_automation.register(app)
 cli_users.register(app)
 cli_report.register(app)
+cli_privacy.register(app)
 
 
 class UserError(LeadqError):
@@ -88,7 +90,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        log_level="warning",
+        log_config=UVICORN_LOGGING,
         access_log=False,
     )
 
@@ -251,23 +253,28 @@ def export_leads(
 
 
 @key_app.command("create")
-def create_key(name: Annotated[str, typer.Argument(help="Who or what uses the key")]) -> None:
-    """Create an API key; it is printed once and stored only as a hash."""
+def create_key(
+    name: Annotated[str, typer.Argument(help="Who or what uses the key; for a rep, the rep")],
+    role: Annotated[str, typer.Option(help="admin, marketing, manager or rep")] = "admin",
+) -> None:
+    """Create an API key acting with a role; it is printed once and stored only as a hash."""
     with _database().unit_of_work() as session:
-        token, key = apikeys.create_key(session, name, _now())
-    err.print(f"API key {key.id} '{key.name}' created; store it now, it is not shown again:")
+        token, key = apikeys.create_key(session, name, _now(), role)
+    err.print(f"API key {key.id} '{key.name}' ({key.role}) created; store it now, it is not"
+              " shown again:")  # fmt: skip
     out.print(token, highlight=False)
 
 
 @key_app.command("list")
 def list_keys() -> None:
     """List API keys (never the keys themselves)."""
-    table = Table("id", "name", "prefix", "created", "revoked")
+    table = Table("id", "name", "role", "prefix", "created", "revoked")
     with _database().reading() as session:
         for key in apikeys.list_keys(session):
             table.add_row(
                 str(key.id),
                 key.name,
+                key.role,
                 key.prefix + "…",
                 key.created_at.isoformat(),
                 key.revoked_at.isoformat() if key.revoked_at else "",
@@ -303,7 +310,7 @@ def add_model(
     """Add a model to the workspace as its next version (not active until activated)."""
     _, text = scoring.read_model(file)
     with _database().unit_of_work() as session:
-        row = scoring.add_model(session, text, file, _now())
+        row = scoring.add_model(session, text, file, _now(), ACTOR)
     out.print(f"Added {row.name}@{row.version}; activate it with 'leadq model activate "
               f"{row.name}@{row.version}'")  # fmt: skip
 
@@ -315,7 +322,7 @@ def activate_model(
     """Make a model version the active one and rescore every lead with it."""
     db = _database()
     with db.unit_of_work() as session:
-        row = scoring.activate(session, reference, _now())
+        row = scoring.activate(session, reference, _now(), ACTOR)
         ref = f"{row.name}@{row.version}"
     total, changed = _rescore(db, f"model {ref} activated")
     out.print(f"Active model: {ref}; {total} leads rescored, {changed} changed")

@@ -58,6 +58,15 @@ def password(
     out.print(f"password of {username} set")
 
 
+@user_app.command("role")
+def role(username: Annotated[str, typer.Argument()],
+         new_role: Annotated[str, typer.Argument(metavar="ROLE", help=ROLES)]) -> None:  # fmt: skip
+    """Give a user another role; it applies from their next page."""
+    with _database().unit_of_work() as session:
+        users.set_role(session, username, new_role, ACTOR, _now())
+    out.print(f"{username} is now {new_role}")
+
+
 @user_app.command("list")
 def list_users() -> None:
     table = Table("username", "role", "added", "disabled")

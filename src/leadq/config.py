@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from leadq.services.throttle import parse_rate
 
 
 class Settings(BaseSettings):
@@ -67,9 +69,38 @@ class Settings(BaseSettings):
         "if unset",
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="web sign-in lasts")
+    login_rate: str = Field(
+        default="10/minute",
+        description="sign-in attempts allowed per client address and per username",
+    )
+    form_rate: str = Field(
+        default="30/minute", description="web-form submissions allowed per client address"
+    )
     secure_cookies: bool = Field(
         default=False, description="send the session cookie over HTTPS only (behind TLS)"
     )
+
+    retention_inactive_months: int | None = Field(
+        default=24,
+        ge=1,
+        le=1200,
+        description="'leadq privacy retain' erases leads with no activity for this many "
+        "months (customers are kept); unset to keep every lead",
+    )
+    retention_event_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="'leadq privacy retain' strips personal properties from events older than "
+        "this many months; unset to keep events whole",
+    )
+
+
+    @field_validator("login_rate", "form_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
 
 
 @lru_cache(maxsize=1)

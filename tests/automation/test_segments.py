@@ -46,6 +46,12 @@ rules:
 )
 
 
+def opted_in(now: datetime) -> list[dict[str, object]]:
+    """Nurture tracks are e-mail marketing: only for leads who opted in (tests/consent)."""
+    return [{"purpose": "marketing_email", "granted": True, "at": now.isoformat(),
+             "source": "tests"}]  # fmt: skip
+
+
 @pytest.fixture(autouse=True)
 def nurture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     put_in_force(monkeypatch, tmp_path, NURTURE)
@@ -61,10 +67,11 @@ def test_nurture_tracks_follow_the_grade_and_tell_the_mailer(
     client: TestClient, db: Database, now: datetime
 ) -> None:
     use_model(client, "classic")
-    warm = lead_with(client, "warm@firm.example", now, job_title="CEO", company_size=300)
+    warm = lead_with(client, "warm@firm.example", now, job_title="CEO", company_size=300,
+                     consents=opted_in(now))  # fmt: skip
     assert names(client, "nurture-warm") == ["warm@firm.example"]
     lead_with(client, "hot@firm.example", now, webinars=2, pricing=1, job_title="CEO",
-              company_size=300)  # fmt: skip
+              company_size=300, consents=opted_in(now))  # fmt: skip
     assert names(client, "nurture-hot") == ["hot@firm.example"]
     assert names(client, "nurture-warm") == ["warm@firm.example"]  # the hot one moved on
     assert names(client, "above-20") == ["hot@firm.example"]  # crossed 20 on its way up
@@ -80,7 +87,8 @@ def test_nurture_tracks_follow_the_grade_and_tell_the_mailer(
 
 def test_live_segments_and_framework_verdicts(client: TestClient, now: datetime) -> None:
     use_model(client, "classic")
-    lead_with(client, "a@firm.example", now, job_title="CEO", company_size=300, industry="software")
+    lead_with(client, "a@firm.example", now, job_title="CEO", company_size=300, industry="software",
+              consents=opted_in(now))  # fmt: skip
     b = lead_with(client, "b@firm.example", now, job_title="Analyst", industry="software")
     saved = client.post(f"{API}/segments", json={"name": "warm-software",
                                                  "filter": {"grade": ["warm"],

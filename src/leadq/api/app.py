@@ -9,20 +9,24 @@ from leadq.api import docs, errors
 from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
 from leadq.api.permissions import API_PREFIX, authorize
+from leadq.api.requestlog import RequestLog
 from leadq.api.routers import (
     analytics,
     automation,
+    consents,
     events,
     forms,
     health,
     leads,
     models,
     predictive,
+    privacy,
     qualification,
 )  # fmt: skip
 from leadq.config import Settings, get_settings
 from leadq.services.policy import IntakePolicy
 from leadq.services.rules import load_rules
+from leadq.services.throttle import Throttle
 from leadq.services.webforms import load_forms
 from leadq.store.db import Database
 from leadq.web import app as web
@@ -39,11 +43,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.forms = load_forms(settings.forms_file)
     app.state.rules = load_rules(settings.lifecycle_file, settings.frameworks_dir)
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
+    app.state.login_throttle = Throttle(settings.login_rate)
+    app.state.form_throttle = Throttle(settings.form_rate)
     errors.install(app)
     docs.install(app)
     for public in (health, forms):
         app.include_router(public.router, prefix=API_PREFIX)
-    for module in (leads, events, models, qualification, predictive, automation, analytics):
+    for module in (leads, events, models, qualification, predictive, automation, analytics,
+                   consents, privacy):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     web.install(app, settings, app.state.db)
     app.add_middleware(
@@ -54,4 +61,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             f"{API_PREFIX}/analytics/costs": analytics.COSTS_BODY_LIMIT,
         },
     )
+    app.add_middleware(RequestLog)
     return app

@@ -5,13 +5,19 @@ for it, so a new endpoint cannot ship without a rule."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from leadq.api.deps import caller
 from leadq.services.access import Access
+from leadq.services.errors import NotFound
+from leadq.store.db import Database
+from leadq.store.tables import FollowUpTask, Lead
 
 API_PREFIX = "/api/v1"
 PUBLIC = "public"
@@ -24,7 +30,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", f"{API_PREFIX}/leads"): "leads.write",
     ("GET", f"{API_PREFIX}/leads"): "leads.view",
     ("GET", LEAD): "leads.view",
-    ("PATCH", LEAD): "leads.write",
+    ("PATCH", LEAD): "leads.work",
     ("GET", f"{LEAD}/score"): "leads.view",
     ("GET", f"{LEAD}/events"): "leads.view",
     ("POST", f"{API_PREFIX}/events"): "leads.write",
@@ -85,10 +91,36 @@ def rule_for(request: Request) -> str | None:
 
 
 async def authorize(request: Request, access: Annotated[Access, Depends(caller)]) -> None:
-    """Refuse the call unless the key's role has the endpoint's permission. Public routers
-    (health, web forms) are included without this dependency."""
+    """Refuse the call unless the key's role has the endpoint's permission, and, for a rep,
+    unless the lead (or task) in the path is theirs or unassigned. Public routers (health,
+    web forms) are included without this dependency."""
     permission = rule_for(request)
     if permission is None:
         raise HTTPException(403, "this endpoint has no permission rule")
     if permission != PUBLIC and not access.may(permission):
         raise HTTPException(403, f"an API key with role {access.role} may not do this")
+    if access.owner is not None:
+        await run_in_threadpool(_check_scope, request.app.state.db, access, request.path_params)
+
+
+def _check_scope(db: Database, access: Access, params: dict[str, Any]) -> None:
+    """Another rep's lead answers 404, as if it did not exist."""
+    with db.reading() as session:
+        for name, owner_of in (("lead_id", _lead_owner), ("task_id", _task_owner)):
+            raw = params.get(name)
+            if raw is None or not str(raw).isdigit() or len(str(raw)) > 19:
+                continue  # malformed ids are refused by the endpoint's own validation
+            found, owner = owner_of(session, int(raw))
+            if found and not access.sees(owner):
+                raise NotFound(name.removesuffix("_id"), raw)
+
+
+def _lead_owner(session: Session, lead_id: int) -> tuple[bool, str | None]:
+    row = session.execute(select(Lead.owner).where(Lead.id == lead_id)).first()
+    return (row is not None, row[0] if row else None)
+
+
+def _task_owner(session: Session, task_id: int) -> tuple[bool, str | None]:
+    query = select(Lead.owner).join(FollowUpTask, FollowUpTask.lead_id == Lead.id)
+    row = session.execute(query.where(FollowUpTask.id == task_id)).first()
+    return (row is not None, row[0] if row else None)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
@@ -24,6 +24,15 @@ class LeadPatch(LeadInput):
     @model_validator(mode="after")
     def _reachable(self) -> LeadPatch:
         return self  # checked against the stored lead, which may keep the other contact
+
+
+class ConsentStateOut(BaseModel):
+    """The newest consent record of one purpose: the one that counts."""
+
+    granted: bool
+    at: datetime = Field(description="When the person gave or withdrew it")
+    source: str
+    wording_version: str | None = None
 
 
 class LeadOut(BaseModel):
@@ -72,9 +81,19 @@ class LeadOut(BaseModel):
     probability: float | None = Field(description="Calibrated chance to convert (predictive)")
     predictive_score: int | None = Field(description="The probability as 1–100")
     predictive_model: str | None
+    consents: dict[str, ConsentStateOut] = Field(
+        default_factory=dict, description="Current consent per purpose; absent: never recorded"
+    )
+    do_not_email: bool = False
+    do_not_call: bool = False
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime | None
+
+    @field_validator("consents", mode="before")
+    @classmethod
+    def _no_consents(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class LineOut(BaseModel):

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadq.domain.consent import ConsentInput
 from leadq.domain.custom import check_custom_values
 from leadq.domain.seniority import Seniority
 
@@ -42,6 +43,10 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1
 _SLUG_SPACES = re.compile(r"[\s\-]+")
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./\-]{3,40}$")
 
+
+CONTACT_FIELDS = ("consents", "do_not_email", "do_not_call")
+"""Not profile fields: what the person allows; recorded by the consent service."""
+MAX_CONSENTS = 20
 
 MAX_ID = 2**31 - 1
 LeadId = Annotated[int, Field(gt=0, le=MAX_ID, description="A lead's id")]
@@ -127,6 +132,11 @@ class LeadInput(BaseModel):
     utm_campaign: Text | None = None
     owner: ShortText | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    consents: list[ConsentInput] = Field(
+        default_factory=list, max_length=MAX_CONSENTS, description="Consents given or withdrawn"
+    )
+    do_not_email: bool | None = Field(default=None, description="true sets Do Not Email")
+    do_not_call: bool | None = Field(default=None, description="true sets Do Not Call")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -171,7 +181,8 @@ class LeadInput(BaseModel):
 
     def profile(self) -> dict[str, Any]:
         """The non-empty profile fields, enum values as plain strings."""
-        data = self.model_dump(exclude={"attributes"}, exclude_none=True, mode="json")
+        data = self.model_dump(exclude={"attributes", *CONTACT_FIELDS}, exclude_none=True,
+                               mode="json")  # fmt: skip
         return {k: v for k, v in data.items() if v != ""}
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from leadq.services import audit
 from leadq.services.errors import FieldError, InvalidInput, NotFound
+from leadq.services.users import Role, parse_role
 from leadq.store.tables import ApiKey
 
 KEY_PREFIX = "lq_"
@@ -20,16 +21,21 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, now: datetime) -> tuple[str, ApiKey]:
-    """A new key; the plain token is returned here and never again."""
+def create_key(session: Session, name: str, now: datetime,
+               role: str = Role.admin) -> tuple[str, ApiKey]:  # fmt: skip
+    """A new key acting with ``role``; a rep's key acts for the rep its name gives (the
+    leads' ``owner``). The plain token is returned here and never again."""
     name = name.strip()
-    if not name or len(name) > 100:
+    if not name or len(name) > 100 or "\x00" in name:
         raise InvalidInput([FieldError("name", "must be 1–100 characters")])
+    chosen = parse_role(role)
     token = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, prefix=token[:10], key_hash=digest(token), created_at=now)
+    key = ApiKey(name=name, prefix=token[:10], key_hash=digest(token), created_at=now,
+                 role=chosen.value)  # fmt: skip
     session.add(key)
     session.flush()
-    audit.record(session, "cli", "apikey.created", "api_key", key.id, {"name": name}, now)
+    details = {"name": name, "role": chosen.value}
+    audit.record(session, "cli", "apikey.created", "api_key", key.id, details, now)
     return token, key
 
 

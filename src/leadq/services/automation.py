@@ -35,6 +35,7 @@ from leadq.domain.automation import (
     parse_automation,
     territory_of,
 )  # fmt: skip
+from leadq.domain.consent import Purpose, email_refusal, may_call, may_email, state, task_refusal
 from leadq.domain.documents import DocumentError
 from leadq.services import audit
 from leadq.services.errors import ConfigError
@@ -211,6 +212,10 @@ def _round_robin(session: Session, automation: Automation, team_name: str) -> st
 
 def _task(session: Session, automation: Automation, spec: Task, lead: Lead, rule: Rule,
           at: datetime) -> None:  # fmt: skip
+    refusal = task_refusal(spec.kind, lead.consents, lead.do_not_email, lead.do_not_call)
+    if refusal is not None:
+        skipped(session, lead, rule, "task", refusal, at)
+        return
     open_one = select(FollowUpTask.id).where(FollowUpTask.lead_id == lead.id,
                                              FollowUpTask.kind == spec.kind,
                                              FollowUpTask.done_at.is_(None))  # fmt: skip
@@ -251,13 +256,18 @@ def lead_payload(lead: Lead) -> dict[str, Any]:
             "stage": lead.stage, "score": lead.score, "grade": lead.grade,
             "fit_grade": lead.fit_grade, "engagement_grade": lead.engagement_grade,
             "model": lead.scoring_model, "breakdown": lead.score_breakdown or [],
-            "probability": lead.probability}  # fmt: skip
+            "probability": lead.probability, "do_not_email": lead.do_not_email,
+            "do_not_call": lead.do_not_call,
+            "consents": {p.value: state(lead.consents, p) for p in Purpose},
+            "may_email": may_email(lead.consents, lead.do_not_email),
+            "may_call": may_call(lead.consents, lead.do_not_call)}  # fmt: skip
 
 
 def enqueue(session: Session, channel: str, target: str, payload: dict[str, Any], at: datetime,
-            error: str | None = None) -> OutboxMessage:  # fmt: skip
-    """Write a message to the outbox (dead at once, with the reason, if it cannot be sent)."""
-    message = OutboxMessage(channel=channel, target=target, payload=payload,
+            error: str | None = None, lead_id: int | None = None) -> OutboxMessage:  # fmt: skip
+    """Write a message to the outbox (dead at once, with the reason, if it cannot be sent);
+    ``lead_id`` names the lead it is about, so that an erasure finds and redacts it."""
+    message = OutboxMessage(channel=channel, target=target, payload=payload, lead_id=lead_id,
                             idempotency_key=f"leadq-{uuid.uuid4().hex}", attempts=0,
                             status="dead" if error else "pending", next_attempt_at=at,
                             last_error=error, created_at=at)  # fmt: skip
@@ -274,12 +284,17 @@ def _notify(session: Session, automation: Automation, notify: Notify, lead: Lead
             happening: Happening) -> None:  # fmt: skip
     if notify.webhook is not None:
         sent = {"trigger": _trigger_json(rule, happening), "lead": lead_payload(lead)}
-        enqueue(session, "webhook", notify.webhook, sent, happening.at)
+        enqueue(session, "webhook", notify.webhook, sent, happening.at, lead_id=lead.id)
         return
     address, error = _address(automation, notify.email or "", lead)
+    refusal = email_refusal(lead.consents, lead.do_not_email)
+    if refusal is not None and address is not None and address.lower() == lead.email:
+        skipped(session, lead, rule, "notify", refusal, happening.at)
+        return  # to the lead themselves: e-mail marketing, which needs their consent
     subject = f"[leadq] {rule.id}: lead {lead.id} ({lead.grade or 'unscored'})"
     payload: dict[str, Any] = {"subject": subject, "body": email_body(lead, rule, happening)}
-    enqueue(session, "email", address or notify.email or "", payload, happening.at, error)
+    enqueue(session, "email", address or notify.email or "", payload, happening.at, error,
+            lead_id=lead.id)
 
 
 def _address(automation: Automation, who: str, lead: Lead) -> tuple[str | None, str | None]:
@@ -334,7 +349,15 @@ def leave(session: Session, name: str, lead_id: int) -> None:
 
 def _nurture(session: Session, automation: Automation, track: str, lead: Lead, rule: Rule,
              happening: Happening) -> None:  # fmt: skip
-    """Move the lead onto a nurture track: a segment ``nurture-TRACK`` and a webhook event."""
+    """Move the lead onto a nurture track: a segment ``nurture-TRACK`` and a webhook event.
+    Nurture tracks are e-mail marketing: a lead who may not get it is put on none (and leaves
+    the one they are on)."""
+    refusal = email_refusal(lead.consents, lead.do_not_email)
+    if refusal is not None:
+        skipped(session, lead, rule, "nurture", refusal, happening.at)
+        if lead.nurture_track is not None:
+            stop_nurture(session, lead, refusal, happening.at)
+        return
     if lead.nurture_track == track:
         return
     if lead.nurture_track is not None:
@@ -345,7 +368,31 @@ def _nurture(session: Session, automation: Automation, track: str, lead: Lead, r
     if spec.webhook is not None:
         payload = {"trigger": {**_trigger_json(rule, happening), "event": "nurture.started"},
                    "track": track, "content": spec.content, "lead": lead_payload(lead)}  # fmt: skip
-        enqueue(session, "webhook", spec.webhook, payload, happening.at)
+        enqueue(session, "webhook", spec.webhook, payload, happening.at, lead_id=lead.id)
+
+
+def stop_nurture(session: Session, lead: Lead, reason: str, at: datetime) -> None:
+    """Take the lead off its nurture track, and tell the track's mailer (which was told when the
+    lead started it) to stop: only the lead's id and e-mail, what a suppression list needs."""
+    track = lead.nurture_track
+    if track is None:
+        return
+    leave(session, f"nurture-{track}", lead.id)
+    lead.nurture_track = None
+    audit.record(session, ACTOR, "nurture.stopped", "lead", lead.id,
+                 {"track": track, "reason": reason}, at)  # fmt: skip
+    spec = current_automation().tracks.get(track)
+    if spec is not None and spec.webhook is not None:
+        payload = {"trigger": {"event": "nurture.stopped", "reason": reason, "at": at.isoformat()},
+                   "track": track, "lead": {"id": lead.id, "email": lead.email}}  # fmt: skip
+        enqueue(session, "webhook", spec.webhook, payload, at, lead_id=lead.id)
+
+
+def skipped(session: Session, lead: Lead, rule: Rule, action: str, reason: str,
+            at: datetime) -> None:  # fmt: skip
+    """An action the lead's consents refused, on the record: rule, action and reason only."""
+    audit.record(session, ACTOR, "automation.skipped", "lead", lead.id,
+                 {"rule": rule.id, "action": action, "reason": reason}, at)  # fmt: skip
 
 
 def secret_of(automation: Automation, endpoint: str) -> str | None:

@@ -32,11 +32,20 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
 
 
-def _known_leads(session: Session, lead_ids: set[int]) -> set[int]:
-    found: set[int] = set()
+def _known_leads(session: Session, lead_ids: set[int]) -> dict[int, bool]:
+    """The stored leads among ``lead_ids``, each with whether it was erased."""
+    found: dict[int, bool] = {}
     for chunk in _chunks(sorted(lead_ids)):
-        found.update(session.scalars(select(Lead.id).where(Lead.id.in_(chunk))))
+        query = select(Lead.id, Lead.erased_at.is_not(None)).where(Lead.id.in_(chunk))
+        found.update((lead_id, erased) for lead_id, erased in session.execute(query))
     return found
+
+
+def _refusal(lead_id: int, known: dict[int, bool]) -> str | None:
+    """Why the lead takes no events: unknown, or erased (its shell stays anonymous)."""
+    if lead_id not in known:
+        return f"no lead with id {lead_id}"
+    return f"lead {lead_id} was erased: it takes no events" if known[lead_id] else None
 
 
 def _stored_keys(session: Session, keys: list[str]) -> set[str]:
@@ -68,9 +77,9 @@ def _check(
             errors.append(FieldError(f"{where(i)}occurred_at", str(exc)))
     known = _known_leads(session, {e.lead_id for e in events})
     errors += [
-        FieldError(f"{where(i)}lead_id", f"no lead with id {e.lead_id}")
+        FieldError(f"{where(i)}lead_id", reason)
         for i, e in enumerate(events)
-        if e.lead_id not in known
+        if (reason := _refusal(e.lead_id, known)) is not None
     ]
     if errors:
         raise InvalidInput(errors[:100])
@@ -89,16 +98,27 @@ def record_events(
         if item.idempotency_key:
             seen.add(item.idempotency_key)
         rows.append(_row(item, now))
-    touched = sorted({r["lead_id"] for r in rows})
     if rows:
-        statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
-        session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
-        _touch_leads(session, rows)
-        for row in rows:
-            automation.touched(session, row["lead_id"], row["type"], row["properties"] or {},
-                               row["occurred_at"])  # fmt: skip
-        rescore_leads(session, touched, now, "event")
+        _touch_leads(session, rows)  # locks the leads, in id order, before any key can wait
+        rows = _insert(session, rows)
+    for row in rows:
+        automation.touched(session, row["lead_id"], row["type"], row["properties"] or {},
+                           row["occurred_at"])  # fmt: skip
+    touched = sorted({r["lead_id"] for r in rows})
+    rescore_leads(session, touched, now, "event")  # nothing to do without rows
     return Recorded(len(rows), len(events) - len(rows), touched)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert the rows; returns the ones stored. A key another transaction stored since
+    ``_stored_keys`` looked (a retry racing itself) is skipped by the database."""
+    statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
+    if not any(row["idempotency_key"] for row in rows):  # nothing can conflict
+        session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
+        return rows
+    stored = set(session.connection().execute(statement.returning(Event.idempotency_key), rows)
+                 .scalars())  # fmt: skip
+    return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]
 
 
 def _row(item: EventInput, now: datetime) -> dict[str, Any]:
@@ -115,7 +135,7 @@ def _row(item: EventInput, now: datetime) -> dict[str, Any]:
 
 _MOVE_LAST_ACTIVITY = (
     update(Lead)
-    .where(Lead.id == bindparam("lead"))
+    .where(Lead.id == bindparam("lead"), Lead.erased_at.is_(None))
     .values(
         last_activity_at=case(
             (
@@ -154,7 +174,8 @@ def record_event(
         raise InvalidInput([FieldError("occurred_at", str(exc))]) from None
     row = _row(item, now)
     if not _touch_leads(session, [row]):  # the update doubles as the existence check
-        raise InvalidInput([FieldError("lead_id", f"no lead with id {item.lead_id}")])
+        reason = _refusal(item.lead_id, _known_leads(session, {item.lead_id}))
+        raise InvalidInput([FieldError("lead_id", reason or "no lead to record it for")])
     insert = insert_ignoring_conflicts(session, Event, "idempotency_key").values(**row)
     event = session.scalars(insert.returning(Event)).first()
     if event is not None:

@@ -56,6 +56,8 @@ EXPORT_ONLY = (
     "updated_at",
     "last_activity_at",
 )
+FLAG_COLUMNS = ("do_not_email", "do_not_call")
+"""Columns that set Do Not Email / Do Not Call (yes/true/1); an import never clears them."""
 EVENT_COLUMNS = ("lead_id", "email", "phone", "type", "occurred_at", "channel", "idempotency_key")
 
 
@@ -218,7 +220,7 @@ def lead_columns(header: list[str], mapping: dict[str, str]) -> tuple[dict[str, 
         )
         if target in EXPORT_ONLY and column not in mapping:
             ignored.append(column)
-        elif target in PROFILE_FIELDS or target.startswith(ATTRIBUTE_PREFIX):
+        elif target in (*PROFILE_FIELDS, *FLAG_COLUMNS) or target.startswith(ATTRIBUTE_PREFIX):
             targets[column] = target
         elif column in mapping:
             raise ImportError_(f"--map {column}={target}: no lead field {target!r}")

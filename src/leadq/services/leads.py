@@ -14,9 +14,16 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.free_mail import is_free_mail
-from leadq.domain.leads import ATTRIBUTE_PREFIX, MAX_ID, LeadInput, email_domain, merge_values
+from leadq.domain.leads import (
+    ATTRIBUTE_PREFIX,
+    CONTACT_FIELDS,
+    MAX_ID,
+    LeadInput,
+    email_domain,
+    merge_values,
+)
 from leadq.domain.seniority import infer_seniority
-from leadq.services import audit, automation
+from leadq.services import audit, automation, consents
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.policy import IntakePolicy
 from leadq.services.scoring import rescore_leads
@@ -57,11 +64,14 @@ def upsert_lead(
 ) -> Upsert:
     """Create the lead, or merge this arrival into the lead the same person already is."""
     data = policy.normalised(data)
+    consents.check_times(data.consents, now, policy.clock_skew)
     existing = find_duplicate(session, data.email, data.phone)
     if existing is None:
         result = Upsert(_create(session, data, actor, now), Outcome.created)
     else:
         result = _merge(session, existing, data, actor, now)
+    consents.record_intake(session, result.lead.id, data.consents, data.do_not_email,
+                           data.do_not_call, actor, now, policy.clock_skew)  # fmt: skip
     if result.outcome is not Outcome.unchanged:
         rescore_leads(session, [result.lead.id], now, f"lead {result.outcome.value}")
     return result
@@ -127,7 +137,8 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
     if not (changed or conflicts or new_channel):
         return Upsert(lead, Outcome.unchanged)
     lead.updated_at = now
-    details = {"source": data.source, "filled": changed, "conflicts": conflicts}
+    # names only: the audit log is append-only, so it never holds a personal value
+    details = {"source": data.source, "filled": changed, "conflicts": sorted(conflicts)}
     audit.record(session, actor, "lead.merged", "lead", lead.id, details, now)
     return Upsert(lead, Outcome.merged, conflicts)
 
@@ -161,8 +172,11 @@ def get_lead(session: Session, lead_id: int, for_update: bool = False) -> Lead:
 def update_lead(
     session: Session, lead_id: int, changes: dict[str, Any], actor: str, now: datetime
 ) -> Lead:
-    """Apply a person's edit: given fields overwrite, ``None`` clears, attributes merge-patch."""
+    """Apply a person's edit: given fields overwrite, ``None`` clears, attributes merge-patch;
+    consents and Do Not Email / Call go to the consent service, which records them."""
     lead = get_lead(session, lead_id, for_update=True)
+    contact = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
+    changes = {k: v for k, v in changes.items() if k not in CONTACT_FIELDS}
     for column in ("email", "phone"):
         value = changes.get(column)
         clash = (
@@ -190,11 +204,13 @@ def update_lead(
         merged = {**lead.attributes, **attributes}
         lead.attributes = {k: v for k, v in merged.items() if v is not None}
     after = lead.profile()
-    diff = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
-    if attributes is not None:
-        diff["attributes"] = {"patch": attributes}
+    changed = [k for k in after if before[k] != after[k]]
+    changed += [f"attributes.{k}" for k in sorted(attributes or {})]
     lead.updated_at = now
-    audit.record(session, actor, "lead.updated", "lead", lead.id, {"changes": diff}, now)
+    # field names only: the audit log is append-only, so it never holds a personal value
+    audit.record(session, actor, "lead.updated", "lead", lead.id, {"fields": changed}, now)
+    if contact:
+        consents.record_edit(session, lead.id, contact, actor, now)
     rescore_leads(session, [lead.id], now, "lead updated")
     return lead
 
@@ -218,6 +234,8 @@ class LeadFilter:
     owner: str | None = None
     source: str | None = None
     text: str | None = None
+    visible_to: str | None = None
+    """A rep's name: only their leads and unassigned ones."""
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = [
@@ -225,6 +243,8 @@ class LeadFilter:
             for name in ("stage", "grade", "owner", "source")
             if (value := getattr(self, name)) is not None
         ]
+        if self.visible_to is not None:
+            found.append(or_(Lead.owner.is_(None), Lead.owner == self.visible_to))
         if self.text:
             like = (
                 "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

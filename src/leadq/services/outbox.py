@@ -133,5 +133,5 @@ def retry(session: Session, message_id: int, actor: str, now: datetime) -> Outbo
     if row.status != DEAD:
         raise Conflict("status", f"message {message_id} is {row.status}; only dead ones retry")
     row.status, row.attempts, row.next_attempt_at, row.locked_until = PENDING, 0, now, None
-    audit.record(session, actor, "outbox.retried", "outbox", row.id, {"error": row.last_error}, now)
+    audit.record(session, actor, "outbox.retried", "outbox", row.id, {}, now)
     return row

@@ -73,7 +73,10 @@ def _feedback(session: Session, lead: Lead, decision: str, reason: str | None,
     session.add(SalesFeedback(lead_id=lead.id, decision=decision, reason=reason, comment=comment,
                               actor=actor, at=now, stage=lead.stage, score=lead.score,
                               grade=lead.grade, model=lead.scoring_model))  # fmt: skip
-    details = {"reason": reason, "comment": comment, "stage": lead.stage, "score": lead.score}
+    # the comment is free text kept on the feedback row; the append-only audit log only
+    # says there was one, so an erasure leaves nothing personal behind
+    details = {"reason": reason, "commented": bool(comment), "stage": lead.stage,
+               "score": lead.score}  # fmt: skip
     audit.record(session, actor, f"lead.{decision}", "lead", lead.id, details, now)
 
 
@@ -176,7 +179,7 @@ def answer(session: Session, rules: Rules, lead_id: int, name: str, answers: dic
                                     value=value, actor=actor, at=now))  # fmt: skip
     if changed:
         session.flush()
-        details = {"framework": name, "answers": changed}
+        details = {"framework": name, "questions": sorted(changed)}
         audit.record(session, actor, "framework.answered", "lead", lead.id, details, now)
         rescore_leads(session, [lead.id], now, f"{name} answered")
     card = _card(session, rules, lead.id, name)
@@ -251,7 +254,7 @@ def add_override(session: Session, rules: Rules, lead_id: int, request: Override
     session.flush()
     lead.overrides = [*(lead.overrides or []), override_json(row)]
     details = {"override": row.id, "kind": row.kind, "points": row.points, "grade": row.grade,
-               "stage": row.stage, "reason": row.reason,
+               "stage": row.stage,
                "expires_at": row.expires_at.isoformat() if row.expires_at else None}  # fmt: skip
     audit.record(session, actor, "override.added", "lead", lead.id, details, now)
     rescore_leads(session, [lead.id], now, "override added")
@@ -268,7 +271,7 @@ def remove_override(session: Session, lead_id: int, override_id: int, reason: st
     if row.removed_at is None:
         row.removed_at, row.removed_by, row.removal_reason = now, actor, reason
         lead.overrides = [o for o in lead.overrides or [] if o["id"] != row.id]
-        details = {"override": row.id, "kind": row.kind, "reason": reason}
+        details = {"override": row.id, "kind": row.kind}
         audit.record(session, actor, "override.removed", "lead", lead.id, details, now)
         rescore_leads(session, [lead.id], now, "override removed")
     return row

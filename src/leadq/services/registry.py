@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from leadq.domain.consent import may_profile
 from leadq.predictive.history import event_types_of, snapshot
 from leadq.predictive.reasons import reasons
 from leadq.services import audit
@@ -141,15 +142,27 @@ def deployment(session: Session) -> Deployment:
 
 def predict_leads(session: Session, leads: list[Lead], as_of: datetime,
                   deployed: Deployment | None = None) -> None:  # fmt: skip
-    """Score leads with their arm's model as of ``as_of`` and store probability and reasons."""
+    """Score leads with their arm's model as of ``as_of`` and store probability and reasons.
+    A lead who withdrew their profiling consent is not scored, and keeps no predictive score."""
     deployed = deployed or deployment(session)
     groups: dict[int, tuple[PredictiveModelVersion, list[Lead]]] = {}
     for lead in leads:
+        if lead.erased_at is not None:
+            continue  # an erased lead's probability stays as it was
+        if not may_profile(lead.consents):
+            forget_prediction(lead)
+            continue
         row = deployed.for_lead(lead.id)
         if row is not None:
             groups.setdefault(row.id, (row, []))[1].append(lead)
     for row, members in groups.values():
         _predict(session, row, members, as_of)
+
+
+def forget_prediction(lead: Lead) -> None:
+    """Empty the lead's predictive fields (its profiling consent was withdrawn)."""
+    lead.probability = lead.predictive_score = None
+    lead.predictive_reasons = lead.predictive_model = None
 
 
 def _predict(session: Session, row: PredictiveModelVersion, leads: list[Lead],

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
+from hashlib import sha256
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from leadq.domain.frameworks import scoring_facts
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
 from leadq.domain.scoring.model import EngagementCriterion, ScoringModel, parse_model
 from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
-from leadq.services import automation, registry, versions
+from leadq.services import audit, automation, registry, versions
 from leadq.services.answers import Answers, assessments, current_answers, values
 from leadq.services.errors import ConfigError
 from leadq.services.lifecycle import progress, situation
@@ -63,7 +64,8 @@ def read_model(reference: str) -> tuple[ScoringModel, str]:
     return parse(text, reference), text
 
 
-def add_model(session: Session, text: str, file: str, now: datetime) -> ScoringModelVersion:
+def add_model(session: Session, text: str, file: str, now: datetime,
+              actor: str = "system") -> ScoringModelVersion:  # fmt: skip
     """Store a new version of a model (versions count up per name); it is not active yet."""
     model = parse(text, file)
     version = next_version(session, ScoringModelVersion, model.name)
@@ -71,6 +73,8 @@ def add_model(session: Session, text: str, file: str, now: datetime) -> ScoringM
                               created_at=now)  # fmt: skip
     session.add(row)
     session.flush()
+    details = {"model": f"{row.name}@{row.version}", "sha256": sha256(text.encode()).hexdigest()}
+    audit.record(session, actor, "model.added", "scoring_model", row.id, details, now)
     return row
 
 
@@ -98,11 +102,16 @@ def active_model(session: Session) -> ScoringModel | None:
     return None if row is None else model_of(row)
 
 
-def activate(session: Session, reference: str, now: datetime) -> ScoringModelVersion:
+def activate(session: Session, reference: str, now: datetime,
+             actor: str = "system") -> ScoringModelVersion:  # fmt: skip
     row = find_version(session, reference)
+    before = session.scalars(select(ScoringModelVersion).where(ScoringModelVersion.active)).first()
     session.execute(update(ScoringModelVersion).values(active=False))
     row.active, row.activated_at = True, now
     session.flush()
+    details = {"model": f"{row.name}@{row.version}",
+               "replaced": f"{before.name}@{before.version}" if before else None}  # fmt: skip
+    audit.record(session, actor, "model.activated", "scoring_model", row.id, details, now)
     return row
 
 
@@ -265,7 +274,7 @@ def _locked(lead_ids: Sequence[int]) -> Select[Lead]:
     """Leads locked in id order (the order every writer uses, so writers never deadlock),
     ``FOR NO KEY UPDATE`` so inserts of their events are not blocked."""
     return (
-        select(Lead).where(Lead.id.in_(lead_ids)).order_by(Lead.id)
+        select(Lead).where(Lead.id.in_(lead_ids), Lead.erased_at.is_(None)).order_by(Lead.id)
         .with_for_update(key_share=True)
     )  # fmt: skip
 
@@ -288,7 +297,8 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
     count days), in chunks of 1,000 transactions."""
     with db.reading() as session:
         model = active_model(session)
-        ids = list(session.scalars(select(Lead.id).order_by(Lead.id)))
+        live = select(Lead.id).where(Lead.erased_at.is_(None))  # an erased shell stays as is
+        ids = list(session.scalars(live.order_by(Lead.id)))
     changed = 0
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]

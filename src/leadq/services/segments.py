@@ -55,9 +55,13 @@ def conditions(spec: SegmentFilter, now: datetime) -> list[ColumnElement[bool]]:
     return found
 
 
-def members(session: Session, name: str, now: datetime, limit: int = 500) -> list[Lead]:
-    """Live membership: leads matching the filter now, and those rules added."""
+def members(session: Session, name: str, now: datetime, limit: int = 500,
+            visible: ColumnElement[bool] | None = None) -> list[Lead]:  # fmt: skip
+    """Live membership: leads matching the filter now, and those rules added (of those
+    ``visible`` to the caller)."""
     query = select(Lead).where(membership(session, name, now)).order_by(Lead.id).limit(limit)
+    if visible is not None:
+        query = query.where(visible)
     return list(session.scalars(query))
 
 

@@ -110,6 +110,16 @@ def set_password(session: Session, username: str, password: str, actor: str,
     return user
 
 
+def set_role(session: Session, username: str, role: str, actor: str, now: datetime) -> User:
+    user = _named(session, username)
+    chosen = parse_role(role)
+    if user.role != chosen.value:
+        details = {"from": user.role, "to": chosen.value}
+        user.role = chosen.value
+        audit.record(session, actor, "user.role_changed", "user", user.id, details, now)
+    return user
+
+
 def disable_user(session: Session, username: str, actor: str, now: datetime) -> User:
     user = _named(session, username)
     if user.disabled_at is None:

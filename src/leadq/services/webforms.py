@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.orm import Session
 
+from leadq.domain.consent import ConsentInput, Purpose, WordingVersion
 from leadq.domain.custom import check_custom_values
 from leadq.domain.events import MAX_PROPERTIES, EventInput
 from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS, LeadInput, slug
@@ -20,6 +21,19 @@ from leadq.services.leads import Upsert, upsert_lead
 from leadq.services.policy import IntakePolicy
 
 
+class ConsentBox(BaseModel):
+    """A checkbox on the form that gives a consent, with the version of the wording beside it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Purpose
+    wording_version: WordingVersion | None = None
+
+
+UNTICKED = frozenset({"", "0", "false", "no", "off"})
+"""Values a checkbox field may carry when not ticked (browsers send nothing at all)."""
+
+
 class FormSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -27,6 +41,28 @@ class FormSpec(BaseModel):
     defaults: dict[str, str] = Field(default_factory=dict, description="lead field → value")
     campaign: str | None = None
     redirect_to: str | None = Field(default=None, pattern=r"^(https?://|/)")
+    consents: dict[str, ConsentBox] = Field(
+        default_factory=dict, description="checkbox field name → the consent it gives"
+    )
+
+    @model_validator(mode="after")
+    def _boxes_are_not_fields(self) -> FormSpec:
+        if both := sorted(self.consents.keys() & self.fields.keys()):
+            raise ValueError(f"mapped both to a lead field and to a consent: {', '.join(both)}")
+        return self
+
+    def ticked(self, submitted: dict[str, Any], source: str, now: datetime) -> list[ConsentInput]:
+        """Consents the ticked boxes give, as of ``now``, from this form. An unticked box
+        records nothing: not ticking is not withdrawing a consent given elsewhere."""
+        given = []
+        for name, box in self.consents.items():
+            value = submitted.get(name)
+            if value is None or value is False or str(value).strip().lower() in UNTICKED:
+                continue
+            given.append(ConsentInput(purpose=box.purpose, granted=True, at=now,
+                                      source=f"webform:{source}"[:100],
+                                      wording_version=box.wording_version))  # fmt: skip
+        return given
 
     @field_validator("fields")
     @classmethod
@@ -76,6 +112,8 @@ def submit_form(
     extra: dict[str, Any] = {}
     for name, value in submitted.items():
         target = spec.fields.get(name)
+        if name in spec.consents:
+            continue
         if target is None:
             extra[name] = value
         elif target.startswith(ATTRIBUTE_PREFIX):
@@ -84,7 +122,8 @@ def submit_form(
             lead_data[target] = value
     _check_unmapped(extra)
     try:
-        lead = LeadInput.model_validate({**lead_data, "attributes": attributes})
+        ticked = spec.ticked(submitted, source, now)
+        lead = LeadInput.model_validate({**lead_data, "attributes": attributes, "consents": ticked})
     except ValidationError as exc:
         raise InvalidInput(_form_errors(exc, spec)) from None
     phone_field = next((n for n, t in spec.fields.items() if t == "phone"), "phone")

@@ -67,8 +67,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith(API_PATHS):
         return errors.http_error(request, exc)
-    return page(request, "error.html.j2", None, exc.status_code, code=exc.status_code,
-                detail=str(exc.detail))  # fmt: skip
+    response = page(request, "error.html.j2", None, exc.status_code, code=exc.status_code,
+                    detail=str(exc.detail))  # fmt: skip
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,7 @@
 """Who is signed in, what their role lets them do, and the CSRF check on every form.
 
-Permissions live in one table here; every page and action names the permission it needs."""
+Permissions live in one table shared with the API (``services.access.PERMISSIONS``); every
+page and action names the permission it needs."""
 
 from __future__ import annotations
 
@@ -14,16 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from leadq.services.access import Access
 from leadq.services.users import Role, find_user
 from leadq.store.db import Database
 
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "leads.view": frozenset(Role),
-    "leads.work": frozenset(Role),
-    "leads.override": frozenset({Role.admin, Role.manager, Role.marketing}),
-    "dashboard.view": frozenset({Role.admin, Role.manager, Role.marketing}),
-    "models.edit": frozenset({Role.admin, Role.marketing}),
-}
 MAX_FORM_FIELD = 300_000
 """Longest form field: a scoring model document (256 kB) fits; each field has its own
 limit besides."""
@@ -43,8 +38,12 @@ class Viewer:
     role: Role
     csrf: str
 
+    @property
+    def access(self) -> Access:
+        return Access(self.username, self.role, self.username)
+
     def may(self, permission: str) -> bool:
-        return self.role in PERMISSIONS[permission]
+        return self.access.may(permission)
 
 
 def local_path(value: str | None, fallback: str = "/inbox") -> str:

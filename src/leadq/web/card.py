@@ -10,16 +10,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from leadq.domain.consent import ConsentInput, Purpose, may_call, may_email
 from leadq.domain.frameworks import Framework
 from leadq.domain.leads import MAX_ID
-from leadq.services import notes, qualification, tasks
+from leadq.services import consents, notes, qualification, tasks
+from leadq.services.access import lead_for
 from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
 from leadq.services.events import list_events
-from leadq.services.leads import get_lead, update_lead
+from leadq.services.leads import update_lead
 from leadq.services.lifecycle import stage_history
 from leadq.services.qualification import OverrideRequest
 from leadq.services.rules import Rules
@@ -40,8 +43,9 @@ def _company(session: Session, lead: Lead) -> tuple[Company | None, int]:
     return session.get(Company, lead.company_id), (session.scalar(colleagues) or 1) - 1
 
 
-def _card(session: Session, rules: Rules, lead_id: int, now: datetime) -> dict[str, Any]:
-    lead = get_lead(session, lead_id)
+def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int,
+          now: datetime) -> dict[str, Any]:  # fmt: skip
+    lead = lead_for(session, viewer.access, lead_id)
     company, colleagues = _company(session, lead)
     open_tasks = session.scalars(select(FollowUpTask).where(
         FollowUpTask.lead_id == lead_id, FollowUpTask.done_at.is_(None))
@@ -57,7 +61,11 @@ def _card(session: Session, rules: Rules, lead_id: int, now: datetime) -> dict[s
             "notes": notes.notes_of(session, lead_id),
             "feedback": qualification.feedback(session, lead_id),
             "moves": [m.value for m in moves], "reasons": rules.lifecycle.reasons,
-            "rejection": rules.lifecycle.rejection, "now": now}  # fmt: skip
+            "rejection": rules.lifecycle.rejection, "now": now,
+            "purposes": list(Purpose), "may_email": may_email(lead.consents, lead.do_not_email),
+            "may_call": may_call(lead.consents, lead.do_not_call),
+            "consent_history": consents.consents_of(session, lead_id, lead).history[:20],
+            }  # fmt: skip
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
@@ -65,7 +73,7 @@ def card_page(request: Request, lead_id: LeadId, viewer: Signed) -> HTMLResponse
     db: Database = request.app.state.db
     with db.reading() as session:
         try:
-            context = _card(session, request.app.state.rules, lead_id, datetime.now(UTC))
+            context = _card(session, request.app.state.rules, viewer, lead_id, datetime.now(UTC))
         except NotFound:
             return page(request, "missing.html.j2", viewer, 404, what=f"Lead {lead_id}")
     return page(request, "card.html.j2", viewer, **context)
@@ -84,13 +92,19 @@ def text(data: FormData, name: str, limit: int = 200, required: bool = False) ->
     return found or None
 
 
-def _act(request: Request, lead_id: int, data: FormData,
+def _act(request: Request, viewer: Viewer, lead_id: int, data: FormData,
          work: Callable[[Session, datetime], str]) -> RedirectResponse:  # fmt: skip
-    """Run one action in one transaction; say what happened, or why not, on the next page."""
+    """Run one action in one transaction on a lead the viewer may see; say what happened, or
+    why not, on the next page."""
     db: Database = request.app.state.db
     fallback = f"/leads/{lead_id}"
+
+    def checked(session: Session) -> str:
+        lead_for(session, viewer.access, lead_id, for_update=True)
+        return work(session, datetime.now(UTC))
+
     try:
-        flash(request, db.run(lambda session: work(session, datetime.now(UTC))))
+        flash(request, db.run(checked))
     except LeadqError as exc:
         flash(request, str(exc), "error")
         if isinstance(exc, NotFound) and exc.what == "lead":
@@ -108,7 +122,7 @@ def accept(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Red
                                     text(data, "comment", 2000))  # fmt: skip
         return f"Lead {lead_id} accepted: now {lead.stage}"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/reject")
@@ -121,7 +135,7 @@ def reject(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Red
                                     text(data, "comment", 2000), viewer.username, now)  # fmt: skip
         return f"Lead {lead_id} rejected ({reason}): now {lead.stage}"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/stage")
@@ -134,7 +148,7 @@ def move(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Redir
                                         viewer.username, now)  # fmt: skip
         return f"Lead {lead_id} is now {lead.stage}"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/assign")
@@ -144,7 +158,7 @@ def assign(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Red
         update_lead(session, lead_id, {"owner": owner}, viewer.username, now)
         return f"Lead {lead_id} assigned to {owner}" if owner else f"Lead {lead_id} unassigned"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/notes")
@@ -154,7 +168,7 @@ def add_note(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> R
         notes.add_note(session, lead_id, body, viewer.username, now)
         return "Note added"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 def _answer(framework: Framework, data: FormData) -> dict[str, Any]:
@@ -186,7 +200,7 @@ def answer(request: Request, lead_id: LeadId, name: Annotated[str, Path(max_leng
                                     viewer.username, now)  # fmt: skip
         return f"{framework.label} saved: {card.assessment.verdict.value.replace('_', ' ')}"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 def _override(data: FormData) -> OverrideRequest:
@@ -214,7 +228,7 @@ def override(request: Request, lead_id: LeadId, viewer: Overrider,
                                          viewer.username, now)  # fmt: skip
         return f"Override {row.id} added"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/overrides/{override_id}/remove")
@@ -226,7 +240,7 @@ def remove_override(request: Request, lead_id: LeadId,
                                       viewer.username, now)  # fmt: skip
         return f"Override {override_id} removed"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/tasks/{task_id}/done")
@@ -239,4 +253,41 @@ def task_done(request: Request, lead_id: LeadId, task_id: Annotated[int, Path(ge
         tasks.complete(session, task_id, viewer.username, now)
         return f"Task {task.kind} done"
 
-    return _act(request, lead_id, data, work)
+    return _act(request, viewer, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/consents")
+def record_consent(request: Request, lead_id: LeadId, viewer: Signed,
+                   data: Form) -> RedirectResponse:  # fmt: skip
+    """What the lead told the rep: a consent given or withdrawn now, where (``source``)."""
+
+    def work(session: Session, now: datetime) -> str:
+        try:
+            consent = ConsentInput(purpose=text(data, "purpose", 30, required=True) or "",
+                                   granted=text(data, "granted", 10) == "yes", at=now,
+                                   source=text(data, "source", 100, required=True) or "",
+                                   wording_version=text(data, "wording_version", 60))  # fmt: skip
+        except ValidationError as exc:
+            where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            raise InvalidInput([FieldError(where, exc.errors()[0]["msg"])]) from None
+        consents.record_consent(session, lead_id, consent, viewer.username, now)
+        verb = "given" if consent.granted else "withdrawn"
+        return f"Consent {consent.purpose.value.replace('_', ' ')} {verb}"
+
+    return _act(request, viewer, lead_id, data, work)
+
+
+@router.post("/leads/{lead_id}/contact-flags")
+def contact_flags(request: Request, lead_id: LeadId, viewer: Signed,
+                  data: Form) -> RedirectResponse:  # fmt: skip
+    """Do Not Email / Do Not Call as the two checkboxes say (an unticked one clears)."""
+
+    def work(session: Session, now: datetime) -> str:
+        lead = consents.set_flags(session, lead_id, viewer.username, now,
+                                  data.get("do_not_email") == "on",
+                                  data.get("do_not_call") == "on")  # fmt: skip
+        flags = [n for n, on in (("Do Not Email", lead.do_not_email),
+                                 ("Do Not Call", lead.do_not_call)) if on]  # fmt: skip
+        return "Contact flags: " + (", ".join(flags) or "none")
+
+    return _act(request, viewer, lead_id, data, work)

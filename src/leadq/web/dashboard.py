@@ -16,7 +16,7 @@ from leadq.web.auth import Viewer, require
 from leadq.web.render import page
 
 router = APIRouter(include_in_schema=False)
-Manager = Annotated[Viewer, require("dashboard.view")]
+Manager = Annotated[Viewer, require("analytics.view")]
 DIMENSIONS = [d for d in get_args(analytics.Dimension) if d != "total"]
 By = Annotated[str, Query(pattern="^(" + "|".join(DIMENSIONS) + ")$")]
 

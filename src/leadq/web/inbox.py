@@ -56,7 +56,8 @@ def inbox_page(request: Request, viewer: Signed, q: Text = None, grade: Text = N
     mine = viewer.role is Role.rep if mine is None else mine  # a rep starts on their own leads
     where = LeadFilter(stage=stage or None, grade=grade or None, source=source or None,
                        owner=viewer.username if mine else owner or None,
-                       text=(q or "").strip() or None)  # fmt: skip
+                       text=(q or "").strip() or None,
+                       visible_to=viewer.access.owner)  # fmt: skip
     query = InboxQuery(where, segment or None, overdue, order, page_number, closed)
     error = None
     with db.reading() as session:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
+from leadq.logs import emit
+from leadq.services.throttle import Throttle
 from leadq.services.users import authenticate
 from leadq.store.db import Database
 from leadq.web.auth import Form, Signed, csrf_token, local_path
@@ -29,14 +33,31 @@ def _check(db: Database, username: str, password: str) -> bool:
         return authenticate(session, username, password) is not None
 
 
+def _throttled(request: Request, username: object) -> int | None:
+    """Seconds to wait when this address or this username tried too often, else None."""
+    throttle: Throttle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    keys = [("address", address)]
+    if isinstance(username, str):
+        keys.append(("user", username.strip().lower()[:100]))
+    over = [key for key in keys if not throttle.allow(*key)]
+    return max(throttle.retry_after(*key) for key in over) if over else None
+
+
 @router.post("/login", response_model=None)
 async def sign_in(request: Request, data: Form) -> HTMLResponse | RedirectResponse:
     username, password = data.get("username"), data.get("password")
     wanted = data.get("next")
     target = local_path(wanted if isinstance(wanted, str) else None)
+    wait = _throttled(request, username)
+    if wait is not None:
+        emit("sign_in_throttled", logging.WARNING, retry_after=wait)
+        raise HTTPException(429, f"too many sign-in attempts; try again in {wait} s",
+                            {"Retry-After": str(wait)})  # fmt: skip
     valid = isinstance(username, str) and isinstance(password, str) and len(username) <= 100
     if not valid or not await run_in_threadpool(_check, request.app.state.db, str(username),
                                                 str(password)):  # fmt: skip
+        emit("sign_in_failed", logging.WARNING)  # never the name tried: it may be a password
         return page(request, "login.html.j2", None, 401, next_page=target, failed=True,
                     username=username if isinstance(username, str) else "")  # fmt: skip
     request.session.clear()  # a new session on sign-in: nothing carried over from before

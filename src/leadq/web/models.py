@@ -83,8 +83,8 @@ async def add(request: Request, viewer: Editor, data: Form) -> RedirectResponse:
     try:
         document = await _document(data)
         now = datetime.now(UTC)
-        row = await run_in_threadpool(db.run, lambda s: scoring.add_model(s, document, "draft",
-                                                                         now))  # fmt: skip
+        row = await run_in_threadpool(db.run, lambda s: scoring.add_model(
+            s, document, "draft", now, viewer.username))  # fmt: skip
     except LeadqError as exc:
         flash(request, str(exc), "error")
         return back("/models")
@@ -98,7 +98,8 @@ async def activate(request: Request, reference: ModelReference, viewer: Editor,
     db: Database = request.app.state.db
     now = datetime.now(UTC)
     try:
-        row = await run_in_threadpool(db.run, lambda s: scoring.activate(s, reference, now))
+        row = await run_in_threadpool(
+            db.run, lambda s: scoring.activate(s, reference, now, viewer.username))
     except LeadqError as exc:
         flash(request, str(exc), "error")
         return back("/models")

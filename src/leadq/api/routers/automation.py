@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 
-from leadq.api.deps import Actor, Db, Now
+from leadq.api.deps import Actor, Caller, Db, Now
 from leadq.api.schemas import ErrorOut, LeadOut
 from leadq.domain.automation import NAME_PATTERN, SegmentFilter, parse_automation
 from leadq.domain.documents import DocumentError
@@ -86,9 +86,11 @@ def validate(document: YamlBody, _: Actor) -> dict[str, Any]:
 
 
 @router.get("/tasks", response_model=list[TaskOut])
-def list_tasks(db: Db, _: Actor, now: Now, owner: Owner = None,
+def list_tasks(db: Db, caller: Caller, now: Now, owner: Owner = None,
                state: Literal["all", "open", "overdue"] = "open",
                limit: Limit = 100) -> list[FollowUpTask]:  # fmt: skip
+    """Follow-up tasks by due time; a rep's key lists the rep's own tasks."""
+    owner = caller.owner or owner
     with db.reading() as session:
         return tasks.list_tasks(session, owner, state != "all",
                                 now if state == "overdue" else None, limit)  # fmt: skip
@@ -124,12 +126,11 @@ def remove_segment(name: SegmentName, db: Db, actor: Actor, now: Now) -> None:
 
 @router.get("/segments/{name}/leads", response_model=list[LeadOut],
             responses={404: {"model": ErrorOut}})  # fmt: skip
-def segment_leads(name: SegmentName, db: Db, _: Actor, now: Now,
+def segment_leads(name: SegmentName, db: Db, caller: Caller, now: Now,
                   limit: Limit = 100) -> list[LeadOut]:  # fmt: skip
     with db.reading() as session:
-        return [
-            LeadOut.model_validate(lead) for lead in segments.members(session, name, now, limit)
-        ]
+        found = segments.members(session, name, now, limit, caller.lead_filter())
+        return [LeadOut.model_validate(lead) for lead in found]
 
 
 @router.get("/outbox", response_model=list[MessageOut])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,8 @@ from starlette.exceptions import HTTPException
 from leadq.api.deps import Db, Now, Policy
 from leadq.api.schemas import ErrorOut
 from leadq.domain.leads import slug
+from leadq.logs import emit
+from leadq.services.throttle import Throttle
 from leadq.services.webforms import FormSpec, submit_form
 
 router = APIRouter(prefix="/forms", tags=["web forms"])
@@ -43,11 +46,19 @@ async def _submitted(request: Request) -> dict[str, Any]:
         404: {"model": ErrorOut},
         413: {"model": ErrorOut},
         422: {"model": ErrorOut},
+        429: {"model": ErrorOut, "description": "Too many submissions from this address"},
         303: {"description": "Redirect to the form's thank-you page"},
     },
 )
 async def submit(source: str, request: Request, db: Db, now: Now, policy: Policy) -> Response:
     """Receive a website form. The answer never reveals whether the person was known."""
+    throttle: Throttle = request.app.state.form_throttle
+    address = request.client.host if request.client else "unknown"
+    if not throttle.allow(address):
+        wait = str(throttle.retry_after(address))
+        emit("form_throttled", logging.WARNING, source=slug(source)[:63], retry_after=wait)
+        raise HTTPException(429, f"too many submissions; try again in {wait} s",
+                            {"Retry-After": wait})  # fmt: skip
     forms: dict[str, FormSpec] = request.app.state.forms
     spec = forms.get(slug(source))
     if spec is None:

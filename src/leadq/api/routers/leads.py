@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from leadq.api.deps import Actor, Db, Now, Policy
+from leadq.api.deps import Actor, Caller, Db, Now, Policy
 from leadq.api.schemas import (
     ErrorOut,
     EventOut,
@@ -57,7 +57,7 @@ def upsert_lead(
 @router.get("", response_model=LeadPageOut)
 def list_leads(
     db: Db,
-    _: Actor,
+    caller: Caller,
     stage: str | None = None,
     grade: str | None = None,
     owner: str | None = None,
@@ -69,8 +69,10 @@ def list_leads(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> LeadPageOut:
-    """Leads in priority order (highest score first, unscored last) with cursor pagination."""
-    where = LeadFilter(stage=stage, grade=grade, owner=owner, source=source, text=q)
+    """Leads in priority order (highest score first, unscored last) with cursor pagination; a
+    rep's key lists the rep's leads and unassigned ones."""
+    where = LeadFilter(stage=stage, grade=grade, owner=owner, source=source, text=q,
+                       visible_to=caller.owner)  # fmt: skip
     with db.reading() as session:
         page = lead_service.list_leads(session, where, sort, limit, cursor)
         return LeadPageOut(

@@ -58,9 +58,9 @@ def validate(document: YamlBody, _: Actor) -> Validated:
 
 
 @router.post("", response_model=ModelOut, status_code=201)
-def add(document: YamlBody, db: Db, _: Actor, now: Now) -> ModelOut:
+def add(document: YamlBody, db: Db, actor: Actor, now: Now) -> ModelOut:
     """Store the document as the next version of its model (inactive)."""
-    return db.run(lambda s: ModelOut.of(scoring.add_model(s, document, "request", now)))
+    return db.run(lambda s: ModelOut.of(scoring.add_model(s, document, "request", now, actor)))
 
 
 @router.get("", response_model=list[ModelOut])
@@ -71,11 +71,11 @@ def list_models(db: Db, _: Actor) -> list[ModelOut]:
 
 @router.post("/{reference}/activate", response_model=Activated,
              responses={404: {"model": ErrorOut}})  # fmt: skip
-async def activate(reference: ModelReference, db: Db, _: Actor, now: Now) -> Activated:
+async def activate(reference: ModelReference, db: Db, actor: Actor, now: Now) -> Activated:
     """Activate a version and rescore every lead with it."""
 
     def switch(session: Session) -> str:
-        row = scoring.activate(session, reference, now)
+        row = scoring.activate(session, reference, now, actor)
         return f"{row.name}@{row.version}"
 
     ref = await run_in_threadpool(db.run, switch)
