@@ -18,7 +18,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadq import cli_automation, cli_predictive, cli_privacy, cli_report, cli_users
+from leadq import cli_audit, cli_automation, cli_predictive, cli_privacy, cli_report, cli_users
 from leadq.cli_support import ACTOR, err, out
 from leadq.cli_support import database as _database
 from leadq.cli_support import now as _now
@@ -57,6 +57,7 @@ cli_automation.register(app)
 cli_users.register(app)
 cli_report.register(app)
 cli_privacy.register(app)
+cli_audit.register(app)
 
 
 class UserError(LeadqError):

@@ -95,7 +95,6 @@ class Settings(BaseSettings):
         "this many months; unset to keep events whole",
     )
 
-
     @field_validator("login_rate", "form_rate")
     @classmethod
     def _rate(cls, value: str) -> str:

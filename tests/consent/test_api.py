@@ -44,8 +44,14 @@ def test_record_withdraw_and_flags(client: TestClient, now: datetime) -> None:
     lead_id = new_lead(client)
     url = f"{API}/leads/{lead_id}/consents"
     yesterday = now - timedelta(days=1)
-    opted = client.post(url, json={"consent": record("marketing_email", True, yesterday,
-                                                     "webinar signup", wording_version="w-2")})
+    opted = client.post(
+        url,
+        json={
+            "consent": record(
+                "marketing_email", True, yesterday, "webinar signup", wording_version="w-2"
+            )
+        },
+    )
     assert opted.status_code == 200, opted.text
     body = opted.json()
     assert body["allowed"] == {"email": True, "call": True, "profiling": True}
@@ -117,7 +123,9 @@ def test_bad_input_is_refused_with_field_and_reason(client: TestClient, db: Data
 def test_malformed_and_non_object_bodies(client: TestClient, db: Database) -> None:
     lead_id = new_lead(client)
     url = f"{API}/leads/{lead_id}/consents"
-    broken = client.post(url, content=b'{"consent": {', headers={"Content-Type": "application/json"})
+    broken = client.post(
+        url, content=b'{"consent": {', headers={"Content-Type": "application/json"}
+    )
     assert broken.status_code == 400 and broken.json()["errors"][0]["reason"] == "malformed JSON"
     assert client.post(url, json=[VALID]).status_code == 422
     assert client.post(url, content=b"\x00\xff", headers={"Content-Type": "application/json"}

@@ -55,15 +55,21 @@ def test_records_are_appended_and_the_newest_is_current(db: Database, now: datet
         assert [(c.granted, c.source) for c in found.history] == [
             (False, "unsubscribe"), (True, "webform:site"), (True, "crm import")]  # fmt: skip
         assert all(c.actor == "tests" and c.recorded_at == now for c in found.history)
-    assert current == {"marketing_email": {"granted": False, "at": (now - day).isoformat(),
-                                           "source": "unsubscribe", "wording_version": None}}
+    assert current == {
+        "marketing_email": {
+            "granted": False,
+            "at": (now - day).isoformat(),
+            "source": "unsubscribe",
+            "wording_version": None,
+        }
+    }
     with db.unit_of_work() as session:  # given again, later: current again
         consents.record_consent(session, lead_id, given(Purpose.marketing_email, True, now),
                                 "tests", now)  # fmt: skip
         consents.record_consent(session, lead_id, given(Purpose.sales_contact, False, now),
                                 "tests", now)  # fmt: skip
     with db.reading() as session:
-        cache = session.get(Lead, lead_id).consents  # type: ignore[union-attr]
+        cache = session.get(Lead, lead_id).consents or {}  # type: ignore[union-attr]
     assert cache["marketing_email"]["granted"] is True
     assert cache["sales_contact"]["granted"] is False and "profiling" not in cache
 
@@ -108,8 +114,8 @@ def test_withdrawing_profiling_empties_the_predictive_fields_at_once(
         lead.predictive_reasons = [{"column": "industry", "reason": "x", "contribution": 0.3}]
     with db.unit_of_work() as session:  # a late, older withdrawal changes nothing
         consents.record_consent(session, lead_id, given(Purpose.profiling, True, now), "t", now)
-        consents.record_consent(session, lead_id, given(Purpose.profiling, False,
-                                                         now - timedelta(hours=1)), "t", now)  # fmt: skip
+        older = given(Purpose.profiling, False, now - timedelta(hours=1))
+        consents.record_consent(session, lead_id, older, "t", now)
     with db.reading() as session:
         assert session.get(Lead, lead_id).predictive_score == 42  # type: ignore[union-attr]
     with db.unit_of_work() as session:
@@ -152,8 +158,8 @@ def test_losing_marketing_email_takes_the_lead_off_its_nurture_track(
 def test_future_records_and_unknown_leads_are_refused(db: Database, now: datetime) -> None:
     lead_id = new_lead(db, now)
     with db.unit_of_work() as session, pytest.raises(InvalidInput, match="in the future"):
-        consents.record_consent(session, lead_id, given(Purpose.profiling, True,
-                                                         now + timedelta(hours=1)), "t", now)  # fmt: skip
+        future = given(Purpose.profiling, True, now + timedelta(hours=1))
+        consents.record_consent(session, lead_id, future, "t", now)
     with db.unit_of_work() as session, pytest.raises(NotFound):
         consents.record_consent(session, 999_999, given(Purpose.profiling, True, now), "t", now)
     with db.reading() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -91,7 +92,8 @@ def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
         "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}",
         "LEADQ_API_KEY_CACHE_SECONDS": "0",  # a revocation counts at once
     }
-    server = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], cwd=tmp_path, env=env)
+    server = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         for _ in range(100):
@@ -111,9 +113,15 @@ def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
         assert "e2e" in listed and token not in listed
         run(tmp_path, "apikey", "revoke", "1")
         assert httpx.get(f"{base}/leads", headers=auth).status_code == 401
+        searched = httpx.get(f"{base}/leads", params={"q": "serve@acme.com"}, headers=auth)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        _, logged = server.communicate(timeout=10)
+    entries = [json.loads(line) for line in logged.splitlines()]  # every line is JSON
+    requests = [e for e in entries if e["event"] == "request"]
+    assert requests[-1]["request_id"] == searched.headers["x-request-id"]
+    assert (requests[-1]["path"], requests[-1]["status"]) == ("/api/v1/leads", 401)
+    assert "serve@acme.com" not in logged  # neither the created lead nor the search
 
 
 @pytest.mark.parametrize(

@@ -28,14 +28,15 @@ PRIVATE_EMAIL = "zuzia.private@poczta.example"
 
 PROFILE: dict[str, Any] = {
     "email": EMAIL, "phone": "+48 601 234 567", "first_name": "Zuzanna",
-    "last_name": "Wiśniewska-Kowal", "company": "Atelier Zuzanny", "job_title": "Chief Executive Officer",
+    "last_name": "Wiśniewska-Kowal", "company": "Atelier Zuzanny",
+    "job_title": "Chief Executive Officer",
     "department": "Zarząd Główny", "city": "Sandomierz", "region": "Świętokrzyskie", "age": 41,
     "gender": "kobieta", "education": "doktorat z fizyki", "industry": "software",
     "company_size": 300, "country": "PL", "source": "website", "campaign": "spring-webinar",
     "attributes": {"linkedin": "linkedin.com/in/zuzanna-wk", "favourite_colour": "vermilion"},
 }  # fmt: skip
 
-EVENT_PROPERTIES = [
+EVENT_PROPERTIES: list[tuple[str, dict[str, Any]]] = [
     ("form_submitted", {"email": PRIVATE_EMAIL, "name": "Zuzanna Maria", "form": "contact",
                         "message": "Please call me about the Zielona Street office"}),
     ("page_view", {"path": f"/pricing?email={PRIVATE_EMAIL.replace('@', '%40')}#top",
@@ -130,8 +131,8 @@ def build(client: TestClient, db: Database, now: datetime, folder: Path,
     others = []
     for index, profile in enumerate(OTHERS):
         lead_id = post(client, "/leads", profile, 201)["id"]
-        bought = [("purchase", {"amount": 990 * (index + 1), "currency": "EUR"})] * (index % 2)
-        items = [("page_view", {"path": "/pricing", "seconds": 30}), *bought]
+        items: list[tuple[str, dict[str, Any]]] = [("page_view", {"path": "/pricing"})]
+        items += [("purchase", {"amount": 990 * (index + 1), "currency": "EUR"})] * (index % 2)
         post(client, "/events/batch",
              {"events": events_of(lead_id, started, items, f"other{index}")})  # fmt: skip
         others.append(lead_id)

@@ -151,5 +151,5 @@ def test_only_admins_may_export_erase_or_retain(
         assert response.status_code == 403, (method, path, response.text)
     assert erased(db) == []
     with db.reading() as session:
-        assert session.scalars(select(AuditEntry.id)
-                               .where(AuditEntry.action == "lead.exported")).all() == []  # fmt: skip
+        exports = select(AuditEntry.id).where(AuditEntry.action == "lead.exported")
+        assert session.scalars(exports).all() == []

@@ -45,7 +45,8 @@ def lead(db: Database, email: str, created: datetime, *events: tuple[str, dateti
         props = {"email": email, "path": f"/pricing?who={email}", "seconds": 12}
         item = EventInput(lead_id=lead_id, type=kind, occurred_at=at, properties=props,
                           idempotency_key=f"{email}-{index}")  # fmt: skip
-        db.run(lambda s, item=item, at=at: record_events(s, [item], at, POLICY.clock_skew))
+        with db.unit_of_work() as session:
+            record_events(session, [item], at, POLICY.clock_skew)
     return lead_id
 
 

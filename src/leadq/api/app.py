@@ -12,6 +12,7 @@ from leadq.api.permissions import API_PREFIX, authorize
 from leadq.api.requestlog import RequestLog
 from leadq.api.routers import (
     analytics,
+    audit,
     automation,
     consents,
     events,
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for public in (health, forms):
         app.include_router(public.router, prefix=API_PREFIX)
     for module in (leads, events, models, qualification, predictive, automation, analytics,
-                   consents, privacy):  # fmt: skip
+                   consents, privacy, audit):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     web.install(app, settings, app.state.db)
     app.add_middleware(

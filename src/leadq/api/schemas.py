@@ -178,3 +178,17 @@ class Health(BaseModel):
     status: str
     database: str
     version: str
+
+
+class AuditOut(BaseModel):
+    """One audit-log entry: who did what to which entity, when."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    details: dict[str, Any]

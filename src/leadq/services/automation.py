@@ -294,7 +294,7 @@ def _notify(session: Session, automation: Automation, notify: Notify, lead: Lead
     subject = f"[leadq] {rule.id}: lead {lead.id} ({lead.grade or 'unscored'})"
     payload: dict[str, Any] = {"subject": subject, "body": email_body(lead, rule, happening)}
     enqueue(session, "email", address or notify.email or "", payload, happening.at, error,
-            lead_id=lead.id)
+            lead_id=lead.id)  # fmt: skip
 
 
 def _address(automation: Automation, who: str, lead: Lead) -> tuple[str | None, str | None]:

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadq.api.deps import Actor, Db, Now
 from leadq.api.routers.leads import LeadPath
-from leadq.api.schemas import ErrorOut, LeadOut
+from leadq.api.schemas import AuditOut, ErrorOut, LeadOut
 from leadq.domain.leads import MAX_ID
 from leadq.services import leads as lead_service
 from leadq.services import qualification as service
@@ -177,15 +177,6 @@ class OverrideOut(BaseModel):
     def of(cls, row: ManualOverride, now: datetime) -> OverrideOut:
         active = row.removed_at is None and (row.expires_at is None or row.expires_at > now)
         return cls.model_validate(row).model_copy(update={"active": active})
-
-
-class AuditOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    at: datetime
-    actor: str
-    action: str
-    details: dict[str, Any]
 
 
 LEAD = "/leads/{lead_id}"

@@ -1,0 +1,5 @@
+"""Fixtures shared with the web tests."""
+
+from tests.web.conftest import make_user
+
+__all__ = ["make_user"]
