@@ -19,6 +19,7 @@ from leadq.services.scoring import activate, add_model, lead_facts, model_of, re
 from leadq.store.db import Database
 from leadq.store.tables import (
     AuditEntry,
+    Company,
     DomainEvent,
     Event,
     Lead,
@@ -26,7 +27,8 @@ from leadq.store.tables import (
     StageChange,
 )
 
-LEADS = 6_000
+LEADS = 1_500  # three chunks of leads, twelve of events: a few seconds each
+DOMAINS = 700
 EVENTS_PER_LEAD = 4
 TITLES = ["CEO", "VP Marketing", "Head of Sales", "IT Manager", "Analyst", "Director of Ops"]
 KINDS = [
@@ -38,10 +40,14 @@ KINDS = [
 ]
 
 
+def _email(i: int) -> str:
+    return f"person{i}@firm{i % DOMAINS}.example"
+
+
 def _leads_file(path: Path) -> None:
     rows = ["E-mail,first_name,company,job_title,company_size,city,Favourite colour"]
-    rows += [f"person{i}@firm{i % 700}.example,P{i},Firm {i % 700},{TITLES[i % len(TITLES)]},"
-             f"{(i * 37) % 900},City {i % 40},c{i % 9}" for i in range(LEADS)]  # fmt: skip
+    rows += [f"{_email(i)},P{i},Firm {i % DOMAINS},{TITLES[i % len(TITLES)]},{(i * 37) % 900},"
+             f"City {i % 40},c{i % 9}" for i in range(LEADS)]  # fmt: skip
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
@@ -52,7 +58,7 @@ def _events_file(path: Path, start: datetime) -> int:
         for j in range(EVENTS_PER_LEAD):
             kind, asset, page = KINDS[(i + j) % len(KINDS)]
             at = (start + timedelta(minutes=i + j)).isoformat()
-            rows.append(f"person{i}@firm{i % 700}.example,{kind},{at},{asset},{page}")
+            rows.append(f"{_email(i)},{kind},{at},{asset},{page}")
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return len(rows) - 1
 
@@ -130,6 +136,7 @@ def test_killed_imports_rerun_to_exactly_once(db: Database, tmp_path: Path) -> N
             )
         ]
         assert created == [LEADS] * 3  # each lead's arrival recorded once
+        assert session.scalar(select(func.count()).select_from(Company)) == DOMAINS
         per_lead = session.execute(select(Event.lead_id, func.count()).group_by(Event.lead_id))
         assert {n for _, n in per_lead} == {EVENTS_PER_LEAD}
         assert session.scalar(select(func.count()).select_from(Event)) == total_events

@@ -10,6 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from leadq.domain.leads import LeadInput
+from leadq.services.leads import upsert_lead
+from leadq.services.policy import IntakePolicy
 from leadq.services.users import disable_user
 from leadq.store.db import Database
 from leadq.store.tables import Lead, Note, SalesFeedback
@@ -135,6 +138,30 @@ def test_a_rep_starts_on_their_own_leads(
     mine = rob.get("/inbox")
     assert "my leads" in mine and "Olaf Berg" in mine and "Grażyna" not in mine
     assert "Grażyna" in rob.get("/inbox?mine=false")
+
+
+def test_a_rep_never_sees_or_works_another_reps_lead(
+    web: TestClient, db: Database, now: datetime, make_user: Callable[[str, str], None]
+) -> None:
+    seed(db, now)
+    data = LeadInput.model_validate({"email": "vip@bigcorp.com", "first_name": "Valentina",
+                                     "owner": "vera"})  # fmt: skip
+    with db.unit_of_work() as session:
+        theirs = upsert_lead(session, data, "tests", now, IntakePolicy()).lead.id
+    make_user("rob", "rep")
+    rob = Browser(web)
+    rob.sign_in("rob")
+    assert "Valentina" not in rob.get("/inbox?mine=false")
+    assert "Valentina" not in rob.get("/inbox?mine=false&q=bigcorp&closed=true")
+    card = web.get(f"/leads/{theirs}")
+    assert card.status_code == 404 and "Valentina" not in card.text
+    after = rob.post(f"/leads/{theirs}/notes", body="let me in")
+    assert "not found" in after
+    assert "not found" in rob.post(f"/leads/{theirs}/assign", owner="rob")
+    with db.reading() as session:
+        lead = session.get(Lead, theirs)
+        assert lead is not None and lead.owner == "vera"
+        assert session.scalar(select(func.count()).select_from(Note)) == 0
 
 
 @pytest.mark.parametrize(
