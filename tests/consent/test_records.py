@@ -13,7 +13,7 @@ from sqlalchemy import select
 from leadq.domain.consent import ConsentInput, Purpose
 from leadq.domain.leads import LeadInput
 from leadq.services import automation, consents
-from leadq.services.errors import InvalidInput, NotFound
+from leadq.services.errors import Conflict, InvalidInput, NotFound
 from leadq.services.leads import update_lead, upsert_lead
 from leadq.services.policy import IntakePolicy
 from leadq.store.db import Database
@@ -162,6 +162,10 @@ def test_future_records_and_unknown_leads_are_refused(db: Database, now: datetim
         consents.record_consent(session, lead_id, future, "t", now)
     with db.unit_of_work() as session, pytest.raises(NotFound):
         consents.record_consent(session, 999_999, given(Purpose.profiling, True, now), "t", now)
+    with db.unit_of_work() as session:
+        session.get(Lead, lead_id).erased_at = now  # type: ignore[union-attr]
+    with db.unit_of_work() as session, pytest.raises(Conflict, match="erased"):
+        consents.record_consent(session, lead_id, given(Purpose.profiling, True, now), "t", now)
     with db.reading() as session:
         assert session.scalars(select(Consent)).all() == []
 

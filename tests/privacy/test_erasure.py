@@ -180,6 +180,27 @@ def test_erased_lead_keeps_its_score_and_takes_no_events(
     assert count == 5
 
 
+def test_an_erased_lead_takes_no_edits_that_could_bring_personal_data_back(
+    workspace: Workspace, client: TestClient, db: Database, now: datetime
+) -> None:
+    erase(db, workspace.person, now)
+    lead = f"{API}/leads/{workspace.person}"
+    attempts = [
+        client.patch(lead, json={"first_name": "Zuzanna"}),
+        client.post(f"{lead}/stage", json={"stage": "nurture", "reason": "later"}),
+        client.post(
+            f"{lead}/overrides", json={"kind": "points", "points": 5, "reason": "called Zuzanna"}
+        ),
+        client.post(f"{lead}/frameworks/bant/answers", json={"answers": {"need": True}}),
+    ]
+    for response in attempts:
+        assert response.status_code == 409, response.text
+        assert "was erased" in response.text
+    with db.reading() as session:
+        shell = session.get(Lead, workspace.person)
+        assert shell is not None and shell.first_name is None
+
+
 def test_the_same_person_arriving_again_is_a_new_lead(
     workspace: Workspace, client: TestClient, db: Database, now: datetime
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -242,16 +242,20 @@ class Automation(Strict):
         return [rule for rule in self.rules if rule.trigger is trigger]
 
 
+FilterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
+Values = Annotated[list[FilterValue], Field(max_length=100)]  # stored as JSON: no NUL
+
+
 class SegmentFilter(Strict):
     """A live segment: leads matching every given list (any value within a list)."""
 
-    grade: list[str] | None = None
-    stage: list[str] | None = None
-    fit_grade: list[str] | None = None
-    source: list[str] | None = None
-    industry: list[str] | None = None
-    owner: list[str] | None = None
-    nurture_track: list[str] | None = None
+    grade: Values | None = None
+    stage: Values | None = None
+    fit_grade: Values | None = None
+    source: Values | None = None
+    industry: Values | None = None
+    owner: Values | None = None
+    nurture_track: Values | None = None
     inactive_days: int | None = Field(
         default=None, ge=1, le=3650, description="no activity for at least this many days"
     )

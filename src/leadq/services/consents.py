@@ -25,7 +25,7 @@ from leadq.domain.consent import (
     supersedes,
 )
 from leadq.services import audit, automation, registry
-from leadq.services.errors import FieldError, InvalidInput, NotFound
+from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.store.tables import Consent, Lead
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -39,9 +39,13 @@ class LeadConsents:
 
 
 def _locked(session: Session, lead_id: int) -> Lead:
+    """The lead, locked so concurrent records update its cache one after another; an erased
+    lead is an anonymous shell that takes no consents (they would describe nobody)."""
     lead = session.get(Lead, lead_id, with_for_update={"key_share": True})
     if lead is None:
         raise NotFound("lead", lead_id)
+    if lead.erased_at is not None:
+        raise Conflict("lead", f"lead {lead_id} was erased: it takes no changes")
     return lead
 
 

@@ -169,12 +169,21 @@ def get_lead(session: Session, lead_id: int, for_update: bool = False) -> Lead:
     return lead
 
 
+def changeable_lead(session: Session, lead_id: int) -> Lead:
+    """The lead, locked for a change by a person; an erased lead is an anonymous shell that
+    takes no more changes (they could put personal data back into it)."""
+    lead = get_lead(session, lead_id, for_update=True)
+    if lead.erased_at is not None:
+        raise Conflict("lead", f"lead {lead_id} was erased: it takes no changes")
+    return lead
+
+
 def update_lead(
     session: Session, lead_id: int, changes: dict[str, Any], actor: str, now: datetime
 ) -> Lead:
     """Apply a person's edit: given fields overwrite, ``None`` clears, attributes merge-patch;
     consents and Do Not Email / Call go to the consent service, which records them."""
-    lead = get_lead(session, lead_id, for_update=True)
+    lead = changeable_lead(session, lead_id)
     contact = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
     changes = {k: v for k, v in changes.items() if k not in CONTACT_FIELDS}
     for column in ("email", "phone"):

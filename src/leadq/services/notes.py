@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from leadq.services import audit
 from leadq.services.errors import FieldError, InvalidInput
-from leadq.services.leads import get_lead
+from leadq.services.leads import changeable_lead
 from leadq.store.tables import Note
 
 MAX_NOTE = 10_000
@@ -20,7 +20,7 @@ def add_note(session: Session, lead_id: int, body: str, author: str, now: dateti
     if not text or len(text) > MAX_NOTE or "\x00" in text:
         reason = f"must be 1–{MAX_NOTE} characters of text"
         raise InvalidInput([FieldError("body", reason)])
-    get_lead(session, lead_id)
+    changeable_lead(session, lead_id)
     note = Note(lead_id=lead_id, body=text, author=author, at=now)
     session.add(note)
     session.flush()

@@ -17,7 +17,7 @@ from leadq.domain.lifecycle import Stage
 from leadq.services import audit, automation
 from leadq.services.answers import assessments, current_answers, values
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
-from leadq.services.leads import get_lead
+from leadq.services.leads import changeable_lead, get_lead
 from leadq.services.lifecycle import change_stage
 from leadq.services.rules import Rules
 from leadq.services.scoring import active_model, lead_overrides, override_json, rescore_leads
@@ -57,7 +57,7 @@ def move_stage(session: Session, rules: Rules, lead_id: int, stage: str, reason:
     """A person moves the lead; only moves the lifecycle allows, never against a pin. Moving
     to the stage it is in changes nothing (safe to retry). Entering SAL is an acceptance."""
     to = parse_stage(stage)
-    lead = get_lead(session, lead_id, for_update=True)
+    lead = changeable_lead(session, lead_id)
     if to.value == lead.stage:
         return lead
     if to is Stage.sal:
@@ -83,7 +83,7 @@ def _feedback(session: Session, lead: Lead, decision: str, reason: str | None,
 def accept(session: Session, rules: Rules, lead_id: int, actor: str, now: datetime,
            comment: str | None = None, owner: str | None = None) -> Lead:  # fmt: skip
     """Sales accepts a MQL: it becomes a SAL, optionally assigned to ``owner``."""
-    lead = get_lead(session, lead_id, for_update=True)
+    lead = changeable_lead(session, lead_id)
     if lead.stage != Stage.mql:
         raise Conflict("stage", f"only a mql can be accepted; the lead is {lead.stage}")
     _pinned(lead, now)
@@ -106,7 +106,7 @@ def reject(session: Session, rules: Rules, lead_id: int, reason: str, comment: s
     if target is None:
         options = ", ".join(rules.lifecycle.rejection)
         raise InvalidInput([FieldError("reason", f"unknown rejection reason; one of: {options}")])
-    lead = get_lead(session, lead_id, for_update=True)
+    lead = changeable_lead(session, lead_id)
     if lead.stage not in (Stage.mql, Stage.sal):
         raise Conflict("stage", f"only a mql or sal can be rejected; the lead is {lead.stage}")
     _pinned(lead, now)
@@ -168,7 +168,7 @@ def answer(session: Session, rules: Rules, lead_id: int, name: str, answers: dic
     recorded again, so a retried request changes nothing."""
     framework = framework_of(rules, name)
     checked = _checked(framework, answers)
-    lead = get_lead(session, lead_id, for_update=True)
+    lead = changeable_lead(session, lead_id)
     before = values(current_answers(session, [lead.id]).get(lead.id, {}).get(name, {}))
     changed = {
         q: v for q, v in checked.items() if before.get(q) != v or type(before.get(q)) is not type(v)
@@ -241,7 +241,7 @@ def add_override(session: Session, rules: Rules, lead_id: int, request: Override
     if it is elsewhere); it holds until ``expires_at`` or until removed."""
     _check_override(session, request, now)
     stage = parse_stage(request.stage) if request.stage is not None else None
-    lead = get_lead(session, lead_id, for_update=True)
+    lead = changeable_lead(session, lead_id)
     if stage is not None and stage.value != lead.stage:
         _pinned(lead, now)
         _move(session, rules, lead, stage, actor, f"pinned: {request.reason}", now, listed=False)
@@ -264,7 +264,7 @@ def add_override(session: Session, rules: Rules, lead_id: int, request: Override
 def remove_override(session: Session, lead_id: int, override_id: int, reason: str | None,
                     actor: str, now: datetime) -> ManualOverride:  # fmt: skip
     """End an override now; removing a removed one changes nothing."""
-    lead = get_lead(session, lead_id, for_update=True)
+    lead = changeable_lead(session, lead_id)
     row = session.get(ManualOverride, override_id)
     if row is None or row.lead_id != lead.id:
         raise NotFound("override", override_id)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from leadq.services.errors import NotFound
 from leadq.store.tables import PredictiveModelVersion, ScoringModelVersion
 
+MAX_VERSION = 2**31 - 1  # the version column is a 32-bit integer on PostgreSQL
 Versioned = TypeVar("Versioned", ScoringModelVersion, PredictiveModelVersion)
 
 
@@ -31,7 +32,7 @@ def find_version(session: Session, table: type[Versioned], reference: str,
         raise NotFound(what, reference.replace("\x00", ""))
     query = select(table).where(table.name == name)
     if version:
-        if not version.isdigit():
+        if not version.isdigit() or int(version) > MAX_VERSION:  # beyond the column: none
             raise NotFound(what, reference)
         query = query.where(table.version == int(version))
     row = session.scalars(query.order_by(table.version.desc())).first()

@@ -19,7 +19,8 @@ from leadq.services.access import lead_for
 from leadq.services.consents import LeadConsents
 
 router = APIRouter(prefix="/leads/{lead_id}/consents", tags=["consents"], responses={
-    401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
+    401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut},
+    422: {"model": ErrorOut}})  # fmt: skip
 
 
 class ConsentChange(BaseModel):

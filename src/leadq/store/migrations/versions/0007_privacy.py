@@ -36,6 +36,7 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("lead_id", sa.Integer(), nullable=True))
         batch.create_index("ix_outbox_lead_id", ["lead_id"])
+    _outbox_leads()
     op.create_table(
         "consents",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -52,6 +53,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_consents_lead_id", "consents", ["lead_id"])
     _append_only_audit()
+
+
+def _outbox_leads() -> None:
+    """Messages written before the column existed name their lead in the payload."""
+    outbox = sa.table("outbox", sa.column("id", sa.Integer()), sa.column("payload", JSON),
+                      sa.column("lead_id", sa.Integer()))  # fmt: skip
+    bind = op.get_bind()
+    for message_id, payload in bind.execute(sa.select(outbox.c.id, outbox.c.payload)).all():
+        lead = payload.get("lead") if isinstance(payload, dict) else None
+        lead_id = lead.get("id") if isinstance(lead, dict) else None
+        if isinstance(lead_id, int):
+            bind.execute(outbox.update().where(outbox.c.id == message_id).values(lead_id=lead_id))
 
 
 def _append_only_audit() -> None:
