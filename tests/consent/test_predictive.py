@@ -9,7 +9,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from leadq.domain.consent import ConsentInput
 from leadq.services import predictive, registry
+from leadq.services.consents import record_consent
+from leadq.services.history import history
 from leadq.services.scoring import rescore_everyone
 from leadq.store.db import Database
 from leadq.store.tables import Lead
@@ -72,3 +75,19 @@ def test_profiling_withdrawn_means_no_predictive_score(
     rescore_everyone(db, later, "rescore")
     assert predicted(client, agreed) is not None  # given again: scored at the next rescore
     assert predicted(client, objected) is None
+
+
+def test_who_objected_to_profiling_is_neither_learnt_from_nor_replayed(
+    db: Database, now: datetime
+) -> None:
+    build_history(db, now, leads=60)
+    with db.reading() as session:
+        everyone = set(history(session, timedelta(days=7), now).moments)
+    objecting = sorted(everyone)[:5]
+    withdrawal = ConsentInput.model_validate(record("profiling", False, now - timedelta(hours=1)))
+    with db.unit_of_work() as session:
+        for lead_id in objecting:
+            record_consent(session, lead_id, withdrawal, "tests", now)
+    with db.reading() as session:
+        left = set(history(session, timedelta(days=7), now).moments)
+    assert left == everyone - set(objecting) and len(everyone) > len(objecting)

@@ -11,6 +11,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from leadq.domain.consent import may_profile
 from leadq.domain.free_mail import is_free_mail
 from leadq.predictive.history import CONVERTED, Past, Touch, decision_moments, snapshot
 from leadq.store.tables import Event, Lead, StageChange
@@ -58,7 +59,10 @@ def _pasts(session: Session) -> list[Past]:
     won = _first(session, StageChange.lead_id, StageChange.at,
                  StageChange.to_stage == CONVERTED_STAGE)  # fmt: skip
     pasts = []
-    for lead_id, created in session.execute(select(Lead.id, Lead.created_at)):
+    leads = session.execute(select(Lead.id, Lead.created_at, Lead.consents))
+    for lead_id, created, consents in leads:
+        if not may_profile(consents):
+            continue  # who objected to profiling is not learnt from nor replayed either
         arrived = min(created, first_touch.get(lead_id, created))
         converted = [m for m in (bought.get(lead_id), won.get(lead_id)) if m is not None]
         pasts.append(Past(lead_id, arrived, min(converted) if converted else None))

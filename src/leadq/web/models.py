@@ -99,7 +99,8 @@ async def activate(request: Request, reference: ModelReference, viewer: Editor,
     now = datetime.now(UTC)
     try:
         row = await run_in_threadpool(
-            db.run, lambda s: scoring.activate(s, reference, now, viewer.username))
+            db.run, lambda s: scoring.activate(s, reference, now, viewer.username)
+        )
     except LeadqError as exc:
         flash(request, str(exc), "error")
         return back("/models")
