@@ -170,7 +170,7 @@ def _work_on(db: Database, person: int, now: datetime) -> None:
 
 def found_anywhere(db: Database, values: tuple[str, ...]) -> list[str]:
     """Every ``table.column`` (with the value) of the whole database holding one of
-    ``values``, case-insensitively; JSON documents are searched as text."""
+    ``values``, case-insensitively; JSON documents and binary columns are searched as text."""
     wanted = [v.lower() for v in values]
     hits = []
     with db.reading() as session:
@@ -181,6 +181,8 @@ def found_anywhere(db: Database, values: tuple[str, ...]) -> list[str]:
                         text = json.dumps(value, ensure_ascii=False)
                     elif isinstance(value, str):
                         text = value
+                    elif isinstance(value, bytes):  # stored model artifacts
+                        text = value.decode("utf-8", errors="replace")
                     else:
                         continue
                     hits += [f"{table.name}.{column}: {v}" for v in wanted if v in text.lower()]
