@@ -27,8 +27,9 @@ from leadq.logs import UVICORN_LOGGING
 from leadq.services import apikeys, batch, imports, scoring, users
 from leadq.services.demo import build_demo
 from leadq.services.errors import LeadqError
-from leadq.services.leads import LeadFilter, get_lead, list_leads
+from leadq.services.leads import LeadFilter, list_leads
 from leadq.services.lifecycle import stage_history
+from leadq.services.lookup import get_lead
 from leadq.services.policy import IntakePolicy
 from leadq.services.qualification import FrameworkCard, framework_cards, list_overrides
 from leadq.services.rules import current_rules

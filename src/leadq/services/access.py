@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 
 from leadq.services.errors import NotFound
+from leadq.services.lookup import get_lead
 from leadq.services.users import Role
 from leadq.store.tables import Lead
 
@@ -63,8 +64,7 @@ class Access:
 def lead_for(session: Session, access: Access, lead_id: int, for_update: bool = False) -> Lead:
     """The lead if this caller may see it; another rep's lead is "not found", so its
     existence is not disclosed either."""
-    lock = {"key_share": True} if for_update else None
-    lead = session.get(Lead, lead_id, with_for_update=lock)
-    if lead is None or not access.sees(lead.owner):
+    lead = get_lead(session, lead_id, for_update)
+    if not access.sees(lead.owner):
         raise NotFound("lead", lead_id)
     return lead

@@ -25,10 +25,13 @@ from leadq.domain.consent import (
     supersedes,
 )
 from leadq.services import audit, automation, registry
-from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from leadq.services.errors import FieldError, InvalidInput, NotFound
+from leadq.services.lookup import changeable_lead
+from leadq.services.policy import IntakePolicy
 from leadq.store.tables import Consent, Lead
 
-CLOCK_SKEW = timedelta(minutes=5)
+CLOCK_SKEW = IntakePolicy.clock_skew
+"""How far in the future a consent's time may be when no intake policy is at hand."""
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,6 @@ class LeadConsents:
     lead: Lead
     history: list[Consent]
     """Every record, newest ``at`` first."""
-
-
-def _locked(session: Session, lead_id: int) -> Lead:
-    """The lead, locked so concurrent records update its cache one after another; an erased
-    lead is an anonymous shell that takes no consents (they would describe nobody)."""
-    lead = session.get(Lead, lead_id, with_for_update={"key_share": True})
-    if lead is None:
-        raise NotFound("lead", lead_id)
-    if lead.erased_at is not None:
-        raise Conflict("lead", f"lead {lead_id} was erased: it takes no changes")
-    return lead
 
 
 def check_times(consents: Sequence[ConsentInput], now: datetime, skew: timedelta,
@@ -71,7 +63,7 @@ def record_consent(session: Session, lead_id: int, consent: ConsentInput, actor:
         check_consent_time(consent.at, now, skew)
     except ValueError as exc:
         raise InvalidInput([FieldError(field, str(exc))]) from None
-    lead = _locked(session, lead_id)
+    lead = changeable_lead(session, lead_id)
     row = Consent(lead_id=lead.id, purpose=consent.purpose.value, granted=consent.granted,
                   source=consent.source, wording_version=consent.wording_version,
                   actor=actor[:100], at=consent.at, recorded_at=now)  # fmt: skip
@@ -96,7 +88,7 @@ def set_flags(session: Session, lead_id: int, actor: str, now: datetime,
               do_not_call: bool | None = None) -> Lead:  # fmt: skip
     """Set or clear Do Not Email / Do Not Call (None leaves a flag as it is); audited when
     a flag changes."""
-    lead = _locked(session, lead_id)
+    lead = changeable_lead(session, lead_id)
     changed = {}
     for name, wanted in (("do_not_email", do_not_email), ("do_not_call", do_not_call)):
         if wanted is not None and getattr(lead, name) != wanted:

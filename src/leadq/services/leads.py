@@ -24,7 +24,8 @@ from leadq.domain.leads import (
 )
 from leadq.domain.seniority import infer_seniority
 from leadq.services import audit, automation, consents
-from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
+from leadq.services.errors import Conflict, FieldError, InvalidInput
+from leadq.services.lookup import changeable_lead
 from leadq.services.policy import IntakePolicy
 from leadq.services.scoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
@@ -159,23 +160,6 @@ def _link_company(session: Session, lead: Lead) -> None:
     insert = insert_ignoring_conflicts(session, Company, "domain")
     session.execute(insert.values(domain=domain, name=lead.company, created_at=lead.updated_at))
     lead.company_id = session.scalars(select(Company.id).where(Company.domain == domain)).one()
-
-
-def get_lead(session: Session, lead_id: int, for_update: bool = False) -> Lead:
-    lock = {"key_share": True} if for_update else None
-    lead = session.get(Lead, lead_id, with_for_update=lock)
-    if lead is None:
-        raise NotFound("lead", lead_id)
-    return lead
-
-
-def changeable_lead(session: Session, lead_id: int) -> Lead:
-    """The lead, locked for a change by a person; an erased lead is an anonymous shell that
-    takes no more changes (they could put personal data back into it)."""
-    lead = get_lead(session, lead_id, for_update=True)
-    if lead.erased_at is not None:
-        raise Conflict("lead", f"lead {lead_id} was erased: it takes no changes")
-    return lead
 
 
 def update_lead(

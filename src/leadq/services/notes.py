@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from leadq.services import audit
 from leadq.services.errors import FieldError, InvalidInput
-from leadq.services.leads import changeable_lead
+from leadq.services.lookup import changeable_lead
 from leadq.store.tables import Note
 
 MAX_NOTE = 10_000

@@ -51,7 +51,7 @@ from leadq.domain.privacy import (
 from leadq.services import audit
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.history import CONVERTED_STAGE
-from leadq.services.leads import get_lead
+from leadq.services.lookup import get_lead
 from leadq.services.rules import current_rules
 from leadq.store.tables import (
     Base,

@@ -17,8 +17,8 @@ from leadq.domain.lifecycle import Stage
 from leadq.services import audit, automation
 from leadq.services.answers import assessments, current_answers, values
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
-from leadq.services.leads import changeable_lead, get_lead
 from leadq.services.lifecycle import change_stage
+from leadq.services.lookup import changeable_lead, get_lead
 from leadq.services.rules import Rules
 from leadq.services.scoring import active_model, lead_overrides, override_json, rescore_leads
 from leadq.store.tables import AuditEntry, FrameworkAnswer, Lead, ManualOverride, SalesFeedback

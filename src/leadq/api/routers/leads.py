@@ -22,6 +22,7 @@ from leadq.api.schemas import (
 from leadq.domain.leads import MAX_ID, LeadInput
 from leadq.services import events as event_service
 from leadq.services import leads as lead_service
+from leadq.services import lookup
 from leadq.services.leads import LeadFilter, Outcome
 
 router = APIRouter(
@@ -83,7 +84,7 @@ def list_leads(
 @router.get("/{lead_id}", response_model=LeadOut, responses={404: {"model": ErrorOut}})
 def get_lead(lead_id: LeadPath, db: Db, _: Actor) -> LeadOut:
     with db.reading() as session:
-        return LeadOut.model_validate(lead_service.get_lead(session, lead_id))
+        return LeadOut.model_validate(lookup.get_lead(session, lead_id))
 
 
 @router.patch(
@@ -94,7 +95,7 @@ def get_lead(lead_id: LeadPath, db: Db, _: Actor) -> LeadOut:
 def update_lead(
     lead_id: LeadPath, patch: LeadPatch, db: Db, actor: Actor, now: Now, policy: Policy
 ) -> LeadOut:
-    """Edit a lead; every change is written to the audit log with its before and after."""
+    """Edit a lead; the audit log records who changed which fields, and when."""
     changes = policy.normalised(patch).model_dump(exclude_unset=True, mode="json")
 
     def work(session: Session) -> LeadOut:
@@ -110,7 +111,7 @@ def lead_score(lead_id: LeadPath, db: Db, _: Actor) -> ScoreOut:
     """The lead's score, grade and a breakdown line per criterion (every point explained), and
     beside it the predictive probability with its reasons when a predictive model is active."""
     with db.reading() as session:
-        lead = lead_service.get_lead(session, lead_id)
+        lead = lookup.get_lead(session, lead_id)
         lines = [LineOut(**line) for line in lead.score_breakdown or []]
         return ScoreOut(
             lead_id=lead.id, score=lead.score, grade=lead.grade, fit_grade=lead.fit_grade,
@@ -132,7 +133,7 @@ def lead_events(
 ) -> list[EventOut]:
     """The lead's timeline, newest first."""
     with db.reading() as session:
-        lead_service.get_lead(session, lead_id)
+        lookup.get_lead(session, lead_id)
         return [
             EventOut.model_validate(e) for e in event_service.list_events(session, lead_id, limit)
         ]

@@ -13,7 +13,7 @@ from leadq.api.deps import Actor, Db, Now
 from leadq.api.routers.leads import LeadPath
 from leadq.api.schemas import AuditOut, ErrorOut, LeadOut
 from leadq.domain.leads import MAX_ID
-from leadq.services import leads as lead_service
+from leadq.services import lookup
 from leadq.services import qualification as service
 from leadq.services.lifecycle import stage_history
 from leadq.services.qualification import FrameworkCard, OverrideRequest
@@ -195,7 +195,7 @@ def move_stage(lead_id: LeadPath, body: StageMove, db: Db, actor: Actor, now: No
 def stages(lead_id: LeadPath, db: Db, _: Actor) -> list[StageChangeOut]:
     """The stage history: every move with actor, time and reason, oldest first."""
     with db.reading() as session:
-        lead_service.get_lead(session, lead_id)
+        lookup.get_lead(session, lead_id)
         return [StageChangeOut.model_validate(x) for x in stage_history(session, lead_id)]
 
 

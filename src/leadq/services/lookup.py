@@ -1,0 +1,27 @@
+"""One lead by id: the single way every use case reads it, locks it for a change, and
+refuses changes to an erased one. It depends on nothing else of ours, so the services that
+record things on a lead (leads, consents, access checks) can all share it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from leadq.services.errors import Conflict, NotFound
+from leadq.store.tables import Lead
+
+
+def get_lead(session: Session, lead_id: int, for_update: bool = False) -> Lead:
+    lock = {"key_share": True} if for_update else None
+    lead = session.get(Lead, lead_id, with_for_update=lock)
+    if lead is None:
+        raise NotFound("lead", lead_id)
+    return lead
+
+
+def changeable_lead(session: Session, lead_id: int) -> Lead:
+    """The lead, locked for a change by a person; an erased lead is an anonymous shell that
+    takes no more changes (they could put personal data back into it)."""
+    lead = get_lead(session, lead_id, for_update=True)
+    if lead.erased_at is not None:
+        raise Conflict("lead", f"lead {lead_id} was erased: it takes no changes")
+    return lead
