@@ -7,16 +7,15 @@ host or overflow the screen sideways."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+
+from tests.e2e.serving import free_port, wait_until_up
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -38,12 +37,6 @@ FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``leadq demo``, an admin to sign in as, and ``leadq serve`` on a free port."""
@@ -62,7 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [*LEADQ, *args], cwd=where, env=env, capture_output=True, text=True, timeout=600
         )
         assert done.returncode == 0, done.stderr
-    port = _free_port()
+    port = free_port()
     serving = subprocess.Popen(
         [*LEADQ, "serve", "--port", str(port)],
         cwd=where,
@@ -72,14 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("leadq serve did not start")
+        wait_until_up(base, 30)
         yield base
     finally:
         serving.terminate()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.e2e.serving import free_port, wait_until_up
 
 LEADQ = [sys.executable, "-m", "leadq"]
 
@@ -28,6 +28,14 @@ def run(tmp_path: Path, *args: str, ok: bool = True) -> subprocess.CompletedProc
     if ok:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def refused_in_one_line(result: subprocess.CompletedProcess[str], args: object) -> None:
+    """A user's mistake: a non-zero exit and one line on stderr, never a traceback."""
+    assert result.returncode != 0, args
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert result.stderr.startswith("leadq: "), result.stderr
 
 
 def test_demo_builds_a_workspace_and_prints_priorities(tmp_path: Path) -> None:
@@ -52,11 +60,7 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path: Path) -> None:
         ("apikey", "revoke", "42"),
     ]
     for args in cases:
-        result = run(tmp_path, *args, ok=False)
-        assert result.returncode != 0, args
-        assert "Traceback" not in result.stderr, result.stderr
-        assert result.stderr.strip().count("\n") == 0, result.stderr
-        assert result.stderr.startswith("leadq: "), result.stderr
+        refused_in_one_line(run(tmp_path, *args, ok=False), args)
 
 
 def test_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
@@ -76,17 +80,11 @@ def test_import_prints_summary_and_writes_rejects(tmp_path: Path) -> None:
     assert rejects[0] == "line,reason,Mail,name" and rejects[1].startswith("3,")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
     run(tmp_path, "init")
     token = run(tmp_path, "apikey", "create", "e2e").stdout.strip()
     assert token.startswith("lq_")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}",
@@ -96,14 +94,7 @@ def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
                               stderr=subprocess.PIPE, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("leadq serve did not answer")
+        wait_until_up(f"http://127.0.0.1:{port}", 20)
         auth = {"Authorization": f"Bearer {token}"}
         created = httpx.post(f"{base}/leads", json={"email": "serve@acme.com"}, headers=auth)
         assert created.status_code == 201

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from sqlalchemy import func, select
@@ -35,6 +32,7 @@ from leadq.services.scoring import (
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead, ScoreChange, ScoringModelVersion
 from tests.conftest import fresh_database
+from tests.e2e.serving import free_port, wait_until_up
 from tests.reliability.traffic import plan, send
 
 PROCESSES = 8
@@ -60,12 +58,6 @@ def _model() -> str:
 MODEL = _model()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def pg(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     database = fresh_database("postgresql", request, tmp_path)  # skips without PostgreSQL
@@ -76,7 +68,7 @@ def pg(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def server(pg: Database, tmp_path: Path) -> Iterator[str]:
     """``leadq serve --workers 2`` on the test database, as an operator runs it."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LEADQ_DATABASE_URL": pg.url}
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
@@ -85,15 +77,7 @@ def server(pg: Database, tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("leadq serve did not answer: " + (tmp_path / "serve.log").read_text())
+        wait_until_up(url, 60, tmp_path / "serve.log")
         yield url
     finally:
         process.terminate()
