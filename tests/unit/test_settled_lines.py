@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from leadq.domain.scoring.evaluate import EventFact, evaluate, settles
 from leadq.domain.scoring.model import ScoringModel
-from tests.unit.test_engines_agree import AS_OF, events, leads, models
+from tests.scoring_strategies import AS_OF, events, leads, models
 
 
 def facts_of(raw: list[dict[str, Any]]) -> list[EventFact]:

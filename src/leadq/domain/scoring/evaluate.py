@@ -68,16 +68,21 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+NUMBER_TEXT = r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity))"
+"""Text every engine reads as a number (each anchors it in its own regex dialect): plain
+decimals, exponents and infinities; no spaces, separators or NaN."""
+_NUMBER_TEXT = re.compile(NUMBER_TEXT)
+
+
 def _number(value: Any) -> float | None:
+    """The value as a number, or None: NaN is not a number in any engine."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
+        number = float(value)
+        return None if math.isnan(number) else number
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
         return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
     return None
 
 

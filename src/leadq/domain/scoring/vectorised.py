@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from leadq.domain.free_mail import free_mail_domains
-from leadq.domain.scoring.evaluate import DECAY_ID, FLOOR_ID
+from leadq.domain.scoring.evaluate import DECAY_ID, FLOOR_ID, NUMBER_TEXT
 from leadq.domain.scoring.model import (
     Condition,
     EngagementCriterion,
@@ -31,7 +31,7 @@ NUMERIC = (pl.Float32, pl.Float64, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UIn
 def _kind(dtype: pl.DataType) -> str:
     if dtype == pl.Boolean:
         return "bool"
-    if dtype in NUMERIC:
+    if dtype in NUMERIC or isinstance(dtype, pl.Decimal):
         return "number"
     if dtype in (pl.String, pl.Categorical, pl.Enum):
         return "text"
@@ -39,19 +39,24 @@ def _kind(dtype: pl.DataType) -> str:
 
 
 def _equal(column: pl.Expr, kind: str, expected: Any) -> pl.Expr:
+    """Never null for a present value: a text that is not a number is simply not equal."""
     if isinstance(expected, bool):
         return column == expected if kind == "bool" else pl.lit(False)
     if isinstance(expected, int | float):
         number = _number(column, kind)
-        return pl.lit(False) if number is None else number == float(expected)
+        return pl.lit(False) if number is None else (number == float(expected)).fill_null(False)
     return column.cast(pl.String) == expected if kind == "text" else pl.lit(False)
 
 
 def _number(column: pl.Expr, kind: str) -> pl.Expr | None:
+    """As the evaluator reads numbers: NaN and text outside ``NUMBER_TEXT`` are none."""
     if kind == "number":
-        return column.cast(pl.Float64)
+        return column.cast(pl.Float64).fill_nan(None)
     if kind == "text":
-        return column.cast(pl.String).cast(pl.Float64, strict=False)
+        text = column.cast(pl.String)
+        return pl.when(text.str.contains(f"^{NUMBER_TEXT}$")).then(
+            text.cast(pl.Float64, strict=False)
+        )
     return None
 
 
@@ -175,10 +180,15 @@ def _grade_expr(grades: dict[str, float], points: pl.Expr, best_first: bool) -> 
 
 
 def score_frame(
-    model: ScoringModel, leads: pl.LazyFrame, events: pl.LazyFrame | None, as_of: datetime
+    model: ScoringModel,
+    leads: pl.LazyFrame,
+    events: pl.LazyFrame | None,
+    as_of: datetime,
+    carry: tuple[str, ...] = (),
 ) -> pl.LazyFrame:
     """Score every lead: ``id, score, grade, fit_points, engagement_points, fit_grade,
-    engagement_grade`` and ``points.<criterion>`` per criterion (plus decay and floor)."""
+    engagement_grade`` and ``points.<criterion>`` per criterion (plus decay and floor), then
+    the ``carry`` columns of the leads."""
     lead_schema = leads.collect_schema()
     frame = leads
     if events is not None:
@@ -233,4 +243,4 @@ def score_frame(
         outputs.append(
             _grade_expr(dict(model.matrix.engagement), engagement, True).alias("engagement_grade")
         )
-    return frame.select([*outputs, *columns])
+    return frame.select([*outputs, *columns, *(pl.col(name) for name in carry)])
