@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sys
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -23,8 +24,9 @@ from leadq.cli_support import ACTOR, err, out
 from leadq.cli_support import database as _database
 from leadq.cli_support import now as _now
 from leadq.config import get_settings
+from leadq.domain.scoring.model import ScoringModel
 from leadq.logs import UVICORN_LOGGING
-from leadq.services import apikeys, batch, imports, scoring, users
+from leadq.services import apikeys, batch, imports, predictive, scoring, users
 from leadq.services.demo import build_demo
 from leadq.services.errors import LeadqError
 from leadq.services.leads import LeadFilter, list_leads
@@ -368,24 +370,72 @@ def _as_of(value: str | None) -> datetime:
     return moment
 
 
+class Engine(StrEnum):
+    polars = "polars"
+    spark = "spark"
+
+
 @app.command()
 def score(
-    leads: Annotated[Path, typer.Option(help="Leads .csv or .parquet: id and profile fields")],
-    out_file: Annotated[Path, typer.Option("--out", help="Scores to write (.csv or .parquet)")],
-    events: Annotated[Path | None, typer.Option(help="Events .csv or .parquet")] = None,
+    leads: Annotated[str, typer.Option(help="Leads table: id and profile fields")],
+    out_file: Annotated[str, typer.Option("--out", help="Scores to write")],
+    events: Annotated[str | None, typer.Option(help="Events table")] = None,
     model: Annotated[str, typer.Option(help="Shipped model name or a model YAML file")] = "classic",
     as_of: Annotated[str | None, typer.Option(help="Score as of this ISO-8601 time [now]")] = None,
+    predictive_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--predictive",
+            help="Also add probability and reasons from this model directory ('leadq train')",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="polars: .csv/.parquet files on this machine; spark: Parquet"
+            " files, folders or URIs on Spark"
+        ),
+    ] = Engine.polars,
+    master: Annotated[
+        str | None, typer.Option(help="Spark master URL [local[*], or spark-submit's]")
+    ] = None,
 ) -> None:
-    """Score lead files with the vectorised engine; no database needed."""
+    """Score lead tables in bulk, without the database: id, score, grade, points.<criterion>."""
     moment = _as_of(as_of)
     scoring_model, _ = scoring.read_model(model)
-    scores = batch.plan(scoring_model, leads, events, out_file, moment)
-    with _bar() as bar:
-        task = bar.add_task(f"Scoring {leads.name} with {scoring_model.name}", total=1)
-        rows = batch.write(scores, out_file)
-        bar.advance(task)
+    extra = None if predictive_model is None else predictive.load(predictive_model)
+    if engine is Engine.spark:
+        rows = _score_on_spark(scoring_model, leads, events, out_file, moment, master, extra)
+    else:
+        if master is not None:
+            raise UserError("--master is for --engine spark")
+        scores, notes = batch.plan(scoring_model, Path(leads), Path(events) if events else None,
+                                   Path(out_file), moment, extra)  # fmt: skip
+        _notes(notes)
+        with _bar() as bar:
+            task = bar.add_task(f"Scoring {Path(leads).name} with {scoring_model.name}", total=1)
+            rows = batch.write(scores, Path(out_file))
+            bar.advance(task)
     out.print(f"Scored {rows} leads with {scoring_model.name} as of {moment.isoformat()} → "
               f"{out_file}")  # fmt: skip
+
+
+def _score_on_spark(model: ScoringModel, leads: str, events: str | None, out_file: str,
+                    moment: datetime, master: str | None,
+                    extra: predictive.PredictiveModel | None) -> int:  # fmt: skip
+    from leadq.spark.session import start
+
+    spark = start(master)  # says what is missing before anything imports PySpark
+    from leadq.spark import batch as spark_batch
+
+    scores, notes = spark_batch.plan(spark, model, leads, events, moment, extra)
+    _notes(notes)
+    return spark_batch.write(spark, scores, out_file)
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        err.print(f"[yellow]warning:[/] {escape(note)}")
 
 
 def _when(moment: datetime | None) -> str:

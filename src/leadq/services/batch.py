@@ -11,6 +11,14 @@ from leadq.domain.scoring.model import ScoringModel
 from leadq.domain.scoring.vectorised import score_frame
 from leadq.domain.seniority import infer_seniority
 from leadq.services.errors import LeadqError
+from leadq.services.predictive import (
+    REASONS,
+    SCORED_COLUMNS,
+    PredictiveModel,
+    missing_columns,
+    missing_note,
+    predicted,
+)
 
 FORMATS = (".csv", ".parquet")
 
@@ -64,20 +72,46 @@ def prepare_events(events: pl.LazyFrame, path: Path) -> pl.LazyFrame:
     return events.with_columns(when.dt.convert_time_zone("UTC").alias("occurred_at"))
 
 
+def with_predictions(model: PredictiveModel, leads: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
+    """The leads with the model's probability, score and reasons; notes on missing columns."""
+    try:
+        frame = leads.collect()
+    except pl.exceptions.PolarsError as exc:
+        raise FileError(f"cannot read the leads: {str(exc).splitlines()[0]}") from None
+    notes = missing_note(missing_columns(model, frame.columns))
+    added = predicted(model, frame)
+    values = [
+        added["probability"],
+        added["score"],
+        *(added[f"reason_{i + 1}"] for i in range(REASONS)),
+    ]
+    return frame.with_columns(
+        pl.Series(n, v) for n, v in zip(SCORED_COLUMNS, values, strict=True)
+    ).lazy(), notes
+
+
 def plan(model: ScoringModel, leads_path: Path, events_path: Path | None, out: Path,
-         as_of: datetime) -> pl.LazyFrame:  # fmt: skip
-    """Check the files and build the scoring query; nothing is computed yet."""
+         as_of: datetime, predictive: PredictiveModel | None = None,
+         ) -> tuple[pl.LazyFrame, list[str]]:  # fmt: skip
+    """Check the files and build the scoring query; nothing is computed yet but predictions.
+    Returns the query and notes for the user."""
     _suffix(out)
     leads = prepare_leads(scan(leads_path), leads_path)
     events = prepare_events(scan(events_path), events_path) if events_path else None
-    scored = score_frame(model, leads, events, as_of)
+    notes: list[str] = []
+    carry: tuple[str, ...] = ()
+    if predictive is not None:
+        leads, notes = with_predictions(predictive, leads)
+        carry = SCORED_COLUMNS
+    scored = score_frame(model, leads, events, as_of, carry)
     keep = [
         "id",
         "score",
         "grade",
         *(c for c in scored.collect_schema() if c.startswith("points.")),
+        *carry,
     ]
-    return scored.select(keep)
+    return scored.select(keep), notes
 
 
 def write(scores: pl.LazyFrame, out: Path) -> int:

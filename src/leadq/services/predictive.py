@@ -30,6 +30,8 @@ MODEL_FILE = "model.joblib"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 REASONS = 3
+SCORED_COLUMNS = ("probability", "predictive_score", *(f"reason_{i + 1}" for i in range(REASONS)))
+"""What a predictive model adds to each lead of a scored table."""
 
 
 class PredictiveError(LeadqError):
@@ -129,27 +131,46 @@ class Predictions:
     warnings: list[str]
 
 
-def predict_frame(model: PredictiveModel, frame: pl.DataFrame) -> Predictions:
-    """The rows with ``probability``, ``score`` (1–100) and ``reason_1`` … ``reason_3`` added."""
-    missing = [c for c in model.columns if c not in frame.columns]
+def missing_columns(model: PredictiveModel, present: list[str]) -> list[str]:
+    """The model's columns the rows lack (they count as empty); none present is an error."""
+    missing = [c for c in model.columns if c not in present]
     if len(missing) == len(model.columns):
         raise PredictiveError(
             "none of the model's columns is in the file (it learnt from "
             + ", ".join(repr(c) for c in model.columns[:8])
             + ")"
         )
-    notes = (
-        [f"not in the file, treated as empty: {', '.join(repr(c) for c in missing)}"]
-        if missing
-        else []
+    return missing
+
+
+def missing_note(missing: list[str]) -> list[str]:
+    return (
+        [f"not in the file, treated as empty: {', '.join(map(repr, missing))}"] if missing else []
     )
-    rows = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
+
+
+def predicted(model: PredictiveModel, frame: pl.DataFrame) -> dict[str, Any]:
+    """``probability``, ``score`` (1–100) and ``reason_1`` … ``reason_3`` for each row; the
+    model's columns are read as text, as in the export it learnt from."""
+    missing = missing_columns(model, frame.columns)
+    present = [c for c in model.columns if c not in missing]
+    rows = frame.select(
+        *(pl.col(c).cast(pl.String) for c in present),
+        *(pl.lit(None, dtype=pl.String).alias(c) for c in missing),
+    )
     explanation = model.scorer.explain(rows)
     probability = model.scorer.calibrated(explanation.raw)
     phrases = reasons(explanation, rows, REASONS)
     added: dict[str, Any] = {"probability": probability.round(4), "score": scores(probability)}
     for i in range(REASONS):
         added[f"reason_{i + 1}"] = [p[i].phrase if i < len(p) else None for p in phrases]
+    return added
+
+
+def predict_frame(model: PredictiveModel, frame: pl.DataFrame) -> Predictions:
+    """The rows with ``probability``, ``score`` (1–100) and ``reason_1`` … ``reason_3`` added."""
+    notes = missing_note(missing_columns(model, frame.columns))
+    added = predicted(model, frame)
     return Predictions(frame.with_columns(pl.Series(k, v) for k, v in added.items()), notes)
 
 

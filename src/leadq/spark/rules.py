@@ -69,7 +69,9 @@ def _equal(value: Column, kind: str, expected: Any) -> Column:
         return value == F.lit(expected) if kind == "bool" else F.lit(False)
     if isinstance(expected, int | float):
         number = _number(value, kind)
-        return F.lit(False) if number is None else F.coalesce(number == float(expected), F.lit(False))
+        if number is None:
+            return F.lit(False)
+        return F.coalesce(number == F.lit(float(expected)), F.lit(False))
     return value == F.lit(expected) if kind == "text" else F.lit(False)
 
 

@@ -284,12 +284,16 @@ class ScoringModel(Strict):
     def criteria(self) -> list[Criterion]:
         return [*self.fit, *self.engagement, *self.negative]
 
-    def uses_frameworks(self) -> bool:
-        """Whether a fit criterion looks at framework answers or verdicts."""
+    def profile_fields(self) -> set[str]:
+        """The lead fields that fit criteria look at."""
         whens = [c.when for c in self.criteria() if isinstance(c, FitCriterion) and c.when]
         whens += [lv.when for c in self.criteria() if isinstance(c, FitCriterion)
                   for lv in c.levels or []]  # fmt: skip
-        return any(name.startswith(FRAMEWORK_PREFIX) for when in whens for name in when)
+        return {name for when in whens for name in when}
+
+    def uses_frameworks(self) -> bool:
+        """Whether a fit criterion looks at framework answers or verdicts."""
+        return any(name.startswith(FRAMEWORK_PREFIX) for name in self.profile_fields())
 
     @property
     def ref(self) -> str:
