@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
 
-from leadq.spark.session import SparkUnavailable, check
+from leadq.spark.session import SparkUnavailable, check, start
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -33,16 +33,9 @@ def _missing() -> str | None:
 def spark() -> Iterator[SparkSession]:
     if reason := _missing():
         pytest.skip(reason)
-    from pyspark.sql import SparkSession
-
-    builder: Any = SparkSession.builder.master("local[2]").appName("leadq-tests")
-    for key, value in TEST_SETTINGS.items():
-        builder = builder.config(key, value)
-    session: SparkSession = builder.getOrCreate()
+    session = start("local[2]", TEST_SETTINGS)
     session.sparkContext.setLogLevel("ERROR")
-    from leadq.spark.session import start
-
-    yield start()  # the same session, with leadq's settings applied
+    yield session
     session.stop()
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from leadq.services.errors import LeadqError
@@ -45,10 +46,12 @@ def java_major(version_text: str) -> int | None:
 
 def check() -> None:
     """Raise ``SparkUnavailable`` with the fix when PySpark or Java 17+ is missing."""
-    if importlib.util.find_spec("pyspark") is None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
         raise SparkUnavailable(
             "the Spark engine needs PySpark: pip install 'leadq[spark]' (and Java 17 or newer)"
-        )
+        ) from None
     java = _java()
     where = "JAVA_HOME" if os.environ.get("JAVA_HOME") else "PATH"
     if java is None:
@@ -66,18 +69,34 @@ def check() -> None:
         )
 
 
-def start(master: str | None = None, app_name: str = "leadq") -> SparkSession:
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def start(master: str | None = None, settings: Mapping[str, str] | None = None) -> SparkSession:
     """The running session, or a new one. Without ``master`` Spark decides: ``local[*]`` for a
     plain process, the cluster's master under ``spark-submit``."""
     check()
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName(app_name)
+    builder = SparkSession.builder.appName("leadq")
     if master is not None:
         builder = builder.master(master)
-    for key, value in SETTINGS.items():
+    wanted = {**SETTINGS, **(settings or {})}
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started this process
+    local = not submitted and (master is None or master.startswith("local"))
+    if local:  # Python workers need leadq, as this interpreter has it
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    for key, value in wanted.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except (PySparkException, Py4JError) as exc:
+        raise SparkUnavailable(f"cannot start Spark (master {master or 'default'}):"
+                               f" {_first_line(exc)}") from None  # fmt: skip
     for key, value in SETTINGS.items():  # a session that was already running gets them too
         spark.conf.set(key, value)
     return spark
