@@ -21,7 +21,7 @@ TEST_SETTINGS = {
 }
 
 
-def _missing() -> str | None:
+def spark_missing() -> str | None:
     try:
         check()
     except SparkUnavailable as exc:
@@ -31,7 +31,7 @@ def _missing() -> str | None:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    if reason := _missing():
+    if reason := spark_missing():
         pytest.skip(reason)
     session = start("local[2]", TEST_SETTINGS)
     session.sparkContext.setLogLevel("ERROR")
