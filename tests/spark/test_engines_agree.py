@@ -142,3 +142,26 @@ def test_event_times_as_text_or_without_zone_are_utc(spark: SparkSession) -> Non
     # 11:00, 11:30 UTC and a microsecond short of a day before fall in the last day; the old one
     # does not, and the one after as_of is not counted at all
     assert naive_rows[0]["points.recent"] == 3
+
+
+def test_a_session_in_another_zone_reads_times_without_zone_as_utc(spark: SparkSession) -> None:
+    """A notebook's session may run in local time; a time without a zone is still UTC."""
+    from pyspark.sql import functions as F
+
+    model, as_of = shipped("dynamic"), DAY0 + timedelta(days=30)
+    events = vector_events().filter(pl.col("lead_id") == 0)
+    leads = to_spark(spark, pl.DataFrame({"id": [0]}))
+    _, expected = both(spark, model, pl.DataFrame({"id": [0]}), events, as_of)
+    naive = to_spark(spark, events).withColumn(
+        "occurred_at", F.col("occurred_at").cast("timestamp_ntz")
+    )  # as Spark reads a Parquet time without zone
+    as_text = to_spark(spark, events.with_columns(pl.col("occurred_at").dt.to_string()))
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        in_zone = rules.score_frame(model, leads, naive, as_of).collect()
+        with pytest.raises(rules.SessionZoneError, match=r"set spark\.sql\.session\.timeZone"):
+            rules.score_frame(model, leads, as_text, as_of)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+    assert in_zone[0].asDict() == expected[0]
+    assert expected[0]["points.inactivity_decay"] == -5.0

@@ -28,10 +28,15 @@ from leadq.domain.scoring.model import (
     ScoringModel,
     When,
 )
+from leadq.services.errors import LeadqError
 
 DAY_US = 86_400_000_000.0
 NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType,
            T.DecimalType)  # fmt: skip
+class SessionZoneError(LeadqError):
+    """Text times would be read in a zone other than UTC."""
+
+
 AT = "__at"
 """Each event's time in microseconds since the epoch (UTC)."""
 LEAD, LAST = "__lead", "__last"
@@ -202,13 +207,19 @@ def _grade_expr(grades: dict[str, float], points: Column, best_first: bool) -> C
 
 def event_micros(events: DataFrame) -> Column:
     """``occurred_at`` as UTC microseconds: a timestamp, a timestamp without zone (UTC), or
-    ISO-8601 text."""
+    ISO-8601 text (without an offset it is UTC too, which needs a UTC session)."""
     kind = events.schema["occurred_at"].dataType
     when = F.col("occurred_at")
     if isinstance(kind, T.TimestampType):
         return F.unix_micros(when)
-    if isinstance(kind, T.TimestampNTZType):
-        return F.unix_micros(F.to_utc_timestamp(when.cast("timestamp"), "UTC"))
+    zone = events.sparkSession.conf.get("spark.sql.session.timeZone") or "UTC"
+    if isinstance(kind, T.TimestampNTZType):  # the cast reads the wall time in the session zone
+        return F.unix_micros(F.from_utc_timestamp(when.cast("timestamp"), zone))
+    if zone != "UTC":
+        raise SessionZoneError(
+            f"occurred_at is text: set spark.sql.session.timeZone to UTC (it is {zone}) so that"
+            " times without an offset are read as UTC, as the other engines read them"
+        )
     return F.unix_micros(when.cast("timestamp"))
 
 
