@@ -22,7 +22,7 @@ COUNTRIES = ["PL", "RO", "GB", "Poland", "ÉIRE", "Łódź"]
 EMAILS = ["ann@gmail.com", "bob@acme.com", "cy@WP.PL", "dee@firma.pl", " eve@o2.pl. "]
 TIERS = ["gold", "silver", "Gold"]
 BUDGETS = ["250", "1e2", "-3.5", "+.5", "inf", "-Infinity", "nan", " 5", "5\n", "1d", "1_0",
-           "abc", "0x10", "7."]  # fmt: skip
+           "abc", "0x10", "7.", "١٢٣", "a\rb", "a\u2028b"]  # fmt: skip
 REVENUES = [0.0, 49.5, 300.0, float("nan"), float("inf"), -1.0]
 PATHS = ["/pricing", "/pricing/enterprise", "/blog/x", "/", "/PRICING"]
 ASSETS = ["whitepaper", "ebook", "guide"]
@@ -41,6 +41,12 @@ small = st.integers(min_value=0, max_value=6)
 text_ops = st.sampled_from(["contains", "starts_with", "ends_with"])
 
 
+REGEXES = [r"^\d+", r"^\w\w?", r"(?i)gold|łódź|éire", r"^.{2}", r"[ÓŁ]|ó", r"(?P<g>ol)d",
+           r"[A-Z]{2}", r"^[+-]?\.?\d", r"a.b"]  # fmt: skip
+"""Unicode classes, case folding and ``.`` the way every engine's dialect reads them. A ``$``
+before a final line break is where the dialects part (Python and Java match, Rust does not)."""
+
+
 def escaped(text: str) -> str:
     """Literal text in a pattern every engine's regex dialect reads alike."""
     return "".join("\\" + c if c in r".+*?()[]{}|^$\\" else c for c in text)
@@ -55,6 +61,7 @@ def text_condition(values: list[str]) -> st.SearchStrategy[Any]:
         st.builds(lambda op, v: {op: v[:3]}, text_ops, st.sampled_from(values)),
         st.builds(lambda b: {"exists": b}, st.booleans()),
         st.builds(lambda v: {"regex": f"^{escaped(v[:2])}"}, st.sampled_from(values)),
+        st.builds(lambda v: {"regex": v}, st.sampled_from(REGEXES)),
     )
 
 
@@ -201,6 +208,7 @@ def facts_of(rows: list[dict[str, Any]], lead: int) -> list[EventFact]:
 AWKWARD_CONDITIONS: list[dict[str, Any]] = [
     {"gt": 3}, {"lte": 250}, {"eq": 250}, {"ne": 5}, {"in": [5, "abc", 100]},
     {"not_in": [250, "nan"]}, {"range": [-5, 5]}, {"eq": "nan"}, {"contains": "n"},
+    {"regex": r"^\d+"}, {"regex": "a.b"}, {"regex": "(?i)INF"},
 ]  # fmt: skip
 """Number and text operators on text that is or looks like a number, and on NaN and infinity."""
 

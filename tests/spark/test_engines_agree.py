@@ -165,3 +165,26 @@ def test_a_session_in_another_zone_reads_times_without_zone_as_utc(spark: SparkS
         spark.conf.set("spark.sql.session.timeZone", "UTC")
     assert in_zone[0].asDict() == expected[0]
     assert expected[0]["points.inactivity_decay"] == -5.0
+
+
+def test_a_time_without_zone_in_a_daylight_saving_gap_is_still_utc(spark: SparkSession) -> None:
+    """02:30 on 8 March 2026 does not exist in Los Angeles; as UTC it is an ordinary time."""
+    from pyspark.sql import functions as F
+
+    model = ScoringModel.model_validate({
+        "name": "day", "grades": {"cold": 0, "hot": 1},
+        "engagement": [{"id": "recent", "event": "page_view", "within_days": 1, "level": "count"}],
+    })  # fmt: skip
+    as_of = datetime(2026, 3, 9, 2, 30, 1, tzinfo=UTC)  # a day and a second after the view
+    times = [datetime(2026, 3, 8, 2, 30), datetime(2026, 3, 8, 3, 30)]
+    events = pl.DataFrame({"lead_id": [0, 0], "type": ["page_view"] * 2, "occurred_at": times})
+    leads = to_spark(spark, pl.DataFrame({"id": [0]}))
+    naive = to_spark(spark, events.with_columns(pl.col("occurred_at").dt.to_string()))
+    naive = naive.withColumn("occurred_at", F.col("occurred_at").cast("timestamp_ntz"))
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        got = rules.score_frame(model, leads, naive, as_of).collect()[0]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+    expected = score_frame(model, pl.LazyFrame({"id": [0]}), events.lazy(), as_of).collect()
+    assert got["points.recent"] == expected["points.recent"][0] == 1  # only the 03:30 view

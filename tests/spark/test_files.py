@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pytest
 
+from leadq.domain.scoring.model import ScoringModel
 from leadq.services.batch import FileError
 from tests.scoring_strategies import shipped
 
@@ -62,7 +63,11 @@ def test_a_folder_of_part_files_reads_as_one_table(spark: SparkSession, tmp_path
     (tmp_path / "leads").mkdir()
     LEADS.head(2).write_parquet(tmp_path / "leads" / "part-0.parquet")
     LEADS.tail(1).write_parquet(tmp_path / "leads" / "part-1.parquet")
-    assert score(spark, str(tmp_path / "leads"), None, str(tmp_path / "out")) == 3
+    _, events = files(tmp_path)
+    assert score(spark, str(tmp_path / "leads"), events, str(tmp_path / "out")) == 3
+    parts = pl.read_parquet(tmp_path / "out" / "*.parquet").sort("id")
+    score(spark, str(tmp_path / "leads.parquet"), events, str(tmp_path / "whole"))
+    assert parts.equals(pl.read_parquet(tmp_path / "whole" / "*.parquet").sort("id"))
 
 
 def refused(spark: SparkSession, leads: str, events: str | None, out: str, reason: str) -> None:
@@ -115,11 +120,30 @@ def test_an_existing_output_is_never_overwritten(spark: SparkSession, tmp_path: 
 
 def test_hostile_names_and_values_are_data(spark: SparkSession, tmp_path: Path) -> None:
     odd: dict[str, Any] = {"id": ["a`b", "'; DROP TABLE leads; --", "<script>"],
-                           "we`ird.col`": ["x", "y", "z"], "job_title": ["\x00", "é" * 5000, ""],
+                           "attributes.we`ird col`": ["x", "y", "`"],
+                           "job_title": ["\x00", "é" * 5000, ""],
                            "company_size": [None, 10**12, -1]}  # fmt: skip
     leads, events = files(tmp_path, pl.DataFrame(odd),
                           EVENTS.with_columns(pl.lit("<script>").alias("lead_id")))  # fmt: skip
-    assert score(spark, leads, events, str(tmp_path / "out")) == 3
+    model = ScoringModel.model_validate({
+        "name": "odd", "grades": {"cold": 0, "hot": 10},
+        "fit": [{"id": "weird", "points": 5,
+                 "when": {"attributes.we`ird col`": {"in": ["y", "`"]}}},
+                {"id": "size", "points": 1, "when": {"company_size": {"gte": 10**11}}}],
+        "engagement": [{"id": "pricing", "event": "page_view", "level": "count",
+                        "where": {"path": {"regex": "(?P<p>pric)"}}}],
+    })  # fmt: skip
+    scores, _ = batch.plan(spark, model, leads, events, AS_OF)
+    assert batch.write(spark, scores, str(tmp_path / "out")) == 3
     got = pl.read_parquet(tmp_path / "out" / "*.parquet").sort("id")
     assert got["id"].to_list() == sorted(odd["id"])
-    assert got.filter(pl.col("id") == "<script>")["points.pricing_page"].item() == 3.0
+    assert dict(zip(got["id"], got["score"], strict=True)) == {
+        "'; DROP TABLE leads; --": 5 + 1,
+        "<script>": 5 + 1,
+        "a`b": 0,
+    }
+
+
+def test_reserved_and_taken_column_names_are_refused(spark: SparkSession, tmp_path: Path) -> None:
+    leads, events = files(tmp_path, LEADS.with_columns(pl.lit(1).alias("__last")))
+    refused(spark, leads, events, str(tmp_path / "out"), "names starting with __ are leadq's own")

@@ -45,7 +45,7 @@ def on_spark(spark: SparkSession, model: predictive.PredictiveModel,
 
 def expected(model: predictive.PredictiveModel, leads: pl.DataFrame) -> pl.DataFrame:
     made = predictive.predict_frame(model, leads).frame.rename({"score": "predictive_score"})
-    return made.with_columns(pl.col("predictive_score").cast(pl.Int32)).sort("Lead ID")
+    return made.sort("Lead ID")
 
 
 def test_spark_predictions_equal_leadq_predict(
@@ -89,3 +89,24 @@ def test_hostile_text_is_data(spark: SparkSession, model: predictive.PredictiveM
     )
     got = on_spark(spark, model, leads)
     assert got.equals(expected(model, leads))
+
+
+def test_leads_that_already_have_a_prediction_column_are_refused(
+    spark: SparkSession, model: predictive.PredictiveModel, tmp_path: Path
+) -> None:
+    from leadq.services import batch as polars_batch
+    from leadq.services.batch import FileError
+    from leadq.spark import batch as spark_batch
+    from tests.scoring_strategies import AS_OF, shipped
+
+    leads = new_leads(5).with_columns(
+        pl.col("Lead ID").alias("id"), pl.lit(0.5).alias("probability")
+    )
+    leads.write_parquet(tmp_path / "leads.parquet")
+    with pytest.raises(FileError, match="already have a 'probability' column"):
+        spark_batch.plan(spark, shipped("classic"), str(tmp_path / "leads.parquet"), None, AS_OF,
+                         model)  # fmt: skip
+    with pytest.raises(FileError, match="already have a 'probability' column"):
+        polars_batch.plan(shipped("classic"), tmp_path / "leads.parquet", None,
+                          tmp_path / "out.parquet", AS_OF, model)  # fmt: skip
+    assert pl.read_parquet(tmp_path / "leads.parquet").equals(leads)

@@ -92,3 +92,18 @@ def test_text_numbers_nan_and_infinity_read_alike() -> None:
         expected = per_lead(model, profile, [])
         assert {k: frame.row(i, named=True)[k] for k in expected} == expected, profile
     assert frame["score"].n_unique() > 5  # the values do take different paths
+
+
+def test_event_times_in_any_zone_count_as_the_same_instants() -> None:
+    model = ScoringModel.model_validate({
+        "name": "hour", "grades": {"cold": 0, "hot": 1},
+        "engagement": [{"id": "recent", "event": "page_view", "within_days": 0.05,
+                        "level": "count"}],
+    })  # fmt: skip
+    times = [AS_OF - timedelta(minutes=m) for m in (30, 90)]  # 0.05 days is 72 minutes
+    in_utc = pl.LazyFrame({"lead_id": [0, 0], "type": ["page_view"] * 2, "occurred_at": times})
+    in_warsaw = in_utc.with_columns(pl.col("occurred_at").dt.convert_time_zone("Europe/Warsaw"))
+    leads = pl.LazyFrame({"id": [0]})
+    scores = [score_frame(model, leads, events, AS_OF).collect()["score"][0]
+              for events in (in_utc, in_warsaw)]  # fmt: skip
+    assert scores == [1.0, 1.0]

@@ -72,12 +72,20 @@ def prepare_events(events: pl.LazyFrame, path: Path) -> pl.LazyFrame:
     return events.with_columns(when.dt.convert_time_zone("UTC").alias("occurred_at"))
 
 
+def check_free(columns: list[str], where: object) -> None:
+    """The leads must not already have the columns a predictive model adds."""
+    if taken := [c for c in SCORED_COLUMNS if c in columns]:
+        raise FileError(f"{where}: the leads already have a {taken[0]!r} column, which"
+                        " --predictive adds; rename it")  # fmt: skip
+
+
 def with_predictions(model: PredictiveModel, leads: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
     """The leads with the model's probability, score and reasons; notes on missing columns."""
     try:
         frame = leads.collect()
     except pl.exceptions.PolarsError as exc:
         raise FileError(f"cannot read the leads: {str(exc).splitlines()[0]}") from None
+    check_free(frame.columns, "the leads file")
     notes = missing_note(missing_columns(model, frame.columns))
     added = predicted(model, frame)
     values = [

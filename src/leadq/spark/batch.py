@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 
 from leadq.domain.scoring.model import ScoringModel
 from leadq.domain.seniority import infer_seniority
-from leadq.services.batch import FileError
+from leadq.services.batch import FileError, check_free
 from leadq.services.predictive import (
     SCORED_COLUMNS,
     PredictiveModel,
@@ -47,12 +47,14 @@ def read(spark: SparkSession, uri: str) -> DataFrame:
 
 
 def prepare_leads(spark: SparkSession, leads: DataFrame, uri: str,
-                  model: ScoringModel) -> DataFrame:  # fmt: skip
+                  wanted: set[str]) -> DataFrame:  # fmt: skip
     """Check the id column; infer seniority from job_title where a row has none (as intake
-    does), once per distinct title, when the model looks at seniority."""
+    does), once per distinct title, when a model looks at seniority (``wanted`` fields)."""
     if "id" not in leads.columns:
         raise FileError(f"{uri}: the leads need an 'id' column")
-    if "seniority" not in model.profile_fields() or "job_title" not in leads.columns:
+    if reserved := [c for c in leads.columns if c.startswith("__")]:
+        raise FileError(f"{uri}: column names starting with __ are leadq's own: {reserved[0]!r}")
+    if "seniority" not in wanted or "job_title" not in leads.columns:
         return leads
     if not isinstance(leads.schema["job_title"].dataType, T.StringType):
         return leads
@@ -89,20 +91,25 @@ def plan(spark: SparkSession, model: ScoringModel, leads_uri: str, events_uri: s
          ) -> tuple[DataFrame, list[str]]:  # fmt: skip
     """Check the tables and build the scoring query; nothing is computed yet. Returns the query
     and notes for the user."""
-    leads = prepare_leads(spark, read(spark, leads_uri), leads_uri, model)
+    wanted = model.profile_fields() | set(predictive.columns if predictive else ())
+    leads = prepare_leads(spark, read(spark, leads_uri), leads_uri, wanted)
     events = None
     if events_uri is not None:
         events = prepare_events(read(spark, events_uri), events_uri, leads)
     notes: list[str] = []
     carry: tuple[str, ...] = ()
     if predictive is not None:
+        check_free(leads.columns, leads_uri)
         notes = missing_note(missing_columns(predictive, leads.columns))
         leads = spark_predictive.predict(predictive, leads)
         carry = SCORED_COLUMNS
-    scored = score_frame(model, leads, events, as_of, carry)
-    keep = ["id", "score", "grade", *(c for c in scored.columns if c.startswith("points.")),
-            *carry]  # fmt: skip
-    return scored.select(*(column(name) for name in keep)), notes
+    try:
+        scored = score_frame(model, leads, events, as_of, carry)
+        keep = ["id", "score", "grade", *(c for c in scored.columns if c.startswith("points.")),
+                *carry]  # fmt: skip
+        return scored.select(*(column(name) for name in keep)), notes
+    except (PySparkException, Py4JJavaError) as exc:
+        raise FileError(f"cannot score these tables: {_reason(exc)}") from None
 
 
 def write(spark: SparkSession, scores: DataFrame, out: str) -> int:

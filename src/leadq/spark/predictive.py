@@ -25,7 +25,7 @@ from leadq.services.predictive import (
 from leadq.spark.rules import column
 
 PREDICTED = "__predicted"
-SCHEMA = "probability double, predictive_score int, " + ", ".join(
+SCHEMA = "probability double, predictive_score bigint, " + ", ".join(
     f"{name} string" for name in SCORED_COLUMNS[2:]
 )
 
@@ -38,7 +38,7 @@ def _batch_scorer(model: PredictiveModel, names: list[str]) -> Callable[..., pa.
         added = predicted(model, frame)
         values = [
             pa.array(added["probability"], pa.float64()),
-            pa.array(added["score"], pa.int32()),
+            pa.array(added["score"], pa.int64()),
             *(pa.array(added[f"reason_{i + 1}"], pa.string()) for i in range(REASONS)),
         ]
         return pa.StructArray.from_arrays(values, names=list(SCORED_COLUMNS))

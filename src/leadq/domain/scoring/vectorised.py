@@ -195,7 +195,9 @@ def score_frame(
         event_schema = events.collect_schema()
         instant = as_of.astimezone(UTC)
         events = (
-            events.with_columns(pl.col("occurred_at").dt.replace_time_zone(None))
+            events.with_columns(
+                pl.col("occurred_at").dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            )
             if (getattr(event_schema["occurred_at"], "time_zone", None))
             else events
         )
