@@ -77,7 +77,7 @@ def test_spark_submit_runs_the_job_file(tmp_path: Path) -> None:
         "dynamic", "--as-of", AS_OF, "--out", "polars.parquet")  # fmt: skip
     scores = pl.read_parquet(tmp_path / "submitted" / "*.parquet").sort("id")
     assert scores.equals(pl.read_parquet(tmp_path / "polars.parquet").sort("id"))
-    assert scores.height == 200 and scores["score"].n_unique() > 3
+    assert scores.height == 200 and scores["score"].n_unique() > 1
 
 
 def test_without_pyspark_the_message_says_what_to_install(tmp_path: Path) -> None:
