@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadq.services.errors import LeadqError
@@ -88,8 +89,10 @@ def start(master: str | None = None, settings: Mapping[str, str] | None = None) 
     wanted = {**SETTINGS, **(settings or {})}
     submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started this process
     local = not submitted and (master is None or master.startswith("local"))
-    if local:  # Python workers need leadq, as this interpreter has it
+    if local:  # Python workers need leadq, as this interpreter has it; logs say only errors
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        logging = Path(__file__).with_name("log4j2.properties").as_uri()
+        wanted.setdefault("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging}")
     for key, value in wanted.items():
         builder = builder.config(key, value)
     try:
