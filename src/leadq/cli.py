@@ -409,12 +409,13 @@ def score(
     else:
         if master is not None:
             raise UserError("--master is for --engine spark")
-        scores, notes = batch.plan(scoring_model, Path(leads), Path(events) if events else None,
-                                   Path(out_file), moment, extra)  # fmt: skip
+        leads_path, out_path = Path(leads), Path(out_file)
+        scores, notes = batch.plan(scoring_model, leads_path, Path(events) if events else None,
+                                   out_path, moment, extra)  # fmt: skip
         _notes(notes)
         with _bar() as bar:
-            task = bar.add_task(f"Scoring {Path(leads).name} with {scoring_model.name}", total=1)
-            rows = batch.write(scores, Path(out_file))
+            task = bar.add_task(f"Scoring {leads_path.name} with {scoring_model.name}", total=1)
+            rows = batch.write(scores, out_path)
             bar.advance(task)
     out.print(f"Scored {rows} leads with {scoring_model.name} as of {moment.isoformat()} → "
               f"{out_file}")  # fmt: skip

@@ -12,9 +12,9 @@ from leadq.domain.scoring.vectorised import score_frame
 from leadq.domain.seniority import infer_seniority
 from leadq.services.errors import LeadqError
 from leadq.services.predictive import (
-    REASONS,
     SCORED_COLUMNS,
     PredictiveModel,
+    as_scored_columns,
     missing_columns,
     missing_note,
     predicted,
@@ -87,15 +87,8 @@ def with_predictions(model: PredictiveModel, leads: pl.LazyFrame) -> tuple[pl.La
         raise FileError(f"cannot read the leads: {str(exc).splitlines()[0]}") from None
     check_free(frame.columns, "the leads file")
     notes = missing_note(missing_columns(model, frame.columns))
-    added = predicted(model, frame)
-    values = [
-        added["probability"],
-        added["score"],
-        *(added[f"reason_{i + 1}"] for i in range(REASONS)),
-    ]
-    return frame.with_columns(
-        pl.Series(n, v) for n, v in zip(SCORED_COLUMNS, values, strict=True)
-    ).lazy(), notes
+    added = as_scored_columns(predicted(model, frame))
+    return frame.with_columns(pl.Series(n, v) for n, v in added.items()).lazy(), notes
 
 
 def plan(model: ScoringModel, leads_path: Path, events_path: Path | None, out: Path,

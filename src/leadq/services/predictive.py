@@ -167,6 +167,12 @@ def predicted(model: PredictiveModel, frame: pl.DataFrame) -> dict[str, Any]:
     return added
 
 
+def as_scored_columns(added: dict[str, Any]) -> dict[str, Any]:
+    """``predicted``'s values under the names of a scored table (``SCORED_COLUMNS``), where the
+    rules already own ``score``."""
+    return {name: added["score" if name == "predictive_score" else name] for name in SCORED_COLUMNS}
+
+
 def predict_frame(model: PredictiveModel, frame: pl.DataFrame) -> Predictions:
     """The rows with ``probability``, ``score`` (1–100) and ``reason_1`` … ``reason_3`` added."""
     notes = missing_note(missing_columns(model, frame.columns))

@@ -26,13 +26,9 @@ from leadq.services.predictive import (
 )
 from leadq.spark import predictive as spark_predictive
 from leadq.spark.rules import column, score_frame
+from leadq.spark.session import condition, error_line
 
 PARQUET_ONLY = "the Spark engine reads and writes Parquet (a file, a folder or a URI)"
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def read(spark: SparkSession, uri: str) -> DataFrame:
@@ -41,9 +37,9 @@ def read(spark: SparkSession, uri: str) -> DataFrame:
     try:
         return spark.read.parquet(uri)
     except (PySparkException, Py4JJavaError) as exc:
-        if getattr(exc, "getCondition", lambda: None)() == "PATH_NOT_FOUND":
+        if condition(exc) == "PATH_NOT_FOUND":
             raise FileError(f"{uri}: no such file or folder") from None
-        raise FileError(f"{uri}: cannot read it as Parquet ({_reason(exc)})") from None
+        raise FileError(f"{uri}: cannot read it as Parquet ({error_line(exc)})") from None
 
 
 def prepare_leads(spark: SparkSession, leads: DataFrame, uri: str,
@@ -109,7 +105,7 @@ def plan(spark: SparkSession, model: ScoringModel, leads_uri: str, events_uri: s
                 *carry]  # fmt: skip
         return scored.select(*(column(name) for name in keep)), notes
     except (PySparkException, Py4JJavaError) as exc:
-        raise FileError(f"cannot score these tables: {_reason(exc)}") from None
+        raise FileError(f"cannot score these tables: {error_line(exc)}") from None
 
 
 def write(spark: SparkSession, scores: DataFrame, out: str) -> int:
@@ -119,7 +115,7 @@ def write(spark: SparkSession, scores: DataFrame, out: str) -> int:
     try:
         scores.write.mode("errorifexists").parquet(out)
     except (PySparkException, Py4JJavaError) as exc:
-        if getattr(exc, "getCondition", lambda: None)() == "PATH_ALREADY_EXISTS":
+        if condition(exc) == "PATH_ALREADY_EXISTS":
             raise FileError(f"{out}: already exists; choose a new --out") from None
-        raise FileError(f"cannot score these tables: {_reason(exc)}") from None
+        raise FileError(f"cannot score these tables: {error_line(exc)}") from None
     return spark.read.parquet(out).count()

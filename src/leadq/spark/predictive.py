@@ -19,15 +19,17 @@ from leadq.services.predictive import (
     REASONS,
     SCORED_COLUMNS,
     PredictiveModel,
+    as_scored_columns,
     missing_columns,
     predicted,
 )
 from leadq.spark.rules import column
 
 PREDICTED = "__predicted"
-SCHEMA = "probability double, predictive_score bigint, " + ", ".join(
-    f"{name} string" for name in SCORED_COLUMNS[2:]
-)
+SPARK_TYPES = ("double", "bigint", *(["string"] * REASONS))
+ARROW_TYPES = (pa.float64(), pa.int64(), *([pa.string()] * REASONS))
+"""The types of ``SCORED_COLUMNS``, in order."""
+SCHEMA = ", ".join(f"{n} {t}" for n, t in zip(SCORED_COLUMNS, SPARK_TYPES, strict=True))
 
 
 def _batch_scorer(model: PredictiveModel, names: list[str]) -> Callable[..., pa.Array]:
@@ -35,13 +37,9 @@ def _batch_scorer(model: PredictiveModel, names: list[str]) -> Callable[..., pa.
         frame = pl.DataFrame(
             [pl.Series(n, pl.from_arrow(a)) for n, a in zip(names, arrays, strict=True)]
         )
-        added = predicted(model, frame)
-        values = [
-            pa.array(added["probability"], pa.float64()),
-            pa.array(added["score"], pa.int64()),
-            *(pa.array(added[f"reason_{i + 1}"], pa.string()) for i in range(REASONS)),
-        ]
-        return pa.StructArray.from_arrays(values, names=list(SCORED_COLUMNS))
+        added = as_scored_columns(predicted(model, frame))
+        values = [pa.array(v, t) for v, t in zip(added.values(), ARROW_TYPES, strict=True)]
+        return pa.StructArray.from_arrays(values, names=list(added))
 
     return score_batch
 

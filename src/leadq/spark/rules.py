@@ -13,7 +13,7 @@ optional ``channel``, one column per property.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 from typing import Any
 
@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from leadq.domain.free_mail import free_mail_domains
-from leadq.domain.scoring.evaluate import DECAY_ID, FLOOR_ID, NUMBER_TEXT
+from leadq.domain.scoring.evaluate import DECAY_ID, FLOOR_ID, NUMBER_TEXT, grade_ladder
 from leadq.domain.scoring.model import (
     Condition,
     EngagementCriterion,
@@ -44,6 +44,7 @@ class SessionZoneError(LeadqError):
 AT = "__at"
 """Each event's time in microseconds since the epoch (UTC)."""
 LEAD, LAST = "__lead", "__last"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def column(name: str) -> Column:
@@ -206,12 +207,11 @@ def _engagement_expr(criterion: EngagementCriterion) -> Column:
 
 
 def _grade_expr(grades: dict[str, float], points: Column, best_first: bool) -> Column:
-    ordered = list(grades.items()) if best_first else list(reversed(grades.items()))
+    ordered, worst = grade_ladder(grades, best_first)
     chain: Any = F
     for name, threshold in ordered:
         chain = chain.when(points >= F.lit(float(threshold)), F.lit(name))
-    fallback = ordered[-1][0] if best_first else next(iter(grades))
-    result: Column = chain.otherwise(F.lit(fallback))
+    result: Column = chain.otherwise(F.lit(worst))
     return result
 
 
@@ -234,8 +234,7 @@ def event_micros(events: DataFrame) -> Column:
 
 
 def _micros(moment: datetime) -> int:
-    delta = moment.astimezone(UTC).replace(tzinfo=None) - datetime(1970, 1, 1)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (moment - EPOCH) // timedelta(microseconds=1)  # exact, unlike timestamp()
 
 
 def _with_activity(model: ScoringModel, leads: DataFrame, events: DataFrame,

@@ -70,9 +70,17 @@ def check() -> None:
         )
 
 
-def _first_line(exc: Exception) -> str:
+def error_line(exc: Exception) -> str:
+    """A Spark or JVM error in one line a person can read (they run to pages)."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 300 else line[:299] + "…"
+
+
+def condition(exc: Exception) -> str | None:
+    """Spark's error condition (``PATH_NOT_FOUND``…), where it names one."""
+    named = getattr(exc, "getCondition", None)
+    return named() if callable(named) else None
 
 
 def start(master: str | None = None, settings: Mapping[str, str] | None = None) -> SparkSession:
@@ -99,7 +107,7 @@ def start(master: str | None = None, settings: Mapping[str, str] | None = None) 
         spark = builder.getOrCreate()
     except (PySparkException, Py4JError) as exc:
         raise SparkUnavailable(f"cannot start Spark (master {master or 'default'}):"
-                               f" {_first_line(exc)}") from None  # fmt: skip
+                               f" {error_line(exc)}") from None  # fmt: skip
     for key, value in SETTINGS.items():  # a session that was already running gets them too
         spark.conf.set(key, value)
     return spark

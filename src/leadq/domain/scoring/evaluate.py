@@ -235,16 +235,28 @@ def inactivity_days(events: Sequence[EventFact], as_of: datetime) -> float | Non
     return (as_of - max(past)) / DAY if past else None
 
 
+def grade_ladder(thresholds: Mapping[str, float], best_first: bool,
+                 ) -> tuple[list[tuple[str, float]], str]:  # fmt: skip
+    """The grades in the order every engine tests them, best first, and the grade of points
+    below them all (the worst). Model grades are given lowest first, matrix grades best first."""
+    listed = list(thresholds.items())
+    ordered = listed if best_first else listed[::-1]
+    return ordered, ordered[-1][0]
+
+
+def _reached(ladder: tuple[list[tuple[str, float]], str], points: float) -> str:
+    ordered, worst = ladder
+    return next((grade for grade, threshold in ordered if points >= threshold), worst)
+
+
 def grade_of(grades: Mapping[str, float], score: float) -> str:
     """The highest grade whose threshold the score reaches; below all → the lowest."""
-    names = list(grades)
-    reached = [name for name in names if score >= grades[name]]
-    return reached[-1] if reached else names[0]
+    return _reached(grade_ladder(grades, best_first=False), score)
 
 
 def matrix_grade(thresholds: Mapping[str, float], points: float) -> str:
     """Best first: the first grade whose threshold the points reach, else the last."""
-    return next((g for g, t in thresholds.items() if points >= t), list(thresholds)[-1])
+    return _reached(grade_ladder(thresholds, best_first=True), points)
 
 
 # -- the score ---------------------------------------------------------------------------------

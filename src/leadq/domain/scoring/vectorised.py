@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from leadq.domain.free_mail import free_mail_domains
-from leadq.domain.scoring.evaluate import DECAY_ID, FLOOR_ID, NUMBER_TEXT
+from leadq.domain.scoring.evaluate import DECAY_ID, FLOOR_ID, NUMBER_TEXT, grade_ladder
 from leadq.domain.scoring.model import (
     Condition,
     EngagementCriterion,
@@ -170,12 +170,11 @@ def _engagement_expr(criterion: EngagementCriterion) -> pl.Expr:
 
 
 def _grade_expr(grades: dict[str, float], points: pl.Expr, best_first: bool) -> pl.Expr:
-    ordered = list(grades.items()) if best_first else list(reversed(grades.items()))
+    ordered, worst = grade_ladder(grades, best_first)
     chain: Any = pl
     for name, threshold in ordered:
         chain = chain.when(points >= threshold).then(pl.lit(name))
-    fallback = ordered[-1][0] if best_first else next(iter(grades))
-    result: pl.Expr = chain.otherwise(pl.lit(fallback))
+    result: pl.Expr = chain.otherwise(pl.lit(worst))
     return result
 
 
