@@ -10,14 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadq.domain.consent import ConsentInput
-from leadq.services import predictive, registry
 from leadq.services.consents import record_consent
 from leadq.services.history import history
 from leadq.services.scoring import rescore_everyone
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 from tests.consent.conftest import record
-from tests.predictive.workspace import build_history
+from tests.predictive.workspace import activate_trained, build_history
 
 API = "/api/v1"
 
@@ -30,11 +29,7 @@ def predicted(client: TestClient, lead_id: int) -> int | None:
 def test_profiling_withdrawn_means_no_predictive_score(
     client: TestClient, db: Database, now: datetime, tmp_path: Path
 ) -> None:
-    build_history(db, now, leads=200)
-    predictive.train_workspace(db, timedelta(days=7), tmp_path / "model", now)
-    with db.unit_of_work() as session:
-        registry.add(session, predictive.load(tmp_path / "model"), "buyers", "tests", now)
-        registry.activate(session, "buyers@1", "tests", now)
+    activate_trained(db, now, tmp_path / "model", leads=200)
 
     def arrive(email: str, **more: object) -> int:
         created = client.post(f"{API}/leads", json={"email": email, "industry": "software",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
+from leadq.services import predictive, registry
 from leadq.services.events import record_events
 from leadq.services.leads import upsert_lead
 from leadq.services.policy import IntakePolicy
@@ -65,3 +67,12 @@ def build_history(db: Database, now: datetime, leads: int = 400, seed: int = 4) 
                       for j, (kind, at) in enumerate(happened) if at <= now]  # fmt: skip
             record_events(session, events, now, policy.clock_skew)
     return Past(leads, converted, early, young)
+
+
+def activate_trained(db: Database, now: datetime, folder: Path, leads: int) -> None:
+    """A history of ``leads`` leads, a model trained on it, stored and active as ``buyers@1``."""
+    build_history(db, now, leads=leads)
+    predictive.train_workspace(db, timedelta(days=7), folder, now)
+    with db.unit_of_work() as session:
+        registry.add(session, predictive.load(folder), "buyers", "tests", now)
+        registry.activate(session, "buyers@1", "tests", now)

@@ -3,27 +3,23 @@ probability with the reasons behind it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from markupsafe import escape
 from sqlalchemy import select
 
-from leadq.services import predictive, registry, scoring
+from leadq.services import scoring
 from leadq.store.db import Database
 from leadq.store.tables import Lead
-from tests.predictive.workspace import build_history
+from tests.predictive.workspace import activate_trained
 from tests.web.conftest import Browser
 
 
 def test_probability_order_and_reasons_on_the_card(
     browser: Browser, db: Database, now: datetime, tmp_path: Path
 ) -> None:
-    build_history(db, now, leads=240)
-    predictive.train_workspace(db, timedelta(days=7), tmp_path / "model", now)
-    with db.unit_of_work() as session:
-        registry.add(session, predictive.load(tmp_path / "model"), "buyers", "tests", now)
-        registry.activate(session, "buyers@1", "tests", now)
+    activate_trained(db, now, tmp_path / "model", leads=240)
     scoring.rescore_everyone(db, now, "model activated")
     with db.reading() as session:
         best = session.scalars(
