@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from leadq.predictive.training import TrainingPlan
-from leadq.services import predictive
+from leadq.services.predictive import files as predictive
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "xeducation" / "Leads.csv"
 

@@ -16,13 +16,34 @@ from sqlalchemy.engine import make_url
 
 from leadq.api.app import create_app
 from leadq.config import Settings
-from leadq.services.apikeys import create_key
+from leadq.services.people.apikeys import create_key
 from leadq.store.db import Database
 from leadq.store.tables import Base
 
 POSTGRES_URL = os.environ.get("LEADQ_TEST_POSTGRES_URL")
 SKIP_PG = "LEADQ_TEST_POSTGRES_URL is not set (the CI script .ci/run sets it)"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs a heavy part, so ``pytest -m "not spark and not browser"`` is a quick run;
+    Spark tests share one worker, so the run starts one JVM, not one per worker."""
+    for item in items:
+        path = Path(str(item.path))
+        fixtures = getattr(item, "fixturenames", ())
+        if TESTS / "spark" in path.parents:
+            item.add_marker(pytest.mark.spark)
+            item.add_marker(pytest.mark.xdist_group("spark"))
+        if "browser" in fixtures or path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        on_postgres = any(isinstance(v, str) and v == "postgresql" for v in params)
+        if on_postgres or "postgres_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from limits import RateLimitItem, parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from leadq.services.throttle import parse_rate
+
+def parse_rate(value: str) -> RateLimitItem:
+    """``10/minute``, ``100 per hour``…; a clear error for anything else."""
+    try:
+        return parse(value)
+    except ValueError:
+        raise ValueError(f"not a rate: {value!r} (write e.g. '10/minute')") from None
 
 
 class Settings(BaseSettings):

@@ -39,12 +39,14 @@ from leadq.domain.automation import SegmentFilter
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
 from leadq.domain.lifecycle import Stage
-from leadq.services import automation, scoring, segments, tasks
-from leadq.services.costs import CostLine, record_costs
-from leadq.services.events import record_events
-from leadq.services.leads import upsert_lead
-from leadq.services.lifecycle import change_stage
-from leadq.services.policy import IntakePolicy
+from leadq.services.analytics.costs import CostLine, record_costs
+from leadq.services.automation import reactions as automation
+from leadq.services.automation import segments, tasks
+from leadq.services.intake.events import record_events
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.qualification.lifecycle import change_stage
+from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.store.tables import FollowUpTask, Lead
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from leadq.services import costs
+from leadq.services.analytics import costs
 from leadq.store.db import Database
 from leadq.store.tables import CampaignCost
 from tests.analytics.dataset import Workspace, build

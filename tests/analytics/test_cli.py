@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from leadq.domain.leads import LeadInput
-from leadq.services.leads import upsert_lead
+from leadq.services.intake.leads import upsert_lead
 from leadq.store.db import Database
 from tests.analytics.dataset import POLICY, at, build
 from tests.predictive.test_predict_cli import leadq

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from leadq.services import costs
+from leadq.services.analytics import costs
 from leadq.services.errors import InvalidInput
 from leadq.store.db import Database
 from leadq.store.tables import CampaignCost

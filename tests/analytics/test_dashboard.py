@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from leadq.domain.events import EventInput
-from leadq.services import dashboard
-from leadq.services.dashboard import Bar, Rate, RepSpeed, WeekScores
+from leadq.services.analytics import dashboard
+from leadq.services.analytics.dashboard import Bar, Rate, RepSpeed, WeekScores
 from leadq.services.errors import InvalidInput
-from leadq.services.events import record_events
+from leadq.services.intake.events import record_events
 from leadq.store.db import Database
 from leadq.store.tables import ScoringModelVersion
 from tests.analytics.dataset import END, POLICY, SINCE, Workspace, at, build, happen, lead

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 import pytest
 
 from leadq.domain.leads import LeadInput
-from leadq.services.analytics import Metrics, metrics
+from leadq.services.analytics.metrics import Metrics, metrics
 from leadq.services.errors import InvalidInput
-from leadq.services.leads import upsert_lead
+from leadq.services.intake.leads import upsert_lead
 from leadq.store.db import Database
 from tests.analytics.dataset import END, POLICY, SINCE, UNTIL, Workspace, build
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leadq.services.automation import enqueue
+from leadq.services.automation.reactions import enqueue
 from leadq.store.db import Database
 from tests.predictive.test_predict_cli import leadq
 

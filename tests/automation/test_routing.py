@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
-from leadq.services import tasks
-from leadq.services.events import record_events
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
+from leadq.services.automation import tasks
+from leadq.services.intake.events import record_events
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.store.tables import FollowUpTask, Lead, OutboxMessage
 from tests.automation.documents import TEAMS, put_in_force

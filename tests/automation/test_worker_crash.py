@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from leadq.domain.leads import LeadInput
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.store.tables import OutboxMessage
 from tests.automation.documents import put_in_force

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from leadq.api.app import create_app
 from leadq.config import Settings
 from leadq.domain.leads import LeadInput
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.users import add_user
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.people.users import add_user
 from leadq.store.db import Database
 from leadq.store.tables import Consent, Lead
 from tests.web.conftest import PASSWORD, Browser

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from leadq.api.app import create_app
 from leadq.config import Settings
 from leadq.services.errors import ConfigError
-from leadq.services.imports import import_leads
-from leadq.services.policy import IntakePolicy
-from leadq.services.webforms import load_forms
+from leadq.services.intake.imports import import_leads
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.intake.webforms import load_forms
 from leadq.store.db import Database
 from leadq.store.tables import Consent, Event, Lead
 from tests.consent.conftest import record

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadq.domain.consent import ConsentInput
-from leadq.services.consents import record_consent
-from leadq.services.history import history
-from leadq.services.scoring import rescore_everyone
+from leadq.services.predictive.history import history
+from leadq.services.privacy.consents import record_consent
+from leadq.services.scoring.rescoring import rescore_everyone
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 from tests.consent.conftest import record

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from leadq.domain.consent import ConsentInput, Purpose
 from leadq.domain.leads import LeadInput
-from leadq.services import automation, consents
+from leadq.services.automation import reactions as automation
 from leadq.services.errors import Conflict, InvalidInput, NotFound
-from leadq.services.leads import update_lead, upsert_lead
-from leadq.services.policy import IntakePolicy
+from leadq.services.intake.leads import update_lead, upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.privacy import consents
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Consent, Lead, SavedSegment, SegmentMember
 

@@ -10,11 +10,12 @@ from importlib import resources
 from pathlib import Path
 
 from leadq.domain.leads import LeadInput
-from leadq.services import qualification, scoring
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.qualification import OverrideRequest
-from leadq.services.rules import current_rules
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.qualification import decisions as qualification
+from leadq.services.qualification.decisions import OverrideRequest
+from leadq.services.qualification.rules import current_rules
+from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 
 LEADQ = [sys.executable, "-m", "leadq"]

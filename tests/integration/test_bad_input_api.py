@@ -94,7 +94,7 @@ def test_hostile_text_is_stored_as_text(client: TestClient) -> None:
 
 def test_phone_region_setting_reads_national_numbers(db: Database) -> None:
     from leadq.api.app import create_app
-    from leadq.services.apikeys import create_key
+    from leadq.services.people.apikeys import create_key
 
     with db.unit_of_work() as session:
         token, _ = create_key(session, "pl", datetime.now().astimezone())
@@ -149,7 +149,7 @@ def test_revoked_key_is_refused_once_the_key_cache_expires(
     db: Database, api_key: str, now: datetime, cache_seconds: float
 ) -> None:
     from leadq.api.app import create_app
-    from leadq.services.apikeys import revoke_key
+    from leadq.services.people.apikeys import revoke_key
 
     app = create_app(Settings(database_url=db.url, api_key_cache_seconds=cache_seconds), db)
     with TestClient(app, headers={"Authorization": f"Bearer {api_key}"}) as client:

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
-from leadq.services.events import record_event, record_events
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
+from leadq.services.intake.events import record_event, record_events
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead
 
@@ -62,7 +62,7 @@ def test_concurrent_batches_over_the_same_leads_rescore_without_deadlock(db: Dat
     """Batches touching the same leads in different orders, each rescoring them in real time."""
     import random
 
-    from leadq.services.scoring import activate, add_model, read_model
+    from leadq.services.scoring.rescoring import activate, add_model, read_model
 
     now = datetime.now(UTC)
     with db.unit_of_work() as session:

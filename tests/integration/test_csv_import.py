@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from leadq.services.errors import LeadqError
-from leadq.services.imports import export_leads, import_events, import_leads
-from leadq.services.policy import IntakePolicy
+from leadq.services.intake.imports import export_leads, import_events, import_leads
+from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from leadq.api.errors import HTTP_KINDS
+from leadq.http.errors import HTTP_KINDS
 from leadq.store.db import Database
 from leadq.store.tables import Base
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from leadq.api.app import create_app
 from leadq.config import Settings
 from leadq.services.errors import ConfigError
-from leadq.services.webforms import load_forms
+from leadq.services.intake.webforms import load_forms
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead
 

@@ -16,8 +16,8 @@ from leadq.predictive.exports import read_export
 from leadq.predictive.features import LeadFeatures
 from leadq.predictive.leakage import screen
 from leadq.predictive.training import TrainingPlan
-from leadq.services import predictive
-from leadq.services.predictive import PredictiveError
+from leadq.services.predictive import files as predictive
+from leadq.services.predictive.files import PredictiveError
 from tests.predictive.exports import export_rows, write
 
 PLAN = TrainingPlan("Bought?")

@@ -12,9 +12,11 @@ from fastapi.testclient import TestClient
 
 from leadq.predictive.history import Past as LeadPast
 from leadq.predictive.history import decision_moments
-from leadq.services import backtest, predictive, registry
 from leadq.services.errors import Conflict
-from leadq.services.history import history
+from leadq.services.predictive import files as predictive
+from leadq.services.predictive import registry
+from leadq.services.predictive.history import history
+from leadq.services.scoring import backtest
 from leadq.store.db import Database
 from tests.integration.test_scoring_api import API, use_model
 from tests.predictive.workspace import build_history

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from leadq.predictive.training import TrainingPlan
-from leadq.services import predictive
+from leadq.services.predictive import files as predictive
 from tests.conftest import SHARED_DATA
 
 LEADS = SHARED_DATA / "xeducation" / "Leads.csv"

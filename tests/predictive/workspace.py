@@ -9,10 +9,11 @@ from pathlib import Path
 
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
-from leadq.services import predictive, registry
-from leadq.services.events import record_events
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
+from leadq.services.intake.events import record_events
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.predictive import files as predictive
+from leadq.services.predictive import registry
 from leadq.store.db import Database
 
 INDUSTRIES = {"software": 1.6, "finance": 0.6, "retail": -0.6, "education": -1.4}

@@ -15,9 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from leadq.services import notes, qualification
-from leadq.services.qualification import OverrideRequest
-from leadq.services.rules import current_rules
+from leadq.services.qualification import decisions as qualification
+from leadq.services.qualification import notes
+from leadq.services.qualification.decisions import OverrideRequest
+from leadq.services.qualification.rules import current_rules
 from leadq.store.db import Database
 from leadq.store.tables import Base, Lead
 from tests.automation.documents import put_in_force

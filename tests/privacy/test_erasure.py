@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadq.config import get_settings
-from leadq.services import dashboard, privacy
-from leadq.services.analytics import DIMENSIONS, metrics_by
+from leadq.services.analytics import dashboard
+from leadq.services.analytics.metrics import DIMENSIONS, metrics_by
 from leadq.services.errors import NotFound
-from leadq.services.scoring import rescore_everyone
+from leadq.services.privacy import subjects as privacy
+from leadq.services.scoring.rescoring import rescore_everyone
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Company, Event, Lead, OutboxMessage
 from tests.privacy.person import (

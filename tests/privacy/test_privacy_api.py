@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from leadq.services.apikeys import create_key
+from leadq.services.people.apikeys import create_key
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Lead
 

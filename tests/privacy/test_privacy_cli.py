@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from leadq.domain.leads import LeadInput
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 from tests.e2e.test_cli import refused_in_one_line, run

@@ -17,10 +17,10 @@ from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
 from leadq.domain.privacy import months_before
 from leadq.services.errors import InvalidInput
-from leadq.services.events import record_events
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.privacy import RetentionPolicy, RetentionReport, retain
+from leadq.services.intake.events import record_events
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.privacy.subjects import RetentionPolicy, RetentionReport, retain
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Base, Event, Lead
 

@@ -16,10 +16,10 @@ from leadq.api.app import create_app
 from leadq.config import Settings
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
-from leadq.services.events import record_events
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.scoring import activate, add_model, read_model
+from leadq.services.intake.events import record_events
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.scoring.rescoring import activate, add_model, read_model
 from leadq.store.db import Database
 
 EXAMPLES = 20

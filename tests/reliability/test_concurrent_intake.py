@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from leadq.domain.leads import LeadInput
 from leadq.domain.scoring.evaluate import EventFact, evaluate
-from leadq.services.apikeys import create_key
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.scoring import (
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.people.apikeys import create_key
+from leadq.services.scoring.rescoring import (
     activate,
     add_model,
     breakdown_json,

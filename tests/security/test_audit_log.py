@@ -12,8 +12,9 @@ from sqlalchemy.exc import DBAPIError
 
 from leadq.api.app import create_app
 from leadq.config import Settings
-from leadq.services import scoring, users
-from leadq.services.apikeys import create_key
+from leadq.services.people import users
+from leadq.services.people.apikeys import create_key
+from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from leadq.api.app import create_app
 from leadq.config import Settings
 from leadq.logs import JsonLines, log
-from leadq.services.apikeys import create_key
+from leadq.services.people.apikeys import create_key
 from leadq.store.db import Database
 
 PERSON = {"email": "zofia.nowak@example.com", "first_name": "Zofia", "last_name": "Nowak",

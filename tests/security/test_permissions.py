@@ -16,11 +16,11 @@ from leadq.api.app import create_app
 from leadq.api.permissions import PUBLIC, RULES
 from leadq.config import Settings
 from leadq.domain.leads import LeadInput
-from leadq.services.access import PERMISSIONS
-from leadq.services.apikeys import create_key
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.users import Role
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.people.access import PERMISSIONS
+from leadq.services.people.apikeys import create_key
+from leadq.services.people.users import Role
 from leadq.store.db import Database
 
 REP = "rita"

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from leadq.api.app import create_app
 from leadq.config import Settings
-from leadq.services.throttle import Throttle
+from leadq.http.throttle import Throttle
 from leadq.store.db import Database
 from tests.web.conftest import PASSWORD, csrf_of
 

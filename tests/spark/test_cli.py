@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from leadq.predictive.training import TrainingPlan
-from leadq.services import predictive
+from leadq.services.predictive import files as predictive
 from leadq.spark.session import java_major
 from tests.e2e.test_cli import refused_in_one_line, run
 from tests.predictive.exports import export_rows, write
@@ -62,7 +62,7 @@ def test_both_engines_write_the_same_scores_and_predictions(tmp_path: Path) -> N
 def test_spark_submit_runs_the_job_file(tmp_path: Path) -> None:
     """As on a cluster: spark-submit starts the driver and gives the master."""
     tables(tmp_path)
-    job = subprocess.run([sys.executable, "-m", "leadq.spark.job"], capture_output=True,
+    job = subprocess.run([sys.executable, "-m", "leadq.cli.spark_job"], capture_output=True,
                          text=True, check=True).stdout.strip()  # fmt: skip
     submit = Path(sys.executable).parent / "spark-submit"
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from leadq.domain.scoring.model import ScoringModel
-from leadq.services.batch import FileError
+from leadq.services.scoring.batch import FileError
 from tests.scoring_strategies import shipped
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def score(spark: SparkSession, leads: str, events: str | None, out: str) -> int:
 def test_scores_and_inferred_seniority_as_the_polars_engine(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    from leadq.services import batch as polars_batch
+    from leadq.services.scoring import batch as polars_batch
 
     leads, events = files(tmp_path)
     assert score(spark, leads, events, str(tmp_path / "out")) == 3

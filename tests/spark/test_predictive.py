@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from leadq.predictive.training import TrainingPlan
-from leadq.services import predictive
+from leadq.services.predictive import files as predictive
 from tests.predictive.exports import export_rows, write
 from tests.spark.conftest import to_spark
 
@@ -94,8 +94,8 @@ def test_hostile_text_is_data(spark: SparkSession, model: predictive.PredictiveM
 def test_leads_that_already_have_a_prediction_column_are_refused(
     spark: SparkSession, model: predictive.PredictiveModel, tmp_path: Path
 ) -> None:
-    from leadq.services import batch as polars_batch
-    from leadq.services.batch import FileError
+    from leadq.services.scoring import batch as polars_batch
+    from leadq.services.scoring.batch import FileError
     from leadq.spark import batch as spark_batch
     from tests.scoring_strategies import AS_OF, shipped
 

@@ -14,7 +14,7 @@ from leadq.domain.frameworks import Verdict
 from leadq.domain.lifecycle import Lifecycle, Situation, Stage, advance, parse_lifecycle
 from leadq.domain.scoring.evaluate import EventFact
 from leadq.services.errors import ConfigError
-from leadq.services.rules import load_rules
+from leadq.services.qualification.rules import load_rules
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 GRADES = ("cold", "warm", "hot")

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from leadq.api.app import create_app
 from leadq.config import Settings
-from leadq.services.users import add_user
+from leadq.services.people.users import add_user
 from leadq.store.db import Database
 
 PASSWORD = "correct horse battery"

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from leadq.domain.leads import LeadInput
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.users import disable_user
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.people.users import disable_user
 from leadq.store.db import Database
 from leadq.store.tables import Lead, Note, SalesFeedback
 from tests.web.conftest import PASSWORD, Browser, csrf_of

@@ -9,7 +9,7 @@ from pathlib import Path
 from markupsafe import escape
 from sqlalchemy import select
 
-from leadq.services import scoring
+from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 from tests.predictive.workspace import activate_trained

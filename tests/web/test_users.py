@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from leadq.api.app import create_app
 from leadq.config import Settings
 from leadq.services.errors import Conflict, InvalidInput
-from leadq.services.inbox import CLOSED
-from leadq.services.users import add_user, authenticate, set_password
+from leadq.services.people.users import add_user, authenticate, set_password
+from leadq.services.qualification.inbox import CLOSED
 from leadq.store.db import Database
 from leadq.store.tables import AppSecret, Lead, User
 from tests.web.conftest import PASSWORD, Browser

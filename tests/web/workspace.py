@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
-from leadq.services.events import record_events
-from leadq.services.leads import upsert_lead
-from leadq.services.policy import IntakePolicy
-from leadq.services.scoring import activate, add_model, read_model
+from leadq.services.intake.events import record_events
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.scoring.rescoring import activate, add_model, read_model
 from leadq.store.db import Database
 from leadq.store.tables import FollowUpTask
 

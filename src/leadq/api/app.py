@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from leadq import __version__
-from leadq.api import docs, errors
+from leadq.api import docs
 from leadq.api.deps import KeyCache
 from leadq.api.limits import BodyLimit
 from leadq.api.permissions import API_PREFIX, authorize
@@ -25,10 +25,11 @@ from leadq.api.routers import (
     qualification,
 )  # fmt: skip
 from leadq.config import Settings, get_settings
-from leadq.services.policy import IntakePolicy
-from leadq.services.rules import load_rules
-from leadq.services.throttle import Throttle
-from leadq.services.webforms import load_forms
+from leadq.http import errors
+from leadq.http.throttle import Throttle
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.intake.webforms import load_forms
+from leadq.services.qualification.rules import load_rules
 from leadq.store.db import Database
 from leadq.web import app as web
 

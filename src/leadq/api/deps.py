@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from leadq.config import Settings
-from leadq.services.access import Access
-from leadq.services.apikeys import authenticate, digest
-from leadq.services.policy import IntakePolicy
-from leadq.services.users import Role
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.people.access import Access
+from leadq.services.people.apikeys import authenticate, digest
+from leadq.services.people.users import Role
 from leadq.store.db import Database
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `leadq apikey create`")

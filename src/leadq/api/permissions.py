@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from leadq.api.deps import caller
-from leadq.services.access import Access
 from leadq.services.errors import NotFound
+from leadq.services.people.access import Access
 from leadq.store.db import Database
 from leadq.store.tables import FollowUpTask, Lead
 

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
-from leadq.services.leads import Outcome
-
-ModelReference = Annotated[str, Path(max_length=80, pattern=r"^[\w.\-]+(@\d+)?$",
-                                     description="NAME or NAME@VERSION")]  # fmt: skip
-"""A scoring or predictive model in a path; malformed ones never reach the database."""
+from leadq.services.intake.leads import Outcome
 
 
 class LeadPatch(LeadInput):

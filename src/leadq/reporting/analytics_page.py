@@ -12,8 +12,8 @@ from typing import IO
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from leadq.services.analytics import FORMULAS, Dimension, Metrics
-from leadq.services.imports import spreadsheet_safe
+from leadq.services.analytics.metrics import FORMULAS, Dimension, Metrics
+from leadq.services.intake.imports import spreadsheet_safe
 
 _pages = Environment(loader=PackageLoader("leadq.reporting", "templates"),
                      autoescape=select_autoescape(["html", "j2"]),

@@ -18,15 +18,15 @@ from leadq.domain.automation import TOUCHES
 from leadq.domain.events import STANDARD_EVENT_TYPES, EventInput
 from leadq.domain.leads import LeadInput
 from leadq.domain.lifecycle import Stage
-from leadq.services.costs import CostLine, record_costs
-from leadq.services.events import record_events
-from leadq.services.leads import Outcome, upsert_lead
-from leadq.services.notes import add_note
-from leadq.services.policy import IntakePolicy
-from leadq.services.qualification import accept, answer, move_stage, reject
-from leadq.services.rules import Rules, load_rules
-from leadq.services.scoring import activate, active_model, add_model, read_model
-from leadq.services.tasks import breach
+from leadq.services.analytics.costs import CostLine, record_costs
+from leadq.services.automation.tasks import breach
+from leadq.services.intake.events import record_events
+from leadq.services.intake.leads import Outcome, upsert_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.qualification.decisions import accept, answer, move_stage, reject
+from leadq.services.qualification.notes import add_note
+from leadq.services.qualification.rules import Rules, load_rules
+from leadq.services.scoring.rescoring import activate, active_model, add_model, read_model
 from leadq.store.db import Database
 from leadq.store.tables import CampaignCost, FollowUpTask, Lead
 

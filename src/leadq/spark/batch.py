@@ -17,13 +17,13 @@ from pyspark.sql import types as T
 
 from leadq.domain.scoring.model import ScoringModel
 from leadq.domain.seniority import infer_seniority
-from leadq.services.batch import FileError, check_free
-from leadq.services.predictive import (
+from leadq.services.predictive.files import (
     SCORED_COLUMNS,
     PredictiveModel,
     missing_columns,
     missing_note,
 )
+from leadq.services.scoring.batch import FileError, check_free
 from leadq.spark import predictive as spark_predictive
 from leadq.spark.rules import column, score_frame
 from leadq.spark.session import condition, error_line

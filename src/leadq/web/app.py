@@ -13,9 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadq.api import errors
 from leadq.config import Settings
-from leadq.services.secrets import workspace_secret
+from leadq.http import errors
+from leadq.services.people.secrets import workspace_secret
 from leadq.store.db import Database
 from leadq.web import card, dashboard, inbox, login, models
 from leadq.web.auth import SignInRequired

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from leadq.services.access import Access
-from leadq.services.users import Role, find_user
+from leadq.services.people.access import Access
+from leadq.services.people.users import Role, find_user
 from leadq.store.db import Database
 
 MAX_FORM_FIELD = 300_000

@@ -18,14 +18,17 @@ from starlette.datastructures import FormData
 from leadq.domain.consent import ConsentInput, Purpose, may_call, may_email
 from leadq.domain.frameworks import Framework
 from leadq.domain.leads import MAX_ID
-from leadq.services import consents, notes, qualification, tasks
-from leadq.services.access import lead_for
+from leadq.services.automation import tasks
 from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
-from leadq.services.events import list_events
-from leadq.services.leads import update_lead
-from leadq.services.lifecycle import stage_history
-from leadq.services.qualification import OverrideRequest
-from leadq.services.rules import Rules
+from leadq.services.intake.events import list_events
+from leadq.services.intake.leads import update_lead
+from leadq.services.people.access import lead_for
+from leadq.services.privacy import consents
+from leadq.services.qualification import decisions as qualification
+from leadq.services.qualification import notes
+from leadq.services.qualification.decisions import OverrideRequest
+from leadq.services.qualification.lifecycle import stage_history
+from leadq.services.qualification.rules import Rules
 from leadq.store.db import Database
 from leadq.store.tables import Company, FollowUpTask, Lead
 from leadq.web.auth import Form, Signed, Viewer, local_path, require

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from leadq.reporting.analytics_page import write_csv
-from leadq.services import analytics, dashboard
+from leadq.services.analytics import dashboard
+from leadq.services.analytics import metrics as analytics
 from leadq.store.db import Database
 from leadq.web.auth import Viewer, require
 from leadq.web.render import page

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from leadq.domain.lifecycle import Stage
+from leadq.services.automation.segments import listing
 from leadq.services.errors import LeadqError
-from leadq.services.inbox import InboxQuery, Priority, inbox
-from leadq.services.leads import LeadFilter
-from leadq.services.segments import listing
-from leadq.services.users import Role, list_users
+from leadq.services.intake.leads import LeadFilter
+from leadq.services.people.users import Role, list_users
+from leadq.services.qualification.inbox import InboxQuery, Priority, inbox
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 from leadq.web.auth import Signed

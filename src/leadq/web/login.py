@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from leadq.http.throttle import Throttle
 from leadq.logs import emit
-from leadq.services.throttle import Throttle
-from leadq.services.users import authenticate
+from leadq.services.people.users import authenticate
 from leadq.store.db import Database
 from leadq.web.auth import Form, Signed, csrf_token, local_path
 from leadq.web.render import back, page

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from leadq.api.schemas import ModelReference
-from leadq.services import model_preview, scoring
+from leadq.http.params import ModelReference
 from leadq.services.errors import ConfigError, LeadqError, NotFound
+from leadq.services.scoring import preview as model_preview
+from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.web.auth import Form, Viewer, require
 from leadq.web.render import back, flash, page

@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from leadq.api.deps import Actor, Db, Now
-from leadq.api.errors import error_response, field_name
 from leadq.api.schemas import ErrorOut
-from leadq.services import costs, dashboard
-from leadq.services.analytics import Dimension, Metrics, metrics
+from leadq.http.errors import error_response, field_name
+from leadq.services.analytics import costs, dashboard
+from leadq.services.analytics.metrics import Dimension, Metrics, metrics
 from leadq.services.errors import FieldError, InvalidInput
 
 router = APIRouter(tags=["analytics"],

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime
 
 from leadq.api.deps import Db
 from leadq.api.schemas import AuditOut, ErrorOut
-from leadq.services.audit import AuditQuery, entries
+from leadq.services.privacy.audit import AuditQuery, entries
 
 router = APIRouter(tags=["audit"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
                                                422: {"model": ErrorOut}})  # fmt: skip

@@ -13,8 +13,8 @@ from leadq.api.deps import Actor, Caller, Db, Now
 from leadq.api.schemas import ErrorOut, LeadOut
 from leadq.domain.automation import NAME_PATTERN, SegmentFilter, parse_automation
 from leadq.domain.documents import DocumentError
-from leadq.services import outbox, segments, tasks
-from leadq.services.automation import current_automation
+from leadq.services.automation import outbox, segments, tasks
+from leadq.services.automation.reactions import current_automation
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.store.tables import FollowUpTask, OutboxMessage
 

@@ -14,9 +14,9 @@ from leadq.api.deps import Caller, Db, Now, Policy
 from leadq.api.routers.leads import LeadPath
 from leadq.api.schemas import ConsentStateOut, ErrorOut
 from leadq.domain.consent import ConsentInput, Purpose, may_call, may_email, may_profile
-from leadq.services import consents as service
-from leadq.services.access import lead_for
-from leadq.services.consents import LeadConsents
+from leadq.services.people.access import lead_for
+from leadq.services.privacy import consents as service
+from leadq.services.privacy.consents import LeadConsents
 
 router = APIRouter(prefix="/leads/{lead_id}/consents", tags=["consents"], responses={
     401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut},

@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException
 from leadq.api.deps import Actor, Db, Now, Policy
 from leadq.api.schemas import BatchOut, ErrorOut, EventBatch, EventOut
 from leadq.domain.events import EventInput
-from leadq.services import events as event_service
-from leadq.services.events import Recorded
+from leadq.services.intake import events as event_service
+from leadq.services.intake.events import Recorded
 
 router = APIRouter(
     prefix="/events",

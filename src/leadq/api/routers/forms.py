@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException
 from leadq.api.deps import Db, Now, Policy
 from leadq.api.schemas import ErrorOut
 from leadq.domain.leads import slug
+from leadq.http.throttle import Throttle
 from leadq.logs import emit
-from leadq.services.throttle import Throttle
-from leadq.services.webforms import FormSpec, submit_form
+from leadq.services.intake.webforms import FormSpec, submit_form
 
 router = APIRouter(prefix="/forms", tags=["web forms"])
 

@@ -20,10 +20,10 @@ from leadq.api.schemas import (
     ScoreOut,
 )
 from leadq.domain.leads import MAX_ID, LeadInput
-from leadq.services import events as event_service
-from leadq.services import leads as lead_service
-from leadq.services import lookup
-from leadq.services.leads import LeadFilter, Outcome
+from leadq.services.intake import events as event_service
+from leadq.services.intake import leads as lead_service
+from leadq.services.intake import lookup
+from leadq.services.intake.leads import LeadFilter, Outcome
 
 router = APIRouter(
     prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}

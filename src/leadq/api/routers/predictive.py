@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from leadq.api.deps import Actor, Db, Now
-from leadq.api.schemas import ErrorOut, ModelReference
-from leadq.services import registry, scoring
+from leadq.api.schemas import ErrorOut
+from leadq.http.params import ModelReference
+from leadq.services.predictive import registry
+from leadq.services.scoring import rescoring as scoring
 from leadq.store.tables import PredictiveModelVersion
 
 router = APIRouter(prefix="/predictive", tags=["predictive models"],

@@ -14,7 +14,7 @@ from leadq.api.deps import Actor, Db, Now, settings
 from leadq.api.routers.leads import LeadPath
 from leadq.api.schemas import ErrorOut
 from leadq.config import Settings
-from leadq.services import privacy
+from leadq.services.privacy import subjects as privacy
 
 router = APIRouter(tags=["privacy"],
                    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},

@@ -13,11 +13,11 @@ from leadq.api.deps import Actor, Db, Now
 from leadq.api.routers.leads import LeadPath
 from leadq.api.schemas import AuditOut, ErrorOut, LeadOut
 from leadq.domain.leads import MAX_ID
-from leadq.services import lookup
-from leadq.services import qualification as service
-from leadq.services.lifecycle import stage_history
-from leadq.services.qualification import FrameworkCard, OverrideRequest
-from leadq.services.rules import Rules
+from leadq.services.intake import lookup
+from leadq.services.qualification import decisions as service
+from leadq.services.qualification.decisions import FrameworkCard, OverrideRequest
+from leadq.services.qualification.lifecycle import stage_history
+from leadq.services.qualification.rules import Rules
 from leadq.store.tables import ManualOverride
 
 router = APIRouter(tags=["qualification"], responses={

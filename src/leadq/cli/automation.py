@@ -1,0 +1,135 @@
+"""``leadq worker``, ``leadq outbox``, ``leadq tasks``, ``leadq segments``, ``leadq automation``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from leadq.cli.support import ACTOR, out
+from leadq.cli.support import database as _database
+from leadq.cli.support import now as _now
+from leadq.config import get_settings
+from leadq.domain.automation import SegmentFilter
+from leadq.services.automation import outbox, segments, tasks
+from leadq.services.automation.reactions import current_automation, load_automation
+from leadq.services.errors import Conflict
+
+outbox_app = typer.Typer(help="Notifications waiting, delivered or dead.", no_args_is_help=True)
+tasks_app = typer.Typer(help="Follow-up tasks and their speed-to-lead SLA.", no_args_is_help=True)
+segments_app = typer.Typer(help="Saved live segments of leads.", no_args_is_help=True)
+automation_app = typer.Typer(help="The automation rules document.", no_args_is_help=True)
+
+
+def worker(
+    once: Annotated[bool, typer.Option(help="One round (everything due now), then exit")] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.05, max=3600, help="Seconds between rounds")
+    ] = 1.0,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="Messages claimed at a time")] = 20,
+) -> None:
+    """Deliver the outbox (at least once, with back-off) and check follow-up SLAs."""
+    db, settings = _database(), get_settings()
+    current_automation()  # a bad document stops the worker before it claims anything
+    while True:
+        with db.unit_of_work() as session:
+            breached = tasks.breach_overdue(session, _now())
+        done = outbox.deliver_due(db, current_automation(), settings, _now, batch)
+        if breached or done.handled:
+            moment = _now().isoformat(timespec="seconds")
+            out.print(f"{moment} delivered {done.delivered}, retrying {done.retried},"
+                      f" dead {done.dead}, SLA breaches {breached}")  # fmt: skip
+        if once:
+            return
+        time.sleep(interval)
+
+
+@outbox_app.command("list")
+def list_outbox(
+    status: Annotated[str | None, typer.Option(help="pending, delivered or dead")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """Messages, newest first, with attempts and the last error."""
+    if status not in (None, "pending", "delivered", "dead"):
+        raise Conflict("status", f"{status!r}: use pending, delivered or dead")
+    table = Table("id", "channel", "target", "status", "attempts", "next attempt", "last error")
+    with _database().reading() as session:
+        for row in outbox.messages(session, status, limit):
+            table.add_row(str(row.id), row.channel, escape(row.target), row.status,
+                          str(row.attempts), row.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S"),
+                          escape((row.last_error or "")[:80]))  # fmt: skip
+    out.print(table)
+
+
+@outbox_app.command("retry")
+def retry(message_id: Annotated[int, typer.Argument(metavar="ID", min=1)]) -> None:
+    """Send a dead message again (same idempotency key, fresh attempts)."""
+    with _database().unit_of_work() as session:
+        outbox.retry(session, message_id, ACTOR, _now())
+    out.print(f"Message {message_id} is pending again")
+
+
+@tasks_app.command("list")
+def list_tasks(
+    owner: Annotated[str | None, typer.Option(help="Only this rep's tasks")] = None,
+    overdue: Annotated[bool, typer.Option(help="Only open tasks past their due time")] = False,
+) -> None:
+    """Open follow-up tasks, soonest due first."""
+    table = Table("id", "lead", "kind", "owner", "due", "breached")
+    with _database().reading() as session:
+        for task in tasks.list_tasks(session, owner, True, _now() if overdue else None):
+            table.add_row(str(task.id), str(task.lead_id), task.kind, escape(task.owner or "—"),
+                          task.due_at.strftime("%Y-%m-%d %H:%M"),
+                          "yes" if task.breached_at else "")  # fmt: skip
+    out.print(table)
+
+
+@tasks_app.command("done")
+def complete(task_id: Annotated[int, typer.Argument(metavar="ID", min=1)],
+             by: Annotated[str, typer.Option(help="Who did it")] = ACTOR) -> None:  # fmt: skip
+    """Record the follow-up as done by hand."""
+    with _database().unit_of_work() as session:
+        tasks.complete(session, task_id, by, _now())
+    out.print(f"Task {task_id} done")
+
+
+@segments_app.command("save")
+def save_segment(
+    name: Annotated[str, typer.Argument(help="Segment name (a-z, 0-9, - and _)")],
+    grade: Annotated[list[str] | None, typer.Option()] = None,
+    stage: Annotated[list[str] | None, typer.Option()] = None,
+    fit_grade: Annotated[list[str] | None, typer.Option()] = None,
+    source: Annotated[list[str] | None, typer.Option()] = None,
+    industry: Annotated[list[str] | None, typer.Option()] = None,
+    inactive_days: Annotated[int | None, typer.Option(min=1, max=3650)] = None,
+) -> None:
+    """Save a live segment (repeat an option for several values)."""
+    spec = SegmentFilter(grade=grade, stage=stage, fit_grade=fit_grade, source=source,
+                         industry=industry, inactive_days=inactive_days)  # fmt: skip
+    if not segments.NAME.match(name):
+        raise Conflict("name", f"{name!r}: use a-z, 0-9, - and _, starting with a letter")
+    with _database().unit_of_work() as session:
+        segments.save(session, name, spec, ACTOR, _now())
+    out.print(f"Segment {name} saved")
+
+
+@segments_app.command("members")
+def members(name: Annotated[str, typer.Argument()]) -> None:
+    """The segment's leads right now."""
+    table = Table("id", "email", "grade", "stage", "owner")
+    with _database().reading() as session:
+        for lead in segments.members(session, name, _now()):
+            table.add_row(str(lead.id), escape(lead.email or "—"), lead.grade or "—", lead.stage,
+                          escape(lead.owner or "—"))  # fmt: skip
+    out.print(table)
+
+
+@automation_app.command("validate")
+def validate(file: Annotated[Path, typer.Argument(help="Automation YAML file")]) -> None:
+    """Check a document; a bad one is refused with the path inside it and why."""
+    document = load_automation(file)
+    out.print(f"{file}: {len(document.rules)} rules, {len(document.teams)} teams — valid")

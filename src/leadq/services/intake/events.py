@@ -1,0 +1,197 @@
+"""Recording behaviour events: validated as a whole, stored once per idempotency key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy.orm import Session
+
+from leadq.domain.events import EventInput, check_not_future
+from leadq.services.automation import reactions as automation
+from leadq.services.errors import FieldError, InvalidInput
+from leadq.services.scoring.rescoring import rescore_leads
+from leadq.store.sql import insert_ignoring_conflicts
+from leadq.store.tables import Event, Lead
+
+_IN_CHUNK = 5_000  # stays under every backend's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class Recorded:
+    accepted: int
+    duplicates: int
+    lead_ids: list[int]
+    """Leads with new activity: the ones a scoring engine must rescore."""
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
+
+
+def _known_leads(session: Session, lead_ids: set[int]) -> dict[int, bool]:
+    """The stored leads among ``lead_ids``, each with whether it was erased."""
+    found: dict[int, bool] = {}
+    for chunk in _chunks(sorted(lead_ids)):
+        query = select(Lead.id, Lead.erased_at.is_not(None)).where(Lead.id.in_(chunk))
+        found.update((lead_id, erased) for lead_id, erased in session.execute(query))
+    return found
+
+
+def _refusal(lead_id: int, known: dict[int, bool]) -> str | None:
+    """Why the lead takes no events: unknown, or erased (its shell stays anonymous)."""
+    if lead_id not in known:
+        return f"no lead with id {lead_id}"
+    return f"lead {lead_id} was erased: it takes no events" if known[lead_id] else None
+
+
+def _stored_keys(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(keys):
+        found.update(
+            k
+            for k in session.scalars(
+                select(Event.idempotency_key).where(Event.idempotency_key.in_(chunk))
+            )
+            if k
+        )
+    return found
+
+
+def _check(
+    session: Session,
+    events: Sequence[EventInput],
+    now: datetime,
+    skew: timedelta,
+    where: Callable[[int], str],
+) -> None:
+    """Refuse the whole batch if any item is unusable, naming every bad item (first 100)."""
+    errors: list[FieldError] = []
+    for i, item in enumerate(events):
+        try:
+            check_not_future(item.occurred_at, now, skew)
+        except ValueError as exc:
+            errors.append(FieldError(f"{where(i)}occurred_at", str(exc)))
+    known = _known_leads(session, {e.lead_id for e in events})
+    errors += [
+        FieldError(f"{where(i)}lead_id", reason)
+        for i, e in enumerate(events)
+        if (reason := _refusal(e.lead_id, known)) is not None
+    ]
+    if errors:
+        raise InvalidInput(errors[:100])
+
+
+def record_events(
+    session: Session, events: Sequence[EventInput], now: datetime, skew: timedelta
+) -> Recorded:
+    """Store a batch all-or-nothing; a stored idempotency key makes its item a duplicate."""
+    _check(session, events, now, skew, lambda i: f"events[{i}].")
+    seen = _stored_keys(session, [e.idempotency_key for e in events if e.idempotency_key])
+    rows: list[dict[str, Any]] = []
+    for item in events:
+        if item.idempotency_key in seen:
+            continue
+        if item.idempotency_key:
+            seen.add(item.idempotency_key)
+        rows.append(_row(item, now))
+    if rows:
+        _touch_leads(session, rows)  # locks the leads, in id order, before any key can wait
+        rows = _insert(session, rows)
+    for row in rows:
+        automation.touched(session, row["lead_id"], row["type"], row["properties"] or {},
+                           row["occurred_at"])  # fmt: skip
+    touched = sorted({r["lead_id"] for r in rows})
+    rescore_leads(session, touched, now, "event")  # nothing to do without rows
+    return Recorded(len(rows), len(events) - len(rows), touched)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert the rows; returns the ones stored. A key another transaction stored since
+    ``_stored_keys`` looked (a retry racing itself) is skipped by the database."""
+    statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
+    if not any(row["idempotency_key"] for row in rows):  # nothing can conflict
+        session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
+        return rows
+    stored = set(session.connection().execute(statement.returning(Event.idempotency_key), rows)
+                 .scalars())  # fmt: skip
+    return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]
+
+
+def _row(item: EventInput, now: datetime) -> dict[str, Any]:
+    return {
+        "lead_id": item.lead_id,
+        "type": item.type,
+        "occurred_at": item.occurred_at,
+        "received_at": now,
+        "properties": item.properties,
+        "channel": item.channel,
+        "idempotency_key": item.idempotency_key,
+    }
+
+
+_MOVE_LAST_ACTIVITY = (
+    update(Lead)
+    .where(Lead.id == bindparam("lead"), Lead.erased_at.is_(None))
+    .values(
+        last_activity_at=case(
+            (
+                or_(Lead.last_activity_at.is_(None), Lead.last_activity_at < bindparam("when")),
+                bindparam("when"),
+            ),
+            else_=Lead.last_activity_at,
+        )
+    )
+)
+
+
+def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Move each lead's last activity forward; returns how many of the leads exist."""
+    latest: dict[int, datetime] = {}
+    for row in rows:
+        when = row["occurred_at"]
+        if row["lead_id"] not in latest or when > latest[row["lead_id"]]:
+            latest[row["lead_id"]] = when
+    params = [{"lead": k, "when": v} for k, v in sorted(latest.items())]  # id order: no deadlock
+    return session.connection().execute(_MOVE_LAST_ACTIVITY, params).rowcount
+
+
+def find_by_key(session: Session, key: str) -> Event | None:
+    return session.scalars(select(Event).where(Event.idempotency_key == key)).first()
+
+
+def record_event(
+    session: Session, item: EventInput, now: datetime, skew: timedelta
+) -> tuple[Event, bool]:
+    """One event in as few statements as possible (the hot path of real-time intake); returns
+    it and whether it is new — a retry with a stored idempotency key returns the stored one."""
+    try:
+        check_not_future(item.occurred_at, now, skew)
+    except ValueError as exc:
+        raise InvalidInput([FieldError("occurred_at", str(exc))]) from None
+    row = _row(item, now)
+    if not _touch_leads(session, [row]):  # the update doubles as the existence check
+        reason = _refusal(item.lead_id, _known_leads(session, {item.lead_id}))
+        raise InvalidInput([FieldError("lead_id", reason or "no lead to record it for")])
+    insert = insert_ignoring_conflicts(session, Event, "idempotency_key").values(**row)
+    event = session.scalars(insert.returning(Event)).first()
+    if event is not None:
+        rescore_leads(session, [item.lead_id], now, "event")
+        return event, True
+    assert item.idempotency_key is not None  # only a key can conflict
+    stored = find_by_key(session, item.idempotency_key)
+    assert stored is not None
+    return stored, False
+
+
+def list_events(session: Session, lead_id: int, limit: int = 100) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.lead_id == lead_id)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

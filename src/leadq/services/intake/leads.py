@@ -1,0 +1,304 @@
+"""Lead intake and upkeep: create-or-merge by dedup key, edit, look up, list."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from leadq.domain.free_mail import is_free_mail
+from leadq.domain.leads import (
+    ATTRIBUTE_PREFIX,
+    CONTACT_FIELDS,
+    MAX_ID,
+    LeadInput,
+    email_domain,
+    merge_values,
+)
+from leadq.domain.seniority import infer_seniority
+from leadq.services.automation import reactions as automation
+from leadq.services.errors import Conflict, FieldError, InvalidInput
+from leadq.services.intake.lookup import changeable_lead
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.privacy import audit, consents
+from leadq.services.scoring.rescoring import rescore_leads
+from leadq.store.sql import insert_ignoring_conflicts
+from leadq.store.tables import Company, Lead, StageChange
+
+INITIAL_STAGE = "iql"
+
+
+class Outcome(StrEnum):
+    created = "created"
+    merged = "merged"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True)
+class Upsert:
+    lead: Lead
+    outcome: Outcome
+    conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
+    """The lead this person already is: same e-mail first, else same phone. The row is locked
+    (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for inserts that merely reference
+    the lead) so that concurrent arrivals merge one after another, losing nothing."""
+    for column, value in ((Lead.email, email), (Lead.phone, phone)):
+        if value:
+            query = select(Lead).where(column == value).with_for_update(key_share=True)
+            lead = session.scalars(query).first()
+            if lead is not None:
+                return lead
+    return None
+
+
+def upsert_lead(
+    session: Session, data: LeadInput, actor: str, now: datetime, policy: IntakePolicy
+) -> Upsert:
+    """Create the lead, or merge this arrival into the lead the same person already is."""
+    data = policy.normalised(data)
+    consents.check_times(data.consents, now, policy.clock_skew)
+    existing = find_duplicate(session, data.email, data.phone)
+    if existing is None:
+        result = Upsert(_create(session, data, actor, now), Outcome.created)
+    else:
+        result = _merge(session, existing, data, actor, now)
+    consents.record_intake(session, result.lead.id, data.consents, data.do_not_email,
+                           data.do_not_call, actor, now, policy.clock_skew)  # fmt: skip
+    if result.outcome is not Outcome.unchanged:
+        rescore_leads(session, [result.lead.id], now, f"lead {result.outcome.value}")
+    return result
+
+
+def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lead:
+    profile = data.profile()
+    lead = Lead(
+        **profile,
+        attributes=dict(data.attributes),
+        stage=INITIAL_STAGE,
+        stage_changed_at=now,
+        channels=[data.source] if data.source else [],
+        created_at=now,
+        updated_at=now,
+    )
+    _infer_seniority(lead)
+    _link_company(session, lead)
+    session.add(lead)
+    session.flush()
+    session.add(
+        StageChange(
+            lead_id=lead.id,
+            from_stage=None,
+            to_stage=INITIAL_STAGE,
+            actor=actor,
+            reason="lead created",
+            at=now,
+        )
+    )
+    audit.record(session, actor, "lead.created", "lead", lead.id, {"source": data.source}, now)
+    automation.emit(session, "lead.created", lead.id, {"source": data.source}, now)
+    return lead
+
+
+def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datetime) -> Upsert:
+    incoming = data.profile()
+    if lead.source:
+        del incoming["source"]  # the first channel stays the source; later ones join channels
+    if lead.seniority_inferred and "seniority" in incoming:
+        lead.seniority_inferred = False  # a stated seniority beats our guess: not a conflict
+        lead.seniority = None
+    profile = merge_values(lead.profile(), incoming)
+    attributes = merge_values(lead.attributes, data.attributes, prefix=ATTRIBUTE_PREFIX)
+    filled = dict(profile.filled)
+    conflicts = {**profile.conflicts, **attributes.conflicts}
+    phone = filled.get("phone")
+    if phone and find_duplicate(session, None, phone) is not None:
+        del filled["phone"]
+        conflicts["phone"] = {"kept": None, "incoming": phone, "reason": "used by another lead"}
+    for name, value in filled.items():
+        setattr(lead, name, value)
+    if attributes.filled:
+        lead.attributes = {**lead.attributes, **attributes.filled}
+    new_channel = data.source is not None and data.source not in lead.channels
+    if data.source is not None and new_channel:
+        lead.channels = [*lead.channels, data.source]
+    if "job_title" in filled:
+        _infer_seniority(lead)
+    if "email" in filled:
+        _link_company(session, lead)
+    changed = sorted([*filled, *(f"attributes.{k}" for k in attributes.filled)])
+    if not (changed or conflicts or new_channel):
+        return Upsert(lead, Outcome.unchanged)
+    lead.updated_at = now
+    # names only: the audit log is append-only, so it never holds a personal value
+    details = {"source": data.source, "filled": changed, "conflicts": sorted(conflicts)}
+    audit.record(session, actor, "lead.merged", "lead", lead.id, details, now)
+    return Upsert(lead, Outcome.merged, conflicts)
+
+
+def _infer_seniority(lead: Lead) -> None:
+    if lead.seniority is None or lead.seniority_inferred:
+        inferred = infer_seniority(lead.job_title)
+        lead.seniority = inferred.value if inferred else None
+        lead.seniority_inferred = inferred is not None
+
+
+def _link_company(session: Session, lead: Lead) -> None:
+    """Group business addresses by domain; free-mail addresses say nothing about an account."""
+    if not lead.email or is_free_mail(lead.email):
+        lead.company_id = None
+        return
+    domain = email_domain(lead.email)
+    insert = insert_ignoring_conflicts(session, Company, "domain")
+    session.execute(insert.values(domain=domain, name=lead.company, created_at=lead.updated_at))
+    lead.company_id = session.scalars(select(Company.id).where(Company.domain == domain)).one()
+
+
+def update_lead(
+    session: Session, lead_id: int, changes: dict[str, Any], actor: str, now: datetime
+) -> Lead:
+    """Apply a person's edit: given fields overwrite, ``None`` clears, attributes merge-patch;
+    consents and Do Not Email / Call go to the consent service, which records them."""
+    lead = changeable_lead(session, lead_id)
+    contact = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
+    changes = {k: v for k, v in changes.items() if k not in CONTACT_FIELDS}
+    for column in ("email", "phone"):
+        value = changes.get(column)
+        clash = (
+            value
+            and session.scalars(
+                select(Lead.id).where(getattr(Lead, column) == value, Lead.id != lead.id)
+            ).first()
+        )
+        if clash:
+            raise Conflict(column, f"already used by lead {clash}")
+    before = lead.profile()
+    attributes = changes.get("attributes")
+    for name, value in changes.items():
+        if name != "attributes":
+            setattr(lead, name, value)
+    if not lead.email and not lead.phone:
+        raise InvalidInput([FieldError("email", "a lead needs an email or a phone")])
+    if "seniority" in changes:
+        lead.seniority_inferred = False  # stated, or cleared to be inferred again below
+    if {"job_title", "seniority"} & changes.keys():
+        _infer_seniority(lead)  # leaves a stated seniority alone
+    if "email" in changes:
+        _link_company(session, lead)
+    if attributes is not None:
+        merged = {**lead.attributes, **attributes}
+        lead.attributes = {k: v for k, v in merged.items() if v is not None}
+    after = lead.profile()
+    changed = [k for k in after if before[k] != after[k]]
+    changed += [f"attributes.{k}" for k in sorted(attributes or {})]
+    lead.updated_at = now
+    # field names only: the audit log is append-only, so it never holds a personal value
+    audit.record(session, actor, "lead.updated", "lead", lead.id, {"fields": changed}, now)
+    if contact:
+        consents.record_edit(session, lead.id, contact, actor, now)
+    rescore_leads(session, [lead.id], now, "lead updated")
+    return lead
+
+
+# -- listing -----------------------------------------------------------------------------------
+
+SORTS = {
+    "-score": (Lead.score, True),
+    "score": (Lead.score, False),
+    "-created_at": (Lead.created_at, True),
+    "created_at": (Lead.created_at, False),
+    "-last_activity_at": (Lead.last_activity_at, True),
+    "-probability": (Lead.probability, True),
+}
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    stage: str | None = None
+    grade: str | None = None
+    owner: str | None = None
+    source: str | None = None
+    text: str | None = None
+    visible_to: str | None = None
+    """A rep's name: only their leads and unassigned ones."""
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [
+            getattr(Lead, name) == value
+            for name in ("stage", "grade", "owner", "source")
+            if (value := getattr(self, name)) is not None
+        ]
+        if self.visible_to is not None:
+            found.append(or_(Lead.owner.is_(None), Lead.owner == self.visible_to))
+        if self.text:
+            like = (
+                "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            columns = (Lead.email, Lead.phone, Lead.first_name, Lead.last_name, Lead.company)
+            found.append(or_(*(c.ilike(like, escape="\\") for c in columns)))
+        return found
+
+
+@dataclass(frozen=True)
+class Page:
+    leads: list[Lead]
+    next_cursor: str | None
+
+
+def list_leads(
+    session: Session,
+    where: LeadFilter,
+    sort: str = "-score",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Keyset pagination, unscored leads last: stable pages however many leads arrive."""
+    column, descending = SORTS[sort]
+    query = select(Lead).where(*where.conditions())
+    if cursor is not None:
+        value, last_id = _decode_cursor(cursor, column)
+        query = query.where(_after(column, descending, value, last_id))
+    ordered = (column.desc() if descending else column.asc()).nulls_last()
+    query = query.order_by(ordered, Lead.id.desc() if descending else Lead.id.asc())
+    leads = list(session.scalars(query.limit(limit + 1)))
+    more = len(leads) > limit
+    leads = leads[:limit]
+    next_cursor = _encode_cursor(getattr(leads[-1], column.key), leads[-1].id) if more else None
+    return Page(leads, next_cursor)
+
+
+def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
+    beyond_id = Lead.id < last_id if descending else Lead.id > last_id
+    if value is None:
+        return and_(column.is_(None), beyond_id)
+    beyond = column < value if descending else column > value
+    return or_(beyond, and_(column == value, beyond_id), column.is_(None))
+
+
+def _encode_cursor(value: Any, lead_id: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, lead_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, lead_id = json.loads(raw)
+        if not isinstance(lead_id, int) or not 0 < lead_id <= MAX_ID:
+            raise ValueError
+        if value is not None and column.key in ("created_at", "last_activity_at"):
+            value = datetime.fromisoformat(value)
+        elif value is not None:
+            value = float(value)  # scores and probabilities are floats; refuses text
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput([FieldError("cursor", "not a cursor this listing returned")]) from None
+    return value, lead_id

@@ -1,0 +1,98 @@
+"""The sales inbox: leads in priority order with the filters a rep works through a day with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from leadq.services.automation.segments import membership
+from leadq.services.intake.leads import LeadFilter
+from leadq.services.scoring.rescoring import active_model
+from leadq.store.tables import FollowUpTask, Lead
+
+PER_PAGE = 50
+CLOSED = ("customer", "unqualified", "disqualified")
+"""Stages with nothing left for sales to do; the inbox leaves them out unless asked."""
+
+
+class Priority(StrEnum):
+    """What puts a lead first: the rules score, the predictive probability, or both (the
+    rules grade first, then the probability within a grade)."""
+
+    score = "score"
+    probability = "probability"
+    both = "both"
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    where: LeadFilter = field(default_factory=LeadFilter)
+    segment: str | None = None
+    overdue: bool = False
+    order: Priority = Priority.score
+    page: int = 1
+    closed: bool = False
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    leads: list[Lead]
+    total: int
+    page: int
+    pages: int
+    open_tasks: dict[int, int]
+    overdue: set[int]
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    late = select(FollowUpTask.lead_id).where(FollowUpTask.done_at.is_(None),
+                                              FollowUpTask.due_at < now)  # fmt: skip
+    return Lead.id.in_(late)
+
+
+def _ordering(session: Session, order: Priority) -> list[Any]:
+    score = Lead.score.desc().nulls_last()
+    if order is Priority.score:
+        return [score, Lead.id.desc()]
+    probability = Lead.probability.desc().nulls_last()
+    if order is Priority.probability:
+        return [probability, score, Lead.id.desc()]
+    model = active_model(session)
+    ranks = {grade: rank for rank, grade in enumerate(model.grades)} if model else {}
+    grade = case(ranks, value=Lead.grade, else_=-1) if ranks else Lead.score
+    return [grade.desc(), probability, score, Lead.id.desc()]
+
+
+def inbox(session: Session, query: InboxQuery, now: datetime) -> InboxPage:
+    """One page of the inbox, with each lead's open tasks and whether one is overdue."""
+    conditions = query.where.conditions()
+    if query.segment:
+        conditions.append(membership(session, query.segment, now))
+    if query.overdue:
+        conditions.append(_overdue(now))
+    if not query.closed and query.where.stage is None:
+        conditions.append(Lead.stage.not_in(CLOSED))
+    total = session.scalar(select(func.count()).select_from(Lead).where(*conditions)) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, query.page), pages)
+    listing = (select(Lead).where(*conditions).order_by(*_ordering(session, query.order))
+               .offset((page - 1) * PER_PAGE).limit(PER_PAGE))  # fmt: skip
+    leads = list(session.scalars(listing))
+    return InboxPage(leads, total, page, pages, *_tasks(session, [lead.id for lead in leads], now))
+
+
+def _tasks(session: Session, ids: list[int], now: datetime) -> tuple[dict[int, int], set[int]]:
+    rows = session.execute(select(FollowUpTask.lead_id, FollowUpTask.due_at).where(
+        FollowUpTask.lead_id.in_(ids), FollowUpTask.done_at.is_(None)))  # fmt: skip
+    counts: dict[int, int] = {}
+    late: set[int] = set()
+    for lead_id, due_at in rows:
+        counts[lead_id] = counts.get(lead_id, 0) + 1
+        if due_at < now:
+            late.add(lead_id)
+    return counts, late

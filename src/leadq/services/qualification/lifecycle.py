@@ -1,0 +1,77 @@
+"""Stage changes as facts: every move writes the stage history (actor, time, reason) and a
+``lead.stage_changed`` domain event in the same transaction; automatic moves come from the
+lifecycle rules, evaluated whenever a lead is rescored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadq.domain.frameworks import Assessment
+from leadq.domain.lifecycle import ACCEPTED, Situation, Stage, Step, advance
+from leadq.domain.scoring.evaluate import EventFact
+from leadq.services.automation import reactions as automation
+from leadq.services.privacy import audit
+from leadq.services.qualification.rules import Rules
+from leadq.store.tables import Lead, StageChange
+
+STAGE_CHANGED = "lead.stage_changed"
+PQL_FLAGGED = "lead.pql_flagged"
+
+
+def change_stage(session: Session, lead: Lead, to: Stage, actor: str, reason: str | None,
+                 at: datetime) -> None:  # fmt: skip
+    """Move the lead (the caller has checked the move is allowed) and record it."""
+    before = lead.stage
+    session.add(StageChange(lead_id=lead.id, from_stage=before, to_stage=to.value,
+                            actor=actor, reason=reason, at=at))  # fmt: skip
+    moved = {"from": before, "to": to.value, "actor": actor, "reason": reason}
+    automation.emit(session, STAGE_CHANGED, lead.id, moved, at)
+    lead.stage, lead.stage_changed_at = to.value, at
+    if to not in ACCEPTED:
+        lead.accepted_at = None
+
+
+def situation(lead: Lead, profile: Mapping[str, Any], score: float | None, grade: str | None,
+              grades: Sequence[str], verdicts: Mapping[str, Assessment],
+              events: Sequence[EventFact], stage_pinned: bool) -> Situation:  # fmt: skip
+    """What the rules see; ``profile`` is the lead as the scoring model saw it."""
+    return Situation(
+        stage=Stage(lead.stage),
+        stage_changed_at=lead.stage_changed_at or lead.created_at,
+        pql=lead.pql,
+        accepted=lead.accepted_at is not None,
+        score=score,
+        grade=grade,
+        grades=grades,
+        verdicts={name: a.verdict for name, a in verdicts.items()},
+        events=events,
+        last_activity_at=lead.last_activity_at,
+        profile=profile,
+        stage_pinned=stage_pinned,
+    )
+
+
+def progress(session: Session, lead: Lead, rules: Rules, now: Situation,
+             as_of: datetime) -> list[Step]:  # fmt: skip
+    """Apply the flags and moves the rules make due; returns them."""
+    steps = advance(rules.lifecycle, now, as_of)
+    for step in steps:
+        actor = f"rule:{step.rule}"
+        if step.flag == "pql":
+            lead.pql, lead.pql_at = True, as_of
+            details = {"rule": step.rule, "reason": step.reason}
+            audit.record(session, actor, PQL_FLAGGED, "lead", lead.id, details, as_of)
+            automation.emit(session, PQL_FLAGGED, lead.id, details, as_of)
+        elif step.to is not None:
+            change_stage(session, lead, step.to, actor, step.reason, as_of)
+    return steps
+
+
+def stage_history(session: Session, lead_id: int) -> list[StageChange]:
+    query = select(StageChange).where(StageChange.lead_id == lead_id)
+    return list(session.scalars(query.order_by(StageChange.at, StageChange.id)))
