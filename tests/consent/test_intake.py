@@ -17,7 +17,7 @@ from leadq.services.intake.imports import import_leads
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.webforms import load_forms
 from leadq.store.db import Database
-from leadq.store.tables import Consent, Event, Lead
+from leadq.store.tables import AuditEntry, Consent, Event, Lead
 from tests.consent.conftest import record
 
 API = "/api/v1"
@@ -174,3 +174,25 @@ def test_csv_import_sets_do_not_email_and_call(db: Database, now: datetime,
         flags = {lead.email: (lead.do_not_email, lead.do_not_call)
                  for lead in session.scalars(select(Lead))}  # fmt: skip
     assert flags == {"anna@firma.pl": (True, False), "piotr@firma.pl": (False, True)}
+
+
+def test_a_public_form_never_undoes_a_withdrawal(client: TestClient, anonymous: TestClient,
+                                                 db: Database, now: datetime) -> None:  # fmt: skip
+    created = client.post(f"{API}/leads", json={"email": "w@acme.example", "consents": [
+        record("marketing_email", True, now - timedelta(days=9), "webinar"),
+        record("marketing_email", False, now - timedelta(days=2), "unsubscribe")]})  # fmt: skip
+    lead = created.json()["id"]
+    sent = anonymous.post(f"{API}/forms/website", data={"email": "w@acme.example",
+                                                        "newsletter": "on"})  # fmt: skip
+    assert sent.status_code == 202, sent.text
+    state = client.get(f"{API}/leads/{lead}/consents").json()
+    assert state["current"]["marketing_email"]["granted"] is False
+    assert stored(db, Consent) == 2  # the anonymous grant is not a consent record
+    with db.reading() as session:
+        actions = list(session.scalars(select(AuditEntry.action).where(
+            AuditEntry.entity_id == str(lead))))  # fmt: skip
+    assert "consent.anonymous_grant_ignored" in actions
+    # where nobody withdrew, the same form records the grant
+    fresh = anonymous.post(f"{API}/forms/website", data={"email": "n@acme.example",
+                                                         "newsletter": "on"})  # fmt: skip
+    assert fresh.status_code == 202 and stored(db, Consent) == 3

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from leadq.services.analytics.costs import CostLine, record_costs
 from leadq.services.qualification import decisions as qualification
 from leadq.services.qualification import notes
 from leadq.services.qualification.decisions import OverrideRequest
@@ -26,6 +27,9 @@ from tests.integration.test_scoring_api import API, use_model
 
 EMAIL = "zuzanna.wk@wisniewska-kowal.example"
 PRIVATE_EMAIL = "zuzia.private@poczta.example"
+CONSENT_SOURCE = "phone call with Zuzanna, confirmed by Ksawery"
+CONSENT_WORDING = "zuzanna-wk-special-terms"
+REFERRAL_CAMPAIGN = f"referral {EMAIL}"
 
 PROFILE: dict[str, Any] = {
     "email": EMAIL, "phone": "+48 601 234 567", "first_name": "Zuzanna",
@@ -34,6 +38,7 @@ PROFILE: dict[str, Any] = {
     "department": "Zarząd Główny", "city": "Sandomierz", "region": "Świętokrzyskie", "age": 41,
     "gender": "kobieta", "education": "doktorat z fizyki", "industry": "software",
     "company_size": 300, "country": "PL", "source": "website", "campaign": "spring-webinar",
+    "utm_campaign": REFERRAL_CAMPAIGN,
     "attributes": {"linkedin": "linkedin.com/in/zuzanna-wk", "favourite_colour": "vermilion"},
 }  # fmt: skip
 
@@ -43,9 +48,10 @@ EVENT_PROPERTIES: list[tuple[str, dict[str, Any]]] = [
     ("page_view", {"path": f"/pricing?email={PRIVATE_EMAIL.replace('@', '%40')}#top",
                    "seconds": 120}),
     ("content_download", {"asset_type": "whitepaper", "file": "zuzanna-notes.pdf"}),
-    ("webinar_attended", {}),
+    ("webinar_attended", {PRIVATE_EMAIL: 1}),  # a property named after the person
     ("purchase", {"amount": 12000, "currency": "EUR", "plan": "enterprise",
-                  "invoice_to": "ul. Zielona 5, Sandomierz"}),
+                  "invoice_to": "ul. Zielona 5, Sandomierz",
+                  "product": "Gift box for Ksawery Wiśniewski"}),  # catalogue name, own value
 ]  # fmt: skip
 
 NOTE = "Her daughter Ksenia starts school in Kielce"
@@ -61,6 +67,7 @@ PERSONAL_VALUES = (
     "Zarząd", "Sandomierz", "Świętokrzyskie", "kobieta", "doktorat", "zuzanna-wk", "vermilion",
     "zuzia.private", "Zuzanna Maria", "Zielona", "zuzanna-notes", NOTE, ACCEPT_COMMENT,
     REJECT_COMMENT, CHAMP_TEXT, OVERRIDE_REASON, REMOVAL_REASON, "raises the chance",
+    "Ksawery", "special-terms",
 )  # fmt: skip
 """What must be nowhere in the database once the person is erased."""
 
@@ -124,20 +131,27 @@ def build(client: TestClient, db: Database, now: datetime, folder: Path,
     put_in_force(monkeypatch, folder, AUTOMATION)
     use_model(client, "classic")
     started = now - timedelta(hours=3)
-    consent = {"purpose": "marketing_email", "granted": True, "source": "webform:contact",
-               "at": started.isoformat(), "wording_version": "v3"}  # fmt: skip
+    consent = {"purpose": "marketing_email", "granted": True, "source": CONSENT_SOURCE,
+               "at": started.isoformat(), "wording_version": CONSENT_WORDING}  # fmt: skip
     person = post(client, "/leads", {**PROFILE, "consents": [consent]}, 201)["id"]
     post(client, "/events/batch",
          {"events": events_of(person, started, EVENT_PROPERTIES, f"form-{EMAIL}")})  # fmt: skip
     others = []
     for index, profile in enumerate(OTHERS):
         lead_id = post(client, "/leads", profile, 201)["id"]
-        items: list[tuple[str, dict[str, Any]]] = [("page_view", {"path": "/pricing"})]
-        items += [("purchase", {"amount": 990 * (index + 1), "currency": "EUR"})] * (index % 2)
+        items: list[tuple[str, dict[str, Any]]] = [
+            ("page_view", {"path": "/pricing", "seconds": 30 * index}),
+            ("form_submitted", {"form": "contact"}),
+        ]
+        purchase = {"amount": 990 * (index + 1), "currency": "EUR", "plan": "enterprise"}
+        items += [("purchase", purchase)] * (index % 2 + (index == 0))
         post(client, "/events/batch",
              {"events": events_of(lead_id, started, items, f"other{index}")})  # fmt: skip
         others.append(lead_id)
     _work_on(db, person, now)
+    with db.unit_of_work() as session:  # spend on campaigns, one named after the person
+        record_costs(session, [CostLine(REFERRAL_CAMPAIGN, now.date(), 150.0),
+                               CostLine("spring-webinar", now.date(), 800.0)], now)  # fmt: skip
     return Workspace(person, others)
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
 from leadq.api.app import create_app
-from leadq.api.permissions import PUBLIC, RULES
+from leadq.api.permissions import LEAD, PUBLIC, RULES
 from leadq.config import Settings
 from leadq.domain.leads import LeadInput
 from leadq.services.intake.leads import upsert_lead
@@ -22,6 +23,7 @@ from leadq.services.people.access import PERMISSIONS
 from leadq.services.people.apikeys import create_key
 from leadq.services.people.users import Role
 from leadq.store.db import Database
+from leadq.store.tables import FollowUpTask, Lead
 
 REP = "rita"
 EXAMPLES = {"lead_id": "{lead}", "task_id": "1", "override_id": "1", "framework": "bant",
@@ -119,3 +121,42 @@ def test_a_key_role_must_be_known(db: Database, now: datetime) -> None:
 
     with db.unit_of_work() as session, pytest.raises(InvalidInput, match="role"):
         create_key(session, "x", now, "superuser")
+
+
+ODD_SPELLINGS = ["+{id}", " {id}", "{id} ", "{id}.0", "0000000000000000000{id}", "{id}e0",
+                 "0x{id}", "{id}_0", "\u0661{id}"]  # fmt: skip
+"""What a lax integer parser reads as the id (or near it); none of them is an id."""
+
+
+def test_no_spelling_of_an_id_gets_round_a_reps_scope(
+    workspace: tuple[TestClient, dict[Role, str], int], db: Database, now: datetime
+) -> None:
+    client, tokens, _ = workspace
+    theirs = lead_of(db, now, "theirs@example.com", "someone-else")
+    with db.unit_of_work() as session:
+        task = FollowUpTask(lead_id=theirs, kind="call", owner="someone-else", rule="tests",
+                            created_at=now, due_at=now)  # fmt: skip
+        session.add(task)
+        session.flush()
+        task_id = task.id
+    rep = {"Authorization": f"Bearer {tokens[Role.rep]}"}
+    takeover = {"owner": REP, "email": "theirs@example.com", "job_title": "Taken"}
+    walked = set()
+    for method, path in operations(client):
+        allowed = Role.rep in PERMISSIONS.get(RULES[(method, path)], ())
+        if not allowed or ("{lead_id}" not in path and "{task_id}" not in path):
+            continue
+        for spelling in ODD_SPELLINGS:
+            filled = path.replace("{lead_id}", quote(spelling.format(id=theirs)))
+            filled = filled.replace("{task_id}", quote(spelling.format(id=task_id)))
+            response = client.request(method, concrete(filled, theirs), json=takeover,
+                                      headers=rep)  # fmt: skip
+            walked.add((method, path))
+            assert response.status_code == 422, (method, filled, response.text[:200])
+            assert "theirs@example.com" not in response.text
+    assert {("GET", LEAD), ("PATCH", LEAD), ("POST", f"{LEAD}/frameworks/{{framework}}/answers"),
+            ("POST", "/api/v1/tasks/{task_id}/complete")} <= walked  # fmt: skip
+    with db.reading() as session:
+        lead = session.get(Lead, theirs)
+        assert lead is not None and lead.owner == "someone-else" and lead.job_title is None
+        assert session.get(FollowUpTask, task_id).done_at is None  # type: ignore[union-attr]

@@ -16,7 +16,13 @@ from sqlalchemy import func, select
 from leadq.api.app import create_app
 from leadq.config import Settings
 from leadq.services.errors import Conflict, InvalidInput
-from leadq.services.people.users import add_user, authenticate, set_password
+from leadq.services.people.users import (
+    add_user,
+    authenticate,
+    disable_user,
+    set_password,
+    set_role,
+)
 from leadq.services.qualification.inbox import CLOSED
 from leadq.store.db import Database
 from leadq.store.tables import AppSecret, Lead, User
@@ -150,3 +156,37 @@ def test_the_demo_opens_on_a_populated_inbox_and_dashboard(tmp_path: Path) -> No
         dashboard = person.get("/dashboard")
         assert dashboard.count('<rect class="bar') > 40 and 'class="muted empty"' not in dashboard
     db.dispose()
+
+
+@pytest.mark.parametrize("ending", ["sign-out", "password", "role", "disabled"])
+def test_ending_a_session_ends_every_copy_of_it(db: Database, now: datetime, ending: str) -> None:
+    """A cookie copied before the end (another tab, another device, a thief) stops working."""
+    with db.unit_of_work() as session:
+        add_user(session, "anna", PASSWORD, "rep", "tests", now)
+    settings = Settings(database_url=db.url)
+    with (
+        TestClient(create_app(settings, db)) as signed,
+        TestClient(create_app(settings, db)) as copy,
+    ):
+        person = Browser(signed)
+        person.sign_in("anna")
+        copy.cookies.update(signed.cookies)
+        assert copy.get("/inbox", follow_redirects=False).status_code == 200
+        if ending == "sign-out":
+            out = signed.post("/logout", data={"csrf": person.csrf}, follow_redirects=False)
+            assert out.status_code == 303
+        else:
+            with db.unit_of_work() as session:
+                if ending == "password":
+                    set_password(session, "anna", "a new long passphrase", "admin", now)
+                elif ending == "role":
+                    set_role(session, "anna", "manager", "admin", now)
+                else:
+                    disable_user(session, "anna", "admin", now)
+        stale = copy.get("/inbox", follow_redirects=False)
+        assert stale.status_code in (302, 303, 401) and "/login" in stale.headers.get(
+            "location", "/login")  # fmt: skip
+        if ending in ("sign-out", "role"):  # signing in again works at once
+            again = Browser(copy)
+            again.sign_in("anna")
+            assert copy.get("/inbox", follow_redirects=False).status_code == 200

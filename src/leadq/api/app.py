@@ -26,6 +26,7 @@ from leadq.api.routers import (
 )  # fmt: skip
 from leadq.config import Settings, get_settings
 from leadq.http import errors
+from leadq.http.boundary import InputGuard
 from leadq.http.throttle import Throttle
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.webforms import load_forms
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                    consents, privacy, audit):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     web.install(app, settings, app.state.db)
+    app.add_middleware(InputGuard)  # inside BodyLimit: it reads only bodies within the limit
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

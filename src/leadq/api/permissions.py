@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from leadq.api.deps import caller
+from leadq.domain.ids import canonical_id
 from leadq.services.errors import NotFound
 from leadq.services.people.access import Access
 from leadq.store.db import Database
@@ -107,12 +108,15 @@ def _check_scope(db: Database, access: Access, params: dict[str, Any]) -> None:
     """Another rep's lead answers 404, as if it did not exist."""
     with db.reading() as session:
         for name, owner_of in (("lead_id", _lead_owner), ("task_id", _task_owner)):
-            raw = params.get(name)
-            if raw is None or not str(raw).isdigit() or len(str(raw)) > 19:
-                continue  # malformed ids are refused by the endpoint's own validation
-            found, owner = owner_of(session, int(raw))
+            if name not in params:
+                continue
+            try:
+                key = canonical_id(params[name])
+            except ValueError:
+                continue  # the route reads ids with the same function: it answers 422
+            found, owner = owner_of(session, key)
             if found and not access.sees(owner):
-                raise NotFound(name.removesuffix("_id"), raw)
+                raise NotFound(name.removesuffix("_id"), key)
 
 
 def _lead_owner(session: Session, lead_id: int) -> tuple[bool, str | None]:

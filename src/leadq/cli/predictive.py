@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,11 +13,12 @@ from rich.table import Table
 from leadq.cli.support import ACTOR, err, out
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
-from leadq.predictive.training import Trained, TrainingPlan
-from leadq.services.predictive import files as predictive
 from leadq.services.predictive import registry
-from leadq.services.scoring import backtest
 from leadq.services.scoring import rescoring as scoring
+
+if TYPE_CHECKING:  # training pulls in scikit-learn and LightGBM: imported by the commands
+    from leadq.predictive.training import Trained
+    from leadq.services.scoring import backtest
 
 Csv = Annotated[Path | None, typer.Option("--csv", help="CRM export to learn from (.csv)")]
 Names = Annotated[str, typer.Option(help="Comma-separated column names")]
@@ -28,6 +29,8 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def _summary(trained: Trained, out_dir: Path) -> None:
+    from leadq.services.predictive import files as predictive
+
     report, metrics = trained.report, trained.report["metrics"]
     for warning in trained.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -72,6 +75,9 @@ def train(
     separator: Annotated[str | None, typer.Option(help="Cell separator [guessed]")] = None,
 ) -> None:
     """Train a predictive model on a CRM export, or without --csv on the workspace's leads."""
+    from leadq.predictive.training import TrainingPlan
+    from leadq.services.predictive import files as predictive
+
     if csv is None:
         if target is not None:
             raise predictive.PredictiveError(
@@ -96,6 +102,8 @@ def predict(
     separator: Annotated[str | None, typer.Option(help="Cell separator [guessed]")] = None,
 ) -> None:
     """Add probability, score (1–100) and the top three reasons to each lead of a file."""
+    from leadq.services.predictive import files as predictive
+
     predictions = predictive.predict_file(model, csv, out_file, encoding, separator)
     for warning in predictions.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -112,6 +120,8 @@ def add_model(
     name: Annotated[str, typer.Option(help="Name of the model in the registry")] = "predictive",
 ) -> None:
     """Store a trained model as the next version of NAME (not active yet)."""
+    from leadq.services.predictive import files as predictive
+
     model = predictive.load(model_dir)
     with _database().unit_of_work() as session:
         row = registry.add(session, model, name, ACTOR, _now())
@@ -204,6 +214,9 @@ def backtest_command(
 ) -> None:
     """Replay models over the workspace's past leads as of arrival + N days, side by side (or
     over an export with an outcome column)."""
+    from leadq.predictive.training import TrainingPlan
+    from leadq.services.scoring import backtest
+
     limit = backtest.Capacity.parse(capacity)
     if csv is not None:
         if target is None:

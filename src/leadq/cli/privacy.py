@@ -15,7 +15,7 @@ from leadq.cli.support import ACTOR, err, out
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
 from leadq.config import get_settings
-from leadq.domain.leads import MAX_ID
+from leadq.domain.ids import REASON, canonical_id
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.privacy import subjects as privacy
 
@@ -26,10 +26,10 @@ SHOWN_IDS = 50
 
 def _lead_id(value: str) -> int:
     """Parsed here, not by Typer, so a mistake is one line instead of a usage box."""
-    text = value.strip()
-    if not text.isdecimal() or not 0 < int(text) <= MAX_ID:
-        raise InvalidInput([FieldError("LEAD_ID", f"{value!r} is not a lead id (1–{MAX_ID})")])
-    return int(text)
+    try:
+        return canonical_id(value.strip())
+    except ValueError:
+        raise InvalidInput([FieldError("LEAD_ID", f"{value!r}: {REASON}")]) from None
 
 
 def _months(value: str | None, option: str) -> int | None:

@@ -17,7 +17,7 @@ from leadq.cli.support import ACTOR, UserError, err, out, progress_bar
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
 from leadq.domain.scoring.model import ScoringModel
-from leadq.services.predictive import files as predictive
+from leadq.services.predictive.model import PredictiveModel
 from leadq.services.scoring import batch
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
@@ -131,7 +131,9 @@ def score(
     """Score lead tables in bulk, without the database: id, score, grade, points.<criterion>."""
     moment = _as_of(as_of)
     scoring_model, _ = scoring.read_model(model)
-    extra = None if predictive_model is None else predictive.load(predictive_model)
+    from leadq.services.predictive import files  # scikit-learn and LightGBM: only when used
+
+    extra = None if predictive_model is None else files.load(predictive_model)
     if engine is Engine.spark:
         rows = _score_on_spark(scoring_model, leads, events, out_file, moment, master, extra)
     else:
@@ -151,7 +153,7 @@ def score(
 
 def _score_on_spark(model: ScoringModel, leads: str, events: str | None, out_file: str,
                     moment: datetime, master: str | None,
-                    extra: predictive.PredictiveModel | None) -> int:  # fmt: skip
+                    extra: PredictiveModel | None) -> int:  # fmt: skip
     from leadq.spark.session import start
 
     spark = start(master)  # says what is missing before anything imports PySpark

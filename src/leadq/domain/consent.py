@@ -26,13 +26,14 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     StrictBool,
     StringConstraints,
     field_validator,
 )
+
+from leadq.domain.boundary import Moment
 
 
 class Purpose(StrEnum):
@@ -68,7 +69,7 @@ class ConsentInput(BaseModel):
 
     purpose: Purpose
     granted: StrictBool
-    at: AwareDatetime
+    at: Moment
     source: Source
     wording_version: WordingVersion | None = None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from leadq.domain.boundary import problems
+
 MAX_NAME = 100
 MAX_TEXT = 4_096
 MAX_NESTED_JSON = 16_384
@@ -23,4 +25,6 @@ def check_custom_values(values: dict[str, Any], what: str, max_keys: int) -> dic
                 raise ValueError(f"{name!r} is over {MAX_TEXT} characters")
         elif isinstance(value, (list, dict)) and len(json.dumps(value)) > MAX_NESTED_JSON:
             raise ValueError(f"{name!r} is over {MAX_NESTED_JSON} bytes as JSON")
+    for field, reason in problems(values):  # whichever door they came by (CSV, form, API)
+        raise ValueError(f"{field}: {reason}")
     return values

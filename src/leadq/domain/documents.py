@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from leadq.domain.boundary import problems
+
 T = TypeVar("T", bound=BaseModel)
 _WRAPPERS = ("FitCriterion", "EngagementCriterion", "function-after[_shorthand()]")
 
@@ -54,6 +56,8 @@ def load_yaml(text: str, file: str) -> dict[str, Any]:
         ) from None
     if not isinstance(document, dict):
         raise DocumentError(file, "-", "the document must be a mapping of keys to values")
+    for path, reason in problems(document):
+        raise DocumentError(file, path, reason)
     return document
 
 

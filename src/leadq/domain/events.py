@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from leadq.domain.boundary import EventMoment
 from leadq.domain.custom import check_custom_values
 from leadq.domain.leads import LeadId
 
@@ -41,7 +42,7 @@ class EventInput(BaseModel):
 
     lead_id: LeadId
     type: EventType
-    occurred_at: AwareDatetime
+    occurred_at: EventMoment
     properties: dict[str, Any] = Field(default_factory=dict)
     channel: Annotated[str, StringConstraints(max_length=100)] | None = None
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None

@@ -24,6 +24,7 @@ from pydantic import (
 
 from leadq.domain.consent import ConsentInput
 from leadq.domain.custom import check_custom_values
+from leadq.domain.ids import EntityId
 from leadq.domain.seniority import Seniority
 
 PROFILE_FIELDS: tuple[str, ...] = (
@@ -48,8 +49,7 @@ CONTACT_FIELDS = ("consents", "do_not_email", "do_not_call")
 """Not profile fields: what the person allows; recorded by the consent service."""
 MAX_CONSENTS = 20
 
-MAX_ID = 2**31 - 1
-LeadId = Annotated[int, Field(gt=0, le=MAX_ID, description="A lead's id")]
+LeadId = Annotated[EntityId, Field(description="A lead's id")]
 
 
 class InvalidContact(ValueError):

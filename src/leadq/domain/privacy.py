@@ -85,6 +85,46 @@ def hashed_key(key: str | None) -> str | None:
     return ERASED_KEY_PREFIX + hashlib.sha256(key.encode()).hexdigest()
 
 
+def text_digest(text: str) -> str:
+    """Free text that may name a person, as a short digest: whoever holds the text can still
+    check it against the record (proof of a consent's wording), nobody can read it back."""
+    return (
+        ERASED_KEY_PREFIX + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    )
+
+
+def digested(text: str | None) -> str | None:
+    """``text_digest``, leaving nothing and what is digested already as it is."""
+    if text is None or text.startswith(ERASED_KEY_PREFIX):
+        return text
+    return text_digest(text)
+
+
+def anonymous_consents(cache: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The lead's current consents keep purpose, granted and when; source and wording are
+    digested (they are free text and may name the person)."""
+    if cache is None:
+        return None
+    return {purpose: {**entry, "source": digested(entry.get("source")),
+                      "wording_version": digested(entry.get("wording_version"))}
+            for purpose, entry in cache.items()}  # fmt: skip
+
+
+def shared_only(properties: Mapping[str, Any], names: set[str],
+                values: set[tuple[str, str]]) -> dict[str, Any]:  # fmt: skip
+    """Of an erased lead's anonymous properties, those whose name other leads use too, and
+    for texts, whose value other leads have too: a value only this person has (a name typed
+    into a product field, say) may be theirs, whatever the field is called."""
+    kept = {}
+    for name, value in properties.items():
+        if name not in names:
+            continue
+        if isinstance(value, str) and name not in URL_PROPERTIES and (name, value) not in values:
+            continue
+        kept[name] = value
+    return kept
+
+
 MANUAL_LINES = {"override": "manual adjustment", "grade_pin": "grade pinned"}
 """Labels of the lines a person's override adds, without the reason they typed."""
 

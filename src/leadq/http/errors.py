@@ -23,6 +23,7 @@ HTTP_KINDS = {
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "too_many_requests",
+    500: "internal_error",
 }
 
 

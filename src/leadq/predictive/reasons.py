@@ -6,12 +6,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from leadq.predictive.columns import clean
-from leadq.predictive.scorer import Explanation
 
 LONGEST_VALUE = 40
 NEGLIGIBLE = 0.005
+
+Matrix = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Raw output = base + the sum of each row's contributions, one per export column."""
+
+    base: Matrix
+    contributions: Matrix
+    columns: list[str]
+
+    @property
+    def raw(self) -> Matrix:
+        return np.asarray(self.base + self.contributions.sum(axis=1), dtype=np.float64)
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 _pages = Environment(loader=PackageLoader("leadq.predictive", "templates"),
                      autoescape=select_autoescape(["html", "j2"]))  # fmt: skip
 
 
+def _plot(width: float, height: float) -> tuple[Figure, Axes]:
+    """A figure on the file-only backend; matplotlib loads on the first report, not with the CLI."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height))
+
+
 def _svg(figure: Figure) -> str:
+    import matplotlib.pyplot as plt
+
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
@@ -26,7 +36,7 @@ def _svg(figure: Figure) -> str:
 
 
 def _roc(metrics: dict[str, Any]) -> str:
-    figure, axes = plt.subplots(figsize=(4.2, 4))
+    figure, axes = _plot(4.2, 4)
     axes.plot(metrics["roc_curve"]["fpr"], metrics["roc_curve"]["tpr"], label="model")
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
     axes.set(xlabel="false positive rate", ylabel="true positive rate",
@@ -36,7 +46,7 @@ def _roc(metrics: dict[str, Any]) -> str:
 
 
 def _calibration(metrics: dict[str, Any]) -> str:
-    figure, axes = plt.subplots(figsize=(4.2, 4))
+    figure, axes = _plot(4.2, 4)
     points = metrics["calibration"]
     axes.plot([p["predicted"] for p in points], [p["observed"] for p in points], marker="o")
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey")
@@ -46,7 +56,7 @@ def _calibration(metrics: dict[str, Any]) -> str:
 
 
 def _lift(metrics: dict[str, Any]) -> str:
-    figure, axes = plt.subplots(figsize=(5.5, 4))
+    figure, axes = _plot(5.5, 4)
     rows = metrics["deciles"]
     axes.bar([r["decile"] for r in rows], [r["conversion_rate"] for r in rows], color="#2b6cb0")
     axes.axhline(metrics["base_rate"], linestyle="--", color="grey", label="base rate")
@@ -58,7 +68,7 @@ def _lift(metrics: dict[str, Any]) -> str:
 
 def _importance(report: dict[str, Any]) -> str:
     top = report["importance"][:15][::-1]
-    figure, axes = plt.subplots(figsize=(6, 0.35 * len(top) + 1))
+    figure, axes = _plot(6, 0.35 * len(top) + 1)
     axes.barh([i["column"][:45] for i in top], [i["share"] for i in top], color="#2f855a")
     axes.set(xlabel="share of all contributions", title="What drives the score")
     return _svg(figure)

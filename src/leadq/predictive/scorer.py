@@ -11,10 +11,8 @@ centred input for the logistic regression), which add up exactly to the raw outp
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any, Self
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
@@ -34,6 +32,7 @@ from sklearn.preprocessing import (
 
 from leadq.predictive.columns import ColumnProfile
 from leadq.predictive.features import LeadFeatures
+from leadq.predictive.reasons import Explanation
 
 CANDIDATES = ("lightgbm", "logistic", "blend")
 BOOSTING: dict[str, Any] = {
@@ -47,19 +46,6 @@ Folds = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
 
 class TrainingError(ValueError):
     """The history cannot train a model (one class only, too few rows of a class)."""
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Raw output = base + the sum of each row's contributions, one per export column."""
-
-    base: Matrix
-    contributions: Matrix
-    columns: list[str]
-
-    @property
-    def raw(self) -> Matrix:
-        return np.asarray(self.base + self.contributions.sum(axis=1), dtype=np.float64)
 
 
 def signed_log(values: Matrix) -> Matrix:
@@ -126,6 +112,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def _fit_one(self, learner: str, matrix: Matrix, target: NDArray[np.int8]) -> Any:
         if learner == "lightgbm":
+            import lightgbm as lgb  # imported when a model is fitted: the CLI starts faster
+
             booster = lgb.LGBMClassifier(random_state=self.random_state, **BOOSTING)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -194,6 +182,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
 
 def _raw(fitted: Any, matrix: Matrix) -> Matrix:
+    import lightgbm as lgb  # loaded with the fitted model already
+
     if isinstance(fitted, lgb.LGBMClassifier):
         return np.asarray(fitted.predict(matrix, raw_score=True), dtype=np.float64)
     return np.asarray(fitted.decision_function(matrix), dtype=np.float64)

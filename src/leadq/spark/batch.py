@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 
 from leadq.domain.scoring.model import ScoringModel
 from leadq.domain.seniority import infer_seniority
-from leadq.services.predictive.files import (
+from leadq.services.predictive.model import (
     SCORED_COLUMNS,
     PredictiveModel,
     missing_columns,

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.functions import arrow_udf
 
-from leadq.services.predictive.files import (
+from leadq.services.predictive.model import (
     REASONS,
     SCORED_COLUMNS,
     PredictiveModel,

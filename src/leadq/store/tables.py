@@ -415,6 +415,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Raised to end every web session of the user at once (sign-out, new password, new role,
+    disabled): a session made in an older generation is refused."""
 
 
 class AppSecret(Base):

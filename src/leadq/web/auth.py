@@ -72,21 +72,31 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def _user_of(db: Database, username: str) -> Role | None:
+def _user_of(db: Database, username: str, generation: int) -> Role | None:
+    """The user's role while the session's generation is still the user's, else None."""
     with db.reading() as session:
         user = find_user(session, username)
-        return None if user is None else Role(user.role)
+        current = user is not None and user.session_generation == generation
+        return Role(user.role) if user is not None and current else None
+
+
+def open_session(request: Request, username: str, generation: int) -> None:
+    """A new session on sign-in: nothing carried over from before."""
+    request.session.clear()
+    request.session["user"] = username
+    request.session["generation"] = generation
+    csrf_token(request)
 
 
 async def viewer(request: Request) -> Viewer:
     """The signed-in person, checked against the users table on every request so that a
-    disabled user is out at once."""
-    username = request.session.get("user")
+    disabled user, a new password or role, or a sign-out elsewhere ends the session at once."""
+    username, generation = request.session.get("user"), request.session.get("generation")
     role = None
-    if isinstance(username, str):
-        role = await run_in_threadpool(_user_of, request.app.state.db, username)
+    if isinstance(username, str) and isinstance(generation, int):
+        role = await run_in_threadpool(_user_of, request.app.state.db, username, generation)
     if role is None or not isinstance(username, str):
-        request.session.pop("user", None)
+        request.session.clear()
         raise SignInRequired(_return_to(request))
     return Viewer(username, role, csrf_token(request))
 

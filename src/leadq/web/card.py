@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from leadq.domain.consent import ConsentInput, Purpose, may_call, may_email
 from leadq.domain.frameworks import Framework
-from leadq.domain.leads import MAX_ID
+from leadq.http.params import LeadPath, OverridePath, TaskPath
 from leadq.services.automation import tasks
 from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
 from leadq.services.intake.events import list_events
@@ -35,7 +35,6 @@ from leadq.web.auth import Form, Signed, Viewer, local_path, require
 from leadq.web.render import back, flash, page
 
 router = APIRouter(include_in_schema=False)
-LeadId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Overrider = Annotated[Viewer, require("leads.override")]
 
 
@@ -72,7 +71,7 @@ def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int,
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
-def card_page(request: Request, lead_id: LeadId, viewer: Signed) -> HTMLResponse:
+def card_page(request: Request, lead_id: LeadPath, viewer: Signed) -> HTMLResponse:
     db: Database = request.app.state.db
     with db.reading() as session:
         try:
@@ -117,7 +116,7 @@ def _act(request: Request, viewer: Viewer, lead_id: int, data: FormData,
 
 
 @router.post("/leads/{lead_id}/accept")
-def accept(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+def accept(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     rules: Rules = request.app.state.rules
 
     def work(session: Session, now: datetime) -> str:
@@ -129,7 +128,7 @@ def accept(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Red
 
 
 @router.post("/leads/{lead_id}/reject")
-def reject(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+def reject(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     rules: Rules = request.app.state.rules
 
     def work(session: Session, now: datetime) -> str:
@@ -142,7 +141,7 @@ def reject(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Red
 
 
 @router.post("/leads/{lead_id}/stage")
-def move(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+def move(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     rules: Rules = request.app.state.rules
 
     def work(session: Session, now: datetime) -> str:
@@ -155,7 +154,7 @@ def move(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Redir
 
 
 @router.post("/leads/{lead_id}/assign")
-def assign(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+def assign(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     def work(session: Session, now: datetime) -> str:
         owner = text(data, "owner", 100)
         update_lead(session, lead_id, {"owner": owner}, viewer.username, now)
@@ -165,7 +164,7 @@ def assign(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> Red
 
 
 @router.post("/leads/{lead_id}/notes")
-def add_note(request: Request, lead_id: LeadId, viewer: Signed, data: Form) -> RedirectResponse:
+def add_note(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     def work(session: Session, now: datetime) -> str:
         body = text(data, "body", notes.MAX_NOTE, required=True) or ""
         notes.add_note(session, lead_id, body, viewer.username, now)
@@ -193,7 +192,7 @@ def _answer(framework: Framework, data: FormData) -> dict[str, Any]:
 
 
 @router.post("/leads/{lead_id}/frameworks/{name}")
-def answer(request: Request, lead_id: LeadId, name: Annotated[str, Path(max_length=40)],
+def answer(request: Request, lead_id: LeadPath, name: Annotated[str, Path(max_length=40)],
            viewer: Signed, data: Form) -> RedirectResponse:  # fmt: skip
     rules: Rules = request.app.state.rules
 
@@ -222,7 +221,7 @@ def _override(data: FormData) -> OverrideRequest:
 
 
 @router.post("/leads/{lead_id}/overrides")
-def override(request: Request, lead_id: LeadId, viewer: Overrider,
+def override(request: Request, lead_id: LeadPath, viewer: Overrider,
              data: Form) -> RedirectResponse:  # fmt: skip
     rules: Rules = request.app.state.rules
 
@@ -235,8 +234,8 @@ def override(request: Request, lead_id: LeadId, viewer: Overrider,
 
 
 @router.post("/leads/{lead_id}/overrides/{override_id}/remove")
-def remove_override(request: Request, lead_id: LeadId,
-                    override_id: Annotated[int, Path(ge=1, le=MAX_ID)], viewer: Overrider,
+def remove_override(request: Request, lead_id: LeadPath,
+                    override_id: OverridePath, viewer: Overrider,
                     data: Form) -> RedirectResponse:  # fmt: skip
     def work(session: Session, now: datetime) -> str:
         qualification.remove_override(session, lead_id, override_id, text(data, "reason", 2000),
@@ -247,7 +246,7 @@ def remove_override(request: Request, lead_id: LeadId,
 
 
 @router.post("/leads/{lead_id}/tasks/{task_id}/done")
-def task_done(request: Request, lead_id: LeadId, task_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+def task_done(request: Request, lead_id: LeadPath, task_id: TaskPath,
               viewer: Signed, data: Form) -> RedirectResponse:  # fmt: skip
     def work(session: Session, now: datetime) -> str:
         task = session.get(FollowUpTask, task_id)
@@ -260,7 +259,7 @@ def task_done(request: Request, lead_id: LeadId, task_id: Annotated[int, Path(ge
 
 
 @router.post("/leads/{lead_id}/consents")
-def record_consent(request: Request, lead_id: LeadId, viewer: Signed,
+def record_consent(request: Request, lead_id: LeadPath, viewer: Signed,
                    data: Form) -> RedirectResponse:  # fmt: skip
     """What the lead told the rep: a consent given or withdrawn now, where (``source``)."""
 
@@ -281,7 +280,7 @@ def record_consent(request: Request, lead_id: LeadId, viewer: Signed,
 
 
 @router.post("/leads/{lead_id}/contact-flags")
-def contact_flags(request: Request, lead_id: LeadId, viewer: Signed,
+def contact_flags(request: Request, lead_id: LeadPath, viewer: Signed,
                   data: Form) -> RedirectResponse:  # fmt: skip
     """Do Not Email / Do Not Call as the two checkboxes say (an unticked one clears)."""
 

@@ -12,9 +12,9 @@ from starlette.exceptions import HTTPException
 
 from leadq.http.throttle import Throttle
 from leadq.logs import emit
-from leadq.services.people.users import authenticate
+from leadq.services.people.users import authenticate, sign_out_everywhere
 from leadq.store.db import Database
-from leadq.web.auth import Form, Signed, csrf_token, local_path
+from leadq.web.auth import Form, Signed, csrf_token, local_path, open_session
 from leadq.web.render import back, page
 
 router = APIRouter(include_in_schema=False)
@@ -28,9 +28,11 @@ def login_page(request: Request,
     return page(request, "login.html.j2", None, next_page=local_path(next_page), failed=False)
 
 
-def _check(db: Database, username: str, password: str) -> bool:
+def _check(db: Database, username: str, password: str) -> int | None:
+    """The user's session generation when the password is right, else None."""
     with db.reading() as session:
-        return authenticate(session, username, password) is not None
+        user = authenticate(session, username, password)
+        return None if user is None else user.session_generation
 
 
 def _throttled(request: Request, username: object) -> int | None:
@@ -55,18 +57,26 @@ async def sign_in(request: Request, data: Form) -> HTMLResponse | RedirectRespon
         raise HTTPException(429, f"too many sign-in attempts; try again in {wait} s",
                             {"Retry-After": str(wait)})  # fmt: skip
     valid = isinstance(username, str) and isinstance(password, str) and len(username) <= 100
-    if not valid or not await run_in_threadpool(_check, request.app.state.db, str(username),
-                                                str(password)):  # fmt: skip
+    generation = None
+    if valid:
+        generation = await run_in_threadpool(_check, request.app.state.db, str(username),
+                                             str(password))  # fmt: skip
+    if generation is None:
         emit("sign_in_failed", logging.WARNING)  # never the name tried: it may be a password
         return page(request, "login.html.j2", None, 401, next_page=target, failed=True,
                     username=username if isinstance(username, str) else "")  # fmt: skip
-    request.session.clear()  # a new session on sign-in: nothing carried over from before
-    request.session["user"] = username
-    csrf_token(request)
+    open_session(request, str(username), generation)
     return back(target)
 
 
+def _sign_out_everywhere(db: Database, username: str) -> None:
+    with db.unit_of_work() as session:
+        sign_out_everywhere(session, username)
+
+
 @router.post("/logout")
-def sign_out(request: Request, _: Signed, data: Form) -> RedirectResponse:
+async def sign_out(request: Request, viewer: Signed, data: Form) -> RedirectResponse:
+    """Ends this session and every other one of the user: a copied cookie is worth nothing."""
+    await run_in_threadpool(_sign_out_everywhere, request.app.state.db, viewer.username)
     request.session.clear()
     return back("/login")

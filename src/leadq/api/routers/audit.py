@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from leadq.api.deps import Db
 from leadq.api.schemas import AuditOut, ErrorOut
+from leadq.domain.boundary import Moment
 from leadq.services.privacy.audit import AuditQuery, entries
 
 router = APIRouter(tags=["audit"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
@@ -23,8 +23,8 @@ def audit_log(
     entity_id: Word = None,
     actor: Word = None,
     action: Word = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditOut]:

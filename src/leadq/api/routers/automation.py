@@ -13,6 +13,7 @@ from leadq.api.deps import Actor, Caller, Db, Now
 from leadq.api.schemas import ErrorOut, LeadOut
 from leadq.domain.automation import NAME_PATTERN, SegmentFilter, parse_automation
 from leadq.domain.documents import DocumentError
+from leadq.http.params import MessagePath, TaskPath
 from leadq.services.automation import outbox, segments, tasks
 from leadq.services.automation.reactions import current_automation
 from leadq.services.errors import FieldError, InvalidInput
@@ -98,7 +99,7 @@ def list_tasks(db: Db, caller: Caller, now: Now, owner: Owner = None,
 
 @router.post("/tasks/{task_id}/complete", response_model=TaskOut,
              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})  # fmt: skip
-def complete_task(task_id: Annotated[int, Path(ge=1, le=2**62)], db: Db, actor: Actor,
+def complete_task(task_id: TaskPath, db: Db, actor: Actor,
                   now: Now) -> TaskOut:  # fmt: skip
     return db.run(lambda s: TaskOut.model_validate(tasks.complete(s, task_id, actor, now)))
 
@@ -142,6 +143,6 @@ def list_outbox(db: Db, _: Actor, status: Literal["pending", "delivered", "dead"
 
 @router.post("/outbox/{message_id}/retry", response_model=MessageOut,
              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})  # fmt: skip
-def retry(message_id: Annotated[int, Path(ge=1, le=2**62)], db: Db, actor: Actor,
+def retry(message_id: MessagePath, db: Db, actor: Actor,
           now: Now) -> MessageOut:  # fmt: skip
     return db.run(lambda s: MessageOut.model_validate(outbox.retry(s, message_id, actor, now)))

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Caller, Db, Now, Policy
-from leadq.api.routers.leads import LeadPath
 from leadq.api.schemas import ConsentStateOut, ErrorOut
 from leadq.domain.consent import ConsentInput, Purpose, may_call, may_email, may_profile
+from leadq.http.params import LeadPath
 from leadq.services.people.access import lead_for
 from leadq.services.privacy import consents as service
 from leadq.services.privacy.consents import LeadConsents

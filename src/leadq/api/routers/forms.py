@@ -13,9 +13,11 @@ from starlette.exceptions import HTTPException
 
 from leadq.api.deps import Db, Now, Policy
 from leadq.api.schemas import ErrorOut
+from leadq.domain.boundary import problems
 from leadq.domain.leads import slug
 from leadq.http.throttle import Throttle
 from leadq.logs import emit
+from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.intake.webforms import FormSpec, submit_form
 
 router = APIRouter(prefix="/forms", tags=["web forms"])
@@ -35,7 +37,10 @@ async def _submitted(request: Request) -> dict[str, Any]:
         return data
     if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form(max_files=0, max_fields=200)
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if found := [FieldError(field, reason) for field, reason in problems(fields)]:
+            raise InvalidInput(found)  # multipart: url-encoded bodies were checked at the door
+        return fields
     raise HTTPException(415, "send application/x-www-form-urlencoded, multipart/form-data or JSON")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Caller, Db, Now, Policy
@@ -19,7 +19,8 @@ from leadq.api.schemas import (
     ReasonOut,
     ScoreOut,
 )
-from leadq.domain.leads import MAX_ID, LeadInput
+from leadq.domain.leads import LeadInput
+from leadq.http.params import LeadPath
 from leadq.services.intake import events as event_service
 from leadq.services.intake import leads as lead_service
 from leadq.services.intake import lookup
@@ -29,7 +30,6 @@ router = APIRouter(
     prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 )
 
-LeadPath = Annotated[int, Path(gt=0, le=MAX_ID, description="The lead's id")]
 Sort = Literal["-score", "score", "-created_at", "created_at", "-last_activity_at", "-probability"]
 
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Db, Now, settings
-from leadq.api.routers.leads import LeadPath
 from leadq.api.schemas import ErrorOut
 from leadq.config import Settings
+from leadq.http.params import LeadPath
 from leadq.services.privacy import subjects as privacy
 
 router = APIRouter(tags=["privacy"],

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from leadq.api.deps import Actor, Db, Now
-from leadq.api.routers.leads import LeadPath
 from leadq.api.schemas import AuditOut, ErrorOut, LeadOut
-from leadq.domain.leads import MAX_ID
+from leadq.domain.boundary import Moment
+from leadq.http.params import LeadPath, OverridePath
 from leadq.services.intake import lookup
 from leadq.services.qualification import decisions as service
 from leadq.services.qualification.decisions import FrameworkCard, OverrideRequest
@@ -90,7 +90,7 @@ class OverrideIn(Input):
     points: float | None = Field(default=None, description="kind points: added to the score")
     grade: Annotated[str, Field(max_length=20)] | None = None
     stage: Annotated[str, Field(max_length=20)] | None = None
-    expires_at: AwareDatetime | None = None
+    expires_at: Moment | None = None
 
 
 class StageChangeOut(BaseModel):
@@ -269,7 +269,7 @@ def overrides(lead_id: LeadPath, db: Db, _: Actor, now: Now) -> list[OverrideOut
 @router.delete(f"{LEAD}/overrides/{{override_id}}", response_model=OverrideOut)
 def remove_override(
     lead_id: LeadPath,
-    override_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    override_id: OverridePath,
     db: Db,
     actor: Actor,
     now: Now,

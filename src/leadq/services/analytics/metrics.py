@@ -17,6 +17,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Numeric,
     Select,
     Subquery,
     case,
@@ -30,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import Function
 
+from leadq.domain.boundary import MAX_MAGNITUDE, within_calendar
 from leadq.domain.scoring.evaluate import DECAY_ID
 from leadq.domain.scoring.model import EngagementCriterion, ScoringModel
 from leadq.services.automation import segments
@@ -121,6 +123,11 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def period(since: datetime | None = None, until: datetime | None = None) -> Period:
+    for name, moment in (("since", since), ("until", until)):
+        try:
+            _ = moment is None or within_calendar(moment)
+        except ValueError as exc:
+            raise InvalidInput([FieldError(name, str(exc))]) from None
     since, until = _utc(since), _utc(until)
     if since is not None and until is not None and since >= until:
         raise InvalidInput([FieldError("since", "must be before until")])
@@ -156,14 +163,19 @@ class _Json:
         self.postgres = session.get_bind().dialect.name == "postgresql"
 
     def number(self, document: Any, key: str) -> ColumnElement[float]:
-        """``document[key]`` when it is a JSON number, else NULL."""
+        """``document[key]`` when it is a JSON number within ``MAX_MAGNITUDE``, else NULL: an
+        event stored before the intake bounded numbers cannot overflow a sum (read exactly as
+        NUMERIC first, turned into a double only once it is known to fit)."""
         if self.postgres:
             value = func.jsonb_extract_path(document, key)
-            text = func.jsonb_extract_path_text(document, key)
-            return case((func.jsonb_typeof(value) == "number", text.cast(Float)))
+            exact = func.jsonb_extract_path_text(document, key).cast(Numeric)
+            fits = case((func.abs(exact) <= MAX_MAGNITUDE, exact.cast(Float)))
+            return case((func.jsonb_typeof(value) == "number", fits))
         path = f"$.{key}"
         kind = func.json_type(document, path)
-        return case((kind.in_(("integer", "real")), func.json_extract(document, path, type_=Float)))
+        number = func.json_extract(document, path, type_=Float)
+        return case((kind.in_(("integer", "real")),
+                     case((func.abs(number) <= MAX_MAGNITUDE, number))))  # fmt: skip
 
     def text(self, document: Any, key: str) -> ColumnElement[str]:
         if self.postgres:

@@ -23,10 +23,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadq.domain.boundary import problems
 from leadq.domain.events import EventInput, check_not_future
+from leadq.domain.ids import REASON, canonical_id
 from leadq.domain.leads import (
     ATTRIBUTE_PREFIX,
-    MAX_ID,
     PROFILE_FIELDS,
     InvalidContact,
     LeadInput,
@@ -129,7 +130,11 @@ def _records(
             yield line, raw, f"row has {len(raw)} fields, header has {len(header)}"
         else:
             values = {h: from_spreadsheet_safe(v) for h, v in zip(header, raw, strict=True)}
-            yield Row(line, {h: v for h, v in values.items() if v.strip()}, raw)
+            found = next(problems(values), None)
+            if found is not None:
+                yield line, raw, f"{found[0]}: {found[1]}"
+            else:
+                yield Row(line, {h: v for h, v in values.items() if v.strip()}, raw)
 
 
 def numbered_rows(reader: Any, progress: Progress | None = None,
@@ -427,9 +432,10 @@ def _event_input(session: Session, row: Row, policy: IntakePolicy, now: datetime
 def _resolve_lead(session: Session, values: dict[str, str], policy: IntakePolicy) -> int:
     if "lead_id" in values:
         raw = values["lead_id"].strip()
-        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-            raise ValueError(f"lead_id: not a lead id: {raw!r}")
-        found = session.get(Lead, int(raw))
+        try:
+            found = session.get(Lead, canonical_id(raw))
+        except ValueError:
+            raise ValueError(f"lead_id: not a lead id: {raw!r} ({REASON})") from None
     elif "email" in values:
         try:
             email = normalise_email(values["email"])

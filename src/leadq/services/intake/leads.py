@@ -14,10 +14,11 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.free_mail import is_free_mail
+from leadq.domain.ids import canonical_id
 from leadq.domain.leads import (
     ATTRIBUTE_PREFIX,
     CONTACT_FIELDS,
-    MAX_ID,
+    PROFILE_FIELDS,
     LeadInput,
     email_domain,
     merge_values,
@@ -62,9 +63,16 @@ def find_duplicate(session: Session, email: str | None, phone: str | None) -> Le
 
 
 def upsert_lead(
-    session: Session, data: LeadInput, actor: str, now: datetime, policy: IntakePolicy
+    session: Session,
+    data: LeadInput,
+    actor: str,
+    now: datetime,
+    policy: IntakePolicy,
+    anonymous: bool = False,
 ) -> Upsert:
-    """Create the lead, or merge this arrival into the lead the same person already is."""
+    """Create the lead, or merge this arrival into the lead the same person already is;
+    ``anonymous`` for a door without credentials (a public form), whose consents never undo a
+    withdrawal."""
     data = policy.normalised(data)
     consents.check_times(data.consents, now, policy.clock_skew)
     existing = find_duplicate(session, data.email, data.phone)
@@ -73,7 +81,7 @@ def upsert_lead(
     else:
         result = _merge(session, existing, data, actor, now)
     consents.record_intake(session, result.lead.id, data.consents, data.do_not_email,
-                           data.do_not_call, actor, now, policy.clock_skew)  # fmt: skip
+                           data.do_not_call, actor, now, policy.clock_skew, anonymous)  # fmt: skip
     if result.outcome is not Outcome.unchanged:
         rescore_leads(session, [result.lead.id], now, f"lead {result.outcome.value}")
     return result
@@ -140,7 +148,8 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
         return Upsert(lead, Outcome.unchanged)
     lead.updated_at = now
     # names only: the audit log is append-only, so it never holds a personal value
-    details = {"source": data.source, "filled": changed, "conflicts": sorted(conflicts)}
+    details = {"source": data.source, "filled": _names(changed),
+               "conflicts": _names(sorted(conflicts))}  # fmt: skip
     audit.record(session, actor, "lead.merged", "lead", lead.id, details, now)
     return Upsert(lead, Outcome.merged, conflicts)
 
@@ -163,6 +172,12 @@ def _link_company(session: Session, lead: Lead) -> None:
     lead.company_id = session.scalars(select(Company.id).where(Company.domain == domain)).one()
 
 
+def _names(fields: list[str]) -> list[str]:
+    """Field names for the audit log: ours as they are, a custom attribute's name (anyone may
+    choose it, an e-mail address included) as its digest."""
+    return [f if f in PROFILE_FIELDS or f == "channels" else audit.digest(f) for f in fields]
+
+
 def update_lead(
     session: Session, lead_id: int, changes: dict[str, Any], actor: str, now: datetime
 ) -> Lead:
@@ -180,7 +195,7 @@ def update_lead(
             ).first()
         )
         if clash:
-            raise Conflict(column, f"already used by lead {clash}")
+            raise Conflict(column, "already used by another lead")  # never which: no oracle
     before = lead.profile()
     attributes = changes.get("attributes")
     for name, value in changes.items():
@@ -202,7 +217,7 @@ def update_lead(
     changed += [f"attributes.{k}" for k in sorted(attributes or {})]
     lead.updated_at = now
     # field names only: the audit log is append-only, so it never holds a personal value
-    audit.record(session, actor, "lead.updated", "lead", lead.id, {"fields": changed}, now)
+    audit.record(session, actor, "lead.updated", "lead", lead.id, {"fields": _names(changed)}, now)
     if contact:
         consents.record_edit(session, lead.id, contact, actor, now)
     rescore_leads(session, [lead.id], now, "lead updated")
@@ -293,8 +308,7 @@ def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, lead_id = json.loads(raw)
-        if not isinstance(lead_id, int) or not 0 < lead_id <= MAX_ID:
-            raise ValueError
+        lead_id = canonical_id(lead_id)
         if value is not None and column.key in ("created_at", "last_activity_at"):
             value = datetime.fromisoformat(value)
         elif value is not None:

@@ -128,7 +128,7 @@ def submit_form(
         raise InvalidInput(_form_errors(exc, spec)) from None
     phone_field = next((n for n, t in spec.fields.items() if t == "phone"), "phone")
     lead = policy.normalised(lead, phone_field)
-    result = upsert_lead(session, lead, f"webform:{source}", now, policy)
+    result = upsert_lead(session, lead, f"webform:{source}", now, policy, anonymous=True)
     event = EventInput(
         lead_id=result.lead.id,
         type="form_submitted",

@@ -102,10 +102,20 @@ def _named(session: Session, username: str) -> User:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Every web session the user has open stops working at its next request."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def sign_out_everywhere(session: Session, username: str) -> None:
+    end_sessions(_named(session, username))
+
+
 def set_password(session: Session, username: str, password: str, actor: str,
                  now: datetime) -> User:  # fmt: skip
     user = _named(session, username)
     user.password_hash = _hasher.hash(_checked_password(password))
+    end_sessions(user)
     audit.record(session, actor, "user.password_set", "user", user.id, {}, now)
     return user
 
@@ -116,6 +126,7 @@ def set_role(session: Session, username: str, role: str, actor: str, now: dateti
     if user.role != chosen.value:
         details = {"from": user.role, "to": chosen.value}
         user.role = chosen.value
+        end_sessions(user)
         audit.record(session, actor, "user.role_changed", "user", user.id, details, now)
     return user
 
@@ -124,5 +135,6 @@ def disable_user(session: Session, username: str, actor: str, now: datetime) -> 
     user = _named(session, username)
     if user.disabled_at is None:
         user.disabled_at = now
+        end_sessions(user)
         audit.record(session, actor, "user.disabled", "user", user.id, {}, now)
     return user

@@ -22,13 +22,13 @@ from leadq.domain.consent import may_profile
 from leadq.predictive.history import event_types_of, snapshot
 from leadq.predictive.reasons import reasons
 from leadq.services.errors import Conflict
-from leadq.services.predictive.files import PredictiveModel, scores
 from leadq.services.predictive.history import (
     CONVERTED_STAGE,
     CONVERTING_EVENT,
     lead_profile,
     touches,
 )
+from leadq.services.predictive.model import PredictiveModel, scores
 from leadq.services.privacy import audit
 from leadq.services.scoring.versions import every_version, find_version, next_version
 from leadq.store.tables import AuditEntry, Event, Lead, PredictiveModelVersion

@@ -1,10 +1,15 @@
 """The audit log: one way to write who did what to which entity, and when, and to read it.
 
-Entries are appended only (database triggers refuse changes), so details name fields, ids
-and versions, never a personal value an erasure would have to remove."""
+Entries are appended only (database triggers refuse changes), so an erasure could not remove a
+personal value from them: details hold ids, numbers, yes/no, codes (``consent.recorded``,
+``classic@2``, ``webform:website``) and digests. Any other text (a reason someone typed, a
+consent's source) is stored as ``sha256:`` and its digest, so an entry still proves which text
+it was without showing it."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,11 +19,30 @@ from sqlalchemy.orm import Session
 
 from leadq.store.tables import AuditEntry
 
+CODE = re.compile(r"[a-z0-9_.:/-]{1,80}(@[0-9]{1,9})?")
+"""Text kept as it is in details: lower-case tokens without spaces or ``@`` (field names, stages,
+rule ids, ``name@version``); an e-mail address or a sentence never matches."""
+
+
+def digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def coded(value: Any) -> Any:
+    """The value with every text that is not a code replaced by its digest, nested included."""
+    if isinstance(value, str):
+        return value if CODE.fullmatch(value) or value.startswith("sha256:") else digest(value)
+    if isinstance(value, dict):
+        return {str(k): coded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [coded(v) for v in value]
+    return value
+
 
 def record(session: Session, actor: str, action: str, entity: str, entity_id: object,
            details: dict[str, Any], at: datetime) -> None:  # fmt: skip
     session.add(AuditEntry(actor=actor, action=action, entity=entity, entity_id=str(entity_id),
-                           details=details, at=at))  # fmt: skip
+                           details=coded(details), at=at))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.consent import (
     ConsentInput,
+    Purpose,
     cache_entry,
     check_consent_time,
     email_refusal,
@@ -76,9 +77,11 @@ def record_consent(session: Session, lead_id: int, consent: ConsentInput, actor:
     if current:
         cache[consent.purpose.value] = cache_entry(consent)
         lead.consents = cache  # a new dict: the JSON column notices assignment, not mutation
+    wording = consent.wording_version  # free text from outside: digests, never the words
     details = {"consent_id": row.id, "purpose": consent.purpose.value,
-               "granted": consent.granted, "source": consent.source,
-               "wording_version": consent.wording_version, "current": current}  # fmt: skip
+               "granted": consent.granted, "source": audit.digest(consent.source),
+               "wording_version": audit.digest(wording) if wording else None,
+               "current": current}  # fmt: skip
     audit.record(session, actor, "consent.recorded", "lead", lead.id, details, now)
     if current:
         _apply(session, lead, now)
@@ -104,14 +107,28 @@ def set_flags(session: Session, lead_id: int, actor: str, now: datetime,
 
 def record_intake(session: Session, lead_id: int, consents: Sequence[ConsentInput],
                   do_not_email: bool | None, do_not_call: bool | None, actor: str,
-                  now: datetime, skew: timedelta = CLOCK_SKEW) -> None:  # fmt: skip
+                  now: datetime, skew: timedelta = CLOCK_SKEW,
+                  anonymous: bool = False) -> None:  # fmt: skip
     """What a lead brought along at intake (API, web form, import). Intake only ever raises a
     flag: an import that says ``do_not_email: false`` must not undo a person's request; clearing
-    one is a deliberate act on the lead (its consents endpoint or card)."""
+    one is a deliberate act on the lead (its consents endpoint or card). An ``anonymous`` intake
+    (a public form: anyone may type anyone's address) never widens consent over a withdrawal:
+    such a grant is not recorded, and the audit log says so."""
     for index, consent in enumerate(consents):
+        if anonymous and consent.granted and _ever_withdrawn(session, lead_id, consent.purpose):
+            ignored = {"purpose": consent.purpose.value, "why": "withdrawn_before"}
+            audit.record(session, actor, "consent.anonymous_grant_ignored", "lead", lead_id,
+                         ignored, now)  # fmt: skip
+            continue
         record_consent(session, lead_id, consent, actor, now, skew, f"consents[{index}].at")
     if do_not_email or do_not_call:
         set_flags(session, lead_id, actor, now, do_not_email or None, do_not_call or None)
+
+
+def _ever_withdrawn(session: Session, lead_id: int, purpose: Purpose) -> bool:
+    query = select(Consent.id).where(Consent.lead_id == lead_id, Consent.granted.is_(False),
+                                     Consent.purpose == purpose.value)  # fmt: skip
+    return session.scalars(query.limit(1)).first() is not None
 
 
 def record_edit(session: Session, lead_id: int, contact: dict[str, Any], actor: str,

@@ -38,15 +38,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, inspect, select, update
+from sqlalchemy import ColumnElement, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.privacy import (
     PERSONAL_FIELDS,
+    URL_PROPERTIES,
     anonymous_breakdown,
+    anonymous_consents,
     anonymous_properties,
+    digested,
     hashed_key,
     months_before,
+    shared_only,
 )
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.intake.lookup import get_lead
@@ -55,6 +59,7 @@ from leadq.services.privacy import audit
 from leadq.services.qualification.rules import current_rules
 from leadq.store.tables import (
     Base,
+    CampaignCost,
     Company,
     Consent,
     DomainEvent,
@@ -77,6 +82,10 @@ MAX_MONTHS = 1200
 ERASED_PAYLOAD = "erased"
 LEAD_ERASED = "lead erased"
 _CHUNK = 1000
+SHARED_BY = 2
+"""A property name or a catalogue value stays on an erased lead's events only when at least
+this many other leads' events have it too: what only this person has may be theirs."""
+CAMPAIGN_FIELDS = ("campaign", "utm_source", "utm_medium", "utm_campaign")
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -284,6 +293,65 @@ def _cleared(session: Session, model: type[Base], lead_id: int, where: ColumnEle
     return int(result.rowcount)
 
 
+def _shared(session: Session, column: Any, lead_id: int, condition: ColumnElement[bool]) -> bool:
+    others = select(column).where(condition, column != lead_id).distinct().limit(SHARED_BY)
+    return len(session.scalars(others).all()) >= SHARED_BY
+
+
+def _keep_shared_properties(session: Session, lead_id: int) -> None:
+    """The lead's events keep only property names, and texts, that other leads' events have."""
+    rows = session.execute(select(Event.id, Event.properties)
+                           .where(Event.lead_id == lead_id)).all()  # fmt: skip
+    names = {name for _, properties in rows for name in properties or {}}
+    readable = {n for n in names if '"' not in n and "\\" not in n}  # a JSON path can name it
+
+    def used(condition: ColumnElement[bool]) -> bool:
+        return _shared(session, Event.lead_id, lead_id, condition)
+
+    kept = {n for n in readable if used(Event.properties[n].as_string().is_not(None))}
+    texts = {(n, v) for _, properties in rows for n, v in (properties or {}).items()
+             if isinstance(v, str) and n in kept and n not in URL_PROPERTIES}  # fmt: skip
+    values = {(n, v) for n, v in texts if used(Event.properties[n].as_string() == v)}
+    changes = [{"id": event_id, "properties": shared_only(properties or {}, kept, values)}
+               for event_id, properties in rows]  # fmt: skip
+    changed = [c for c, (_, before) in zip(changes, rows, strict=True) if c["properties"] != before]
+    if changed:
+        session.execute(update(Event), changed)
+
+
+def _personal_texts(lead: Lead) -> list[str]:
+    """The person's own words to look for elsewhere: contact, names, the company they typed."""
+    names = [lead.email, lead.phone, lead.first_name, lead.last_name, lead.company,
+             " ".join(n for n in (lead.first_name, lead.last_name) if n)]  # fmt: skip
+    return [n.strip() for n in names if n and len(n.strip()) >= 3]
+
+
+def _digest_named_campaigns(session: Session, lead: Lead) -> None:
+    """A campaign or UTM value naming the person (a referral named after them, say) becomes a
+    digest on the lead and on every campaign-cost row that names them, so spend and leads still
+    add up per campaign without the name."""
+    texts = _personal_texts(lead)
+    if not texts:
+        return
+    for name in CAMPAIGN_FIELDS:
+        value = getattr(lead, name)
+        if value and any(t.lower() in value.lower() for t in texts):
+            setattr(lead, name, digested(value))
+    naming = [func.lower(CampaignCost.campaign).contains(t.lower(), autoescape=True)
+              for t in texts]  # fmt: skip
+    for row in session.scalars(select(CampaignCost).where(or_(*naming))):
+        row.campaign = digested(row.campaign) or row.campaign
+
+
+def _digest_consents(session: Session, lead: Lead) -> None:
+    """Consent records keep purpose, granted and when as proof; their source and wording are
+    free text, kept as digests (still checkable against the text, no longer readable)."""
+    for row in _rows(session, Consent, lead.id, Consent.id):
+        row.source = digested(row.source) or ""
+        row.wording_version = digested(row.wording_version)
+    lead.consents = anonymous_consents(lead.consents)
+
+
 def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
                reason: str | None = None, by: str = "request") -> ErasureReport:  # fmt: skip
     """Remove the person's data everywhere and keep the anonymous shell (see the module
@@ -294,6 +362,8 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
         return ErasureReport(lead.id, False, lead.erased_at)
     email = lead.email
     company = _anonymise_company(session, lead)
+    _digest_named_campaigns(session, lead)
+    _digest_consents(session, lead)
     _anonymise_profile(lead, now)
     overridden = (ManualOverride.reason != "") | ManualOverride.removal_reason.is_not(None)
     redacted = {"lead_id": lead.id, ERASED_PAYLOAD: True}
@@ -315,6 +385,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
                                payload=redacted),
         company=company,
     )  # fmt: skip
+    _keep_shared_properties(session, lead.id)
     details = {"by": by, "reason_given": reason is not None, **report.counts()}
     audit.record(session, actor, "lead.erased", "lead", lead.id, details, now)
     return report

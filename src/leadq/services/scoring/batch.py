@@ -11,7 +11,7 @@ from leadq.domain.scoring.model import ScoringModel
 from leadq.domain.scoring.vectorised import score_frame
 from leadq.domain.seniority import infer_seniority
 from leadq.services.errors import LeadqError
-from leadq.services.predictive.files import (
+from leadq.services.predictive.model import (
     SCORED_COLUMNS,
     PredictiveModel,
     as_scored_columns,
