@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from threadpoolctl import threadpool_limits
 
 from leadq.api.app import create_app
 from leadq.config import Settings
@@ -26,6 +27,19 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 TESTS = Path(__file__).resolve().parent
+
+
+THREADS = pytest.StashKey[object]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One thread for LightGBM and NumPy in each test worker and the commands it starts: the
+    workers already fill every core, and OpenMP / OpenBLAS threads spinning against each other
+    made a five-second training test take minutes. Libraries loaded already are limited at
+    run time, the rest by the environment."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+    config.stash[THREADS] = threadpool_limits(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -16,7 +16,7 @@ from leadq.services.automation import reactions as automation
 from leadq.services.errors import Conflict, InvalidInput, NotFound
 from leadq.services.intake.leads import update_lead, upsert_lead
 from leadq.services.intake.policy import IntakePolicy
-from leadq.services.privacy import consents
+from leadq.services.privacy import audit, consents
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Consent, Lead, SavedSegment, SegmentMember
 
@@ -75,7 +75,7 @@ def test_records_are_appended_and_the_newest_is_current(db: Database, now: datet
     assert cache["sales_contact"]["granted"] is False and "profiling" not in cache
 
 
-def test_audit_names_purpose_and_source_but_no_personal_value(db: Database,
+def test_audit_names_purpose_and_digests_of_source_and_wording(db: Database,
                                                              now: datetime) -> None:  # fmt: skip
     lead_id = new_lead(db, now)
     with db.unit_of_work() as session:
@@ -95,8 +95,8 @@ def test_audit_names_purpose_and_source_but_no_personal_value(db: Database,
         ("consent.flags_set", "lead", str(lead_id), "api:crm")]  # fmt: skip
     first, late, flags = (e.details for e in entries)
     assert {k: first[k] for k in ("purpose", "granted", "source", "wording_version", "current")} \
-        == {"purpose": "profiling", "granted": False, "source": "call",
-            "wording_version": "v3", "current": True}  # fmt: skip
+        == {"purpose": "profiling", "granted": False, "source": audit.digest("call"),
+            "wording_version": audit.digest("v3"), "current": True}  # fmt: skip
     assert late["current"] is False
     assert flags == {"do_not_email": {"before": False, "after": True}}
     text = json.dumps([e.details for e in entries]).lower()

@@ -58,8 +58,7 @@ def test_an_amount_out_of_range_is_refused_and_analytics_keeps_working(
            f' "properties": {{"amount": {amount}}}}}'  # fmt: skip
     response = client.post(f"{API}/events", content=body,
                            headers={"Content-Type": "application/json"})  # fmt: skip
-    reasons = refused(response, "properties.amount")
-    assert "out of range" in reasons or "not a finite number" in reasons
+    assert "expected a finite number" in refused(response, "properties.amount")
     assert stored(db, Event) == 0
     assert client.get(f"{API}/analytics").status_code == 200
 
@@ -72,7 +71,7 @@ def test_json_constants_that_are_not_numbers_are_refused(
            f' "properties": {{"amount": {constant}}}}}'  # fmt: skip
     response = client.post(f"{API}/events", content=body,
                            headers={"Content-Type": "application/json"})  # fmt: skip
-    assert "not a number" in refused(response, "body")
+    assert "expected a finite number" in refused(response, "properties.amount")
 
 
 def test_an_amount_stored_before_the_bound_cannot_break_analytics(
@@ -215,9 +214,13 @@ def server_log() -> Iterator[io.StringIO]:
 def test_an_unforeseen_error_is_json_with_its_request_id_in_the_log(
     client: TestClient, db: Database, server_log: io.StringIO
 ) -> None:
-    with db.unit_of_work() as session:  # a real failure: the table the dashboard reads is gone
-        session.execute(text("DROP TABLE campaign_costs"))
-    response = client.get(f"{API}/analytics", headers={"X-Request-ID": "trace-500"})
+    with db.unit_of_work() as session:  # a real failure: a table analytics reads is gone
+        session.execute(text("ALTER TABLE campaign_costs RENAME TO campaign_costs_away"))
+    try:
+        response = client.get(f"{API}/analytics", headers={"X-Request-ID": "trace-500"})
+    finally:  # the database is shared with the next tests of this worker
+        with db.unit_of_work() as session:
+            session.execute(text("ALTER TABLE campaign_costs_away RENAME TO campaign_costs"))
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/json"
     assert response.headers["x-request-id"] == "trace-500"

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from leadq.api.app import create_app
-from leadq.api.permissions import LEAD, PUBLIC, RULES
+from leadq.api.permissions import API_PREFIX, LEAD, PUBLIC, RULES
 from leadq.config import Settings
 from leadq.domain.leads import LeadInput
 from leadq.services.intake.leads import upsert_lead
@@ -160,3 +160,16 @@ def test_no_spelling_of_an_id_gets_round_a_reps_scope(
         lead = session.get(Lead, theirs)
         assert lead is not None and lead.owner == "someone-else" and lead.job_title is None
         assert session.get(FollowUpTask, task_id).done_at is None  # type: ignore[union-attr]
+
+
+def test_a_rep_cannot_learn_which_lead_holds_an_address(
+    workspace: tuple[TestClient, dict[Role, str], int], db: Database, now: datetime
+) -> None:
+    client, tokens, _ = workspace
+    mine = lead_of(db, now, "mine@example.com", REP)
+    theirs = lead_of(db, now, "theirs@example.com", "someone-else")
+    rep = {"Authorization": f"Bearer {tokens[Role.rep]}"}
+    taken = client.patch(f"{API_PREFIX}/leads/{mine}", json={"email": "theirs@example.com"},
+                         headers=rep)  # fmt: skip
+    assert taken.status_code == 409
+    assert str(theirs) not in taken.text and "another lead" in taken.text

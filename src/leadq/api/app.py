@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                    consents, privacy, audit):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     web.install(app, settings, app.state.db)
-    app.add_middleware(InputGuard)  # inside BodyLimit: it reads only bodies within the limit
+    app.add_middleware(
+        InputGuard, prefix=API_PREFIX
+    )  # inside BodyLimit: it reads only bodies within the limit
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

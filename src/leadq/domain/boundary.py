@@ -38,9 +38,9 @@ def text_problem(text: str) -> str | None:
 def number_problem(number: float) -> str | None:
     """Why this number is refused, or None."""
     if isinstance(number, float) and not math.isfinite(number):
-        return "not a finite number"
+        return "expected a finite number"
     if abs(number) > MAX_MAGNITUDE:
-        return f"out of range (at most {MAX_MAGNITUDE:.0e} in size)"
+        return f"expected a finite number of at most {MAX_MAGNITUDE:.0e} in size"
     return None
 
 
@@ -65,7 +65,8 @@ def problems(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         for key, item in value.items():
             name = str(key)
             if reason := text_problem(name):
-                yield _join(path, "<name>"), f"a field name {reason}"
+                shown = name.encode("utf-8", "backslashreplace").decode("utf-8")  # printable
+                yield _join(path, shown), f"the name {reason}"
                 continue
             yield from problems(item, _join(path, name))
     elif isinstance(value, list | tuple):

@@ -1,5 +1,6 @@
-"""The one door check for HTTP: the path, the query string and JSON or url-encoded bodies pass
-``leadq.domain.boundary.problems`` before any route, API or web, reads them.
+"""The one door check for the HTTP API: the path, the query string and JSON or url-encoded
+bodies pass ``leadq.domain.boundary.problems`` before any route reads them. (The web UI's
+pages refuse the same values with a page that says why.)
 
 A refused request answers 422 with every offending field; a body that is not JSON at all is
 left to the route, which answers 400 "malformed JSON" as before."""
@@ -7,9 +8,9 @@ left to the route, which answers 400 "malformed JSON" as before."""
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadq.domain.boundary import problems, text_problem
@@ -19,12 +20,10 @@ from leadq.services.errors import FieldError
 _CHECKED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-class _NotANumber(ValueError):
-    """``NaN``, ``Infinity`` or ``-Infinity``, which JSON does not have."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _NotANumber(name)
+def _constant(name: str) -> float:
+    """``NaN``, ``Infinity``, ``-Infinity``: not JSON, read as the non-finite number they
+    spell so that the check names the field they stand in."""
+    return float(name.lower().replace("infinity", "inf"))
 
 
 def _pairs(encoded: bytes) -> list[tuple[str, str]]:
@@ -43,9 +42,7 @@ def _pair_errors(pairs: list[tuple[str, str]], prefix: str) -> list[FieldError]:
 
 def _json_errors(body: bytes) -> list[FieldError]:
     try:
-        data = json.loads(body, parse_constant=_refuse_constant)
-    except _NotANumber as exc:
-        return [FieldError("body", f"{exc} is not a number")]
+        data = json.loads(body, parse_constant=_constant)
     except (ValueError, RecursionError):
         return []  # not JSON: the route answers 400
     return [FieldError(field or "body", reason) for field, reason in problems(data)]
@@ -70,14 +67,15 @@ async def _whole_body(receive: Receive) -> tuple[bytes, list[Message]]:
 
 
 class InputGuard:
-    """Refuse text that cannot be stored and numbers out of range, at the door."""
+    """Refuse text that cannot be stored and numbers out of range, at the API's door."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
         self.app = app
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)  # web pages answer the same refusals as pages
             return
         errors = []
         if reason := text_problem(scope["path"]):
@@ -89,7 +87,12 @@ class InputGuard:
             or kind == "application/x-www-form-urlencoded"
         )  # fmt: skip
         if body_checked:
-            body, messages = await _whole_body(receive)
+            try:
+                body, messages = await _whole_body(receive)
+            except HTTPException as exc:  # over the body limit, raised while reading
+                await error_response(exc.status_code, [FieldError("body", str(exc.detail))],
+                                     {"connection": "close"})(scope, receive, send)  # fmt: skip
+                return
             if kind == "application/x-www-form-urlencoded":
                 errors += _pair_errors(_pairs(body), "")
             else:

@@ -10,6 +10,7 @@ centred input for the logistic regression), which add up exactly to the raw outp
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any, Self
 
@@ -46,6 +47,13 @@ Folds = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
 
 class TrainingError(ValueError):
     """The history cannot train a model (one class only, too few rows of a class)."""
+
+
+def _threads() -> int | None:
+    """The standard ``OMP_NUM_THREADS`` when set: LightGBM's scikit-learn wrapper would
+    otherwise take every core, whatever the operator (or a parallel test run) asked for."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def signed_log(values: Matrix) -> Matrix:
@@ -114,7 +122,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if learner == "lightgbm":
             import lightgbm as lgb  # imported when a model is fitted: the CLI starts faster
 
-            booster = lgb.LGBMClassifier(random_state=self.random_state, **BOOSTING)
+            booster = lgb.LGBMClassifier(random_state=self.random_state, n_jobs=_threads(),
+                                         **BOOSTING)  # fmt: skip
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 booster.fit(matrix, target, categorical_feature=self.features_.categorical)

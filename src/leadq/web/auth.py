@@ -96,7 +96,8 @@ async def viewer(request: Request) -> Viewer:
     if isinstance(username, str) and isinstance(generation, int):
         role = await run_in_threadpool(_user_of, request.app.state.db, username, generation)
     if role is None or not isinstance(username, str):
-        request.session.clear()
+        request.session.pop("user", None)  # the CSRF token stays: the sign-in form needs it
+        request.session.pop("generation", None)
         raise SignInRequired(_return_to(request))
     return Viewer(username, role, csrf_token(request))
 

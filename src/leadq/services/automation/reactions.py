@@ -380,7 +380,7 @@ def stop_nurture(session: Session, lead: Lead, reason: str, at: datetime) -> Non
     leave(session, f"nurture-{track}", lead.id)
     lead.nurture_track = None
     audit.record(session, ACTOR, "nurture.stopped", "lead", lead.id,
-                 {"track": track, "reason": reason}, at)  # fmt: skip
+                 {"track": track, "reason": audit.Code(reason)}, at)  # fmt: skip
     spec = current_automation().tracks.get(track)
     if spec is not None and spec.webhook is not None:
         payload = {"trigger": {"event": "nurture.stopped", "reason": reason, "at": at.isoformat()},
@@ -392,7 +392,7 @@ def skipped(session: Session, lead: Lead, rule: Rule, action: str, reason: str,
             at: datetime) -> None:  # fmt: skip
     """An action the lead's consents refused, on the record: rule, action and reason only."""
     audit.record(session, ACTOR, "automation.skipped", "lead", lead.id,
-                 {"rule": rule.id, "action": action, "reason": reason}, at)  # fmt: skip
+                 {"rule": rule.id, "action": action, "reason": audit.Code(reason)}, at)  # fmt: skip
 
 
 def secret_of(automation: Automation, endpoint: str) -> str | None:

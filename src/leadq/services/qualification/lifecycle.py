@@ -64,7 +64,7 @@ def progress(session: Session, lead: Lead, rules: Rules, now: Situation,
         actor = f"rule:{step.rule}"
         if step.flag == "pql":
             lead.pql, lead.pql_at = True, as_of
-            details = {"rule": step.rule, "reason": step.reason}
+            details = {"rule": step.rule, "reason": audit.Code(step.reason)}  # the rules document
             audit.record(session, actor, PQL_FLAGGED, "lead", lead.id, details, as_of)
             automation.emit(session, PQL_FLAGGED, lead.id, details, as_of)
         elif step.to is not None:
