@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 import schemathesis
@@ -101,10 +101,10 @@ def rep_key(db: Database, on_postgres: None) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES // 2, derandomize=True, database=None, deadline=None,
+@settings(max_examples=EXAMPLES // 4, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck))  # fmt: skip
 def test_no_operation_answers_a_rep_with_a_server_error(
-    case: Case[Any], fuzzed_app: Any, rep_key: str
+    case: Case[Any], on_postgres: None, fuzzed_app: Any, rep_key: str
 ) -> None:
     case.call_and_validate(app=fuzzed_app, headers={"Authorization": f"Bearer {rep_key}"},
                            checks=[not_a_server_error])  # fmt: skip
@@ -116,7 +116,7 @@ HOSTILE_NUMBERS = ("1e400", "-1e400", "1e308", "123456789012345678901234567890",
                    "Infinity", "-1e-400")  # fmt: skip
 HOSTILE_TIMES = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-05:00",
                  "1969-12-31T23:59:59Z")  # fmt: skip
-MAX_VARIANTS = 30
+MAX_VARIANTS = 24
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
@@ -165,10 +165,10 @@ def _variants(body: Any) -> list[str]:
 
 
 @schema.parametrize()
-@settings(max_examples=2, derandomize=True, database=None, deadline=None,
+@settings(max_examples=1, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck))  # fmt: skip
 def test_hostile_values_in_every_field_never_give_a_server_error(
-    case: Case[Any], fuzzed_app: Any, api_key: str, on_postgres: None
+    case: Case[Any], on_postgres: None, fuzzed_app: Any, api_key: str
 ) -> None:
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
     path = case.formatted_path
@@ -191,7 +191,8 @@ def test_hostile_values_in_every_field_never_give_a_server_error(
                 "0001-01-01T00%3A00%2B14%3A00",
             ):
                 others = urlencode({k: v for k, v in query.items() if k != name}, doseq=True)
-                url = f"{path}?{others}&{name}={bad}" if others else f"{path}?{name}={bad}"
+                hostile = f"{quote(str(name), safe='')}={bad}"
+                url = f"{path}?{others}&{hostile}" if others else f"{path}?{hostile}"
                 response = client.request(case.method, url, headers=headers)
                 sent.append((url, response))
     failures = [(what[:200], r.status_code, r.text[:200]) for what, r in sent
