@@ -124,8 +124,10 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def period(since: datetime | None = None, until: datetime | None = None) -> Period:
     for name, moment in (("since", since), ("until", until)):
+        if moment is None:
+            continue
         try:
-            _ = moment is None or within_calendar(moment)
+            within_calendar(moment)
         except ValueError as exc:
             raise InvalidInput([FieldError(name, str(exc))]) from None
     since, until = _utc(since), _utc(until)

@@ -8,7 +8,6 @@ it was without showing it."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadq.domain.privacy import text_digest
 from leadq.store.tables import AuditEntry
 
 CODE = re.compile(r"[a-z0-9_.:/-]{1,80}(@[0-9]{1,9})?")
@@ -24,14 +24,14 @@ CODE = re.compile(r"[a-z0-9_.:/-]{1,80}(@[0-9]{1,9})?")
 rule ids, ``name@version``); an e-mail address or a sentence never matches."""
 
 
+digest = text_digest
+"""The digest details keep of free text: the one erasure writes too."""
+
+
 class Code(str):
     """Text of our own vocabulary (a refusal reason leadq wrote, a rule id): kept as it is."""
 
     __slots__ = ()
-
-
-def digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def coded(value: Any) -> Any:
