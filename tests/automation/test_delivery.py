@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from leadq.config import Settings
 from leadq.services.automation import outbox
-from leadq.services.automation.reactions import current_automation
+from leadq.services.automation.document import current_automation
 from leadq.store.db import Database
 from leadq.store.tables import FollowUpTask, Lead, OutboxMessage, SegmentMember
 from tests.automation.documents import TEAMS, put_in_force

@@ -1,36 +1,30 @@
-"""The ``leadq`` command as a user runs it: a subprocess on a real SQLite file."""
+"""The ``leadq`` command as a user runs it, on a real SQLite file: through its entry point in
+this process, and as a real subprocess where a process matters (the server, bad settings)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.cli import LEADQ, Result, invoke, spawn
 from tests.e2e.serving import free_port, wait_until_up
 
-LEADQ = [sys.executable, "-m", "leadq"]
 
-
-def run(tmp_path: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}",
-        "COLUMNS": "200",
-    }
-    result = subprocess.run(
-        [*LEADQ, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+def run(tmp_path: Path, *args: str, ok: bool = True, process: bool = False) -> Result:
+    """``leadq ARGS`` on the SQLite file in ``tmp_path``; ``process`` for a real subprocess."""
+    env = {"LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'leadq.db'}"}
+    result = (spawn if process else invoke)(tmp_path, list(args), env)
     if ok:
         assert result.returncode == 0, result.stderr
     return result
 
 
-def refused_in_one_line(result: subprocess.CompletedProcess[str], args: object) -> None:
+def refused_in_one_line(result: Result, args: object) -> None:
     """A user's mistake: a non-zero exit and one line on stderr, never a traceback."""
     assert result.returncode != 0, args
     assert "Traceback" not in result.stderr, result.stderr

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -17,14 +14,11 @@ from leadq.services.qualification.decisions import OverrideRequest
 from leadq.services.qualification.rules import current_rules
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
+from tests.cli import Result, invoke
 
-LEADQ = [sys.executable, "-m", "leadq"]
 
-
-def _show(url: str, lead_id: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LEADQ_DATABASE_URL": url, "COLUMNS": "160"}
-    return subprocess.run([*LEADQ, "lead", "show", lead_id], env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+def _show(url: str, lead_id: str) -> Result:
+    return invoke(Path.cwd(), ["lead", "show", lead_id], {"LEADQ_DATABASE_URL": url})
 
 
 def _line(output: str, *parts: str) -> str:

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import Result, invoke, spawn
 from tests.predictive.exports import export_rows, write
 
-LEADQ = [sys.executable, "-m", "leadq"]
 
-
-def leadq(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "LEADQ_DATABASE_URL": f"sqlite:///{cwd / 'w.db'}"}
-    result = subprocess.run([*LEADQ, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=600)  # fmt: skip
+def leadq(cwd: Path, *args: str, ok: bool = True, process: bool = False) -> Result:
+    """``leadq ARGS`` on ``cwd/w.db``; ``ok=False`` expects a one-line refusal."""
+    env = {"LEADQ_DATABASE_URL": f"sqlite:///{cwd / 'w.db'}"}
+    result = (spawn if process else invoke)(cwd, list(args), env)
     if ok:
         assert result.returncode == 0, result.stderr
     else:

@@ -1,4 +1,4 @@
-"""``leadq privacy`` as a user runs it: a subprocess on a real SQLite file."""
+"""``leadq privacy`` as a user runs it, on a real SQLite file."""
 
 from __future__ import annotations
 

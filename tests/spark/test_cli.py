@@ -50,7 +50,8 @@ def test_both_engines_write_the_same_scores_and_predictions(tmp_path: Path) -> N
     common = ["score", "--leads", "leads.parquet", "--events", "events.parquet", "--as-of", AS_OF,
               "--predictive", "model"]  # fmt: skip
     run(tmp_path, *common, "--out", "polars.parquet")
-    result = run(tmp_path, *common, "--engine", "spark", "--master", "local[2]", "--out", "spark")
+    result = run(tmp_path, *common, "--engine", "spark", "--master", "local[2]", "--out", "spark",
+                 process=True)  # fmt: skip
     assert "Scored 200 leads with classic" in result.stdout
     on_polars = pl.read_parquet(tmp_path / "polars.parquet").sort("id")
     on_spark = pl.read_parquet(tmp_path / "spark" / "*.parquet").sort("id")
@@ -132,6 +133,6 @@ def test_engine_options_are_checked(tmp_path: Path, args: list[str], reason: str
 @needs_spark
 def test_a_bad_master_is_one_line_at_the_end(tmp_path: Path) -> None:
     result = run(tmp_path, "score", "--engine", "spark", "--master", "bogus://nowhere",
-                 "--leads", "l.parquet", "--out", "o", ok=False)  # fmt: skip
+                 "--leads", "l.parquet", "--out", "o", ok=False, process=True)  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("leadq: cannot start Spark")

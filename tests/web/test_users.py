@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from leadq.services.people.users import (
 from leadq.services.qualification.inbox import CLOSED
 from leadq.store.db import Database
 from leadq.store.tables import AppSecret, Lead, User
+from tests.cli import Result, invoke, spawn
 from tests.web.conftest import PASSWORD, Browser
 
 LEADQ = [sys.executable, "-m", "leadq"]
@@ -93,11 +92,8 @@ def test_every_server_of_a_workspace_signs_sessions_with_the_same_key(
         assert len(session.scalars(select(AppSecret)).all()) == 1
 
 
-def leadq(cwd: Path, *args: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{cwd / 'w.db'}", **env}
-    done = subprocess.run(
-        [*LEADQ, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
-    )
+def leadq(cwd: Path, *args: str, ok: bool = True, **env: str) -> Result:
+    done = invoke(cwd, list(args), {"LEADQ_DATABASE_URL": f"sqlite:///{cwd / 'w.db'}", **env})
     if ok:
         assert done.returncode == 0, done.stderr
     else:
@@ -120,14 +116,11 @@ def test_the_user_commands_and_their_mistakes(tmp_path: Path) -> None:
     ]:
         failed = leadq(tmp_path, "user", "add", *args, ok=False, PW=PASSWORD, SHORT="abc")
         assert reason in failed.stderr
-    prompted = subprocess.run(
-        [*LEADQ, "user", "add", "ben"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    prompted = spawn(
+        tmp_path,
+        ["user", "add", "ben"],
+        {"LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"},
         input=f"{PASSWORD}\n{PASSWORD}\n",
-        env={**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"},
     )
     assert prompted.returncode == 0 and PASSWORD not in prompted.stdout
     leadq(tmp_path, "user", "disable", "anna")

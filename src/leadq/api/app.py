@@ -28,6 +28,7 @@ from leadq.config import Settings, get_settings
 from leadq.http import errors
 from leadq.http.boundary import InputGuard
 from leadq.http.throttle import Throttle
+from leadq.services.automation.document import check_at_start
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.webforms import load_forms
 from leadq.services.qualification.rules import load_rules
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.policy = IntakePolicy.from_settings(settings)
     app.state.forms = load_forms(settings.forms_file)
     app.state.rules = load_rules(settings.lifecycle_file, settings.frameworks_dir)
+    check_at_start()  # a broken file later leaves this one in force
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
     app.state.login_throttle = Throttle(settings.login_rate)
     app.state.form_throttle = Throttle(settings.form_rate)

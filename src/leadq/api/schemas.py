@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -169,10 +169,21 @@ class ErrorOut(BaseModel):
     errors: list[FieldErrorOut]
 
 
+class AutomationHealth(BaseModel):
+    """The automation document in force: ``stale`` while the file is broken and the last
+    valid document still runs (``since`` then, and the reason)."""
+
+    status: Literal["none", "current", "stale"]
+    loaded_at: datetime | None = None
+    since: datetime | None = None
+    reason: str | None = None
+
+
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, degraded (a configuration file is broken) or unavailable")
     database: str
     version: str
+    automation: AutomationHealth | None = None
 
 
 class AuditOut(BaseModel):

@@ -16,7 +16,7 @@ from leadq.cli.support import now as _now
 from leadq.config import get_settings
 from leadq.domain.automation import SegmentFilter
 from leadq.services.automation import outbox, segments, tasks
-from leadq.services.automation.reactions import current_automation, load_automation
+from leadq.services.automation.document import check_at_start, current_automation, load_automation
 from leadq.services.errors import Conflict
 
 outbox_app = typer.Typer(help="Notifications waiting, delivered or dead.", no_args_is_help=True)
@@ -34,7 +34,7 @@ def worker(
 ) -> None:
     """Deliver the outbox (at least once, with back-off) and check follow-up SLAs."""
     db, settings = _database(), get_settings()
-    current_automation()  # a bad document stops the worker before it claims anything
+    check_at_start()  # a file never valid stops the worker before it claims anything
     while True:
         with db.unit_of_work() as session:
             breached = tasks.breach_overdue(session, _now())
@@ -42,7 +42,8 @@ def worker(
         if breached or done.handled:
             moment = _now().isoformat(timespec="seconds")
             out.print(f"{moment} delivered {done.delivered}, retrying {done.retried},"
-                      f" dead {done.dead}, SLA breaches {breached}")  # fmt: skip
+                      f" dead {done.dead}, taken over by another worker {done.lost},"
+                      f" SLA breaches {breached}")  # fmt: skip
         if once:
             return
         time.sleep(interval)

@@ -10,7 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from leadq.services.errors import Conflict, FieldError, InvalidInput, LeadqError, NotFound
+from leadq.services.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    LeadqError,
+    NotFound,
+    ServerConfigError,
+)
 
 HTTP_KINDS = {
     400: "bad_request",
@@ -24,7 +31,9 @@ HTTP_KINDS = {
     422: "invalid_input",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
+SERVER_CONFIG = "a configuration file on the server cannot be used; the operator's log says why"
 
 
 def error_response(
@@ -80,6 +89,8 @@ def _leadq_error(_: Request, exc: Exception) -> JSONResponse:
         return error_response(404, [FieldError(field, str(exc))])
     if isinstance(exc, Conflict):
         return error_response(409, [exc.error])
+    if isinstance(exc, ServerConfigError):
+        return error_response(503, [FieldError("server", SERVER_CONFIG)])
     return error_response(400, [FieldError("request", str(exc))])
 
 

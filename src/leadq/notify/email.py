@@ -11,12 +11,11 @@ from leadq.config import Settings
 from leadq.notify.webhook import DeliveryError
 
 
-def send(settings: Settings, to: str, subject: str, body: str, key: str) -> None:
+def send(settings: Settings, to: str, subject: str, body: str, key: str, timeout: float) -> None:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
     message["Message-ID"] = f"<{key}@leadq>"
     message.set_content(body)
-    timeout = settings.delivery_timeout_seconds
     try:
         if settings.smtp_tls == "ssl":
             context = ssl.create_default_context()

@@ -39,3 +39,9 @@ class ConfigError(LeadqError):
 
     def __init__(self, file: str, path: str, reason: str) -> None:
         super().__init__(f"{file}: {path}: {reason}")
+        self.file, self.path, self.reason = file, path, reason
+
+
+class ServerConfigError(ConfigError):
+    """A file configured on the server cannot be used: the operator's to fix, not the caller's
+    (an API answers 503 without naming the file; the log and the CLI name it)."""

@@ -6,14 +6,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from importlib import resources
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 T = TypeVar("T")
 READ_ONLY = "leadq_read_only"
@@ -98,6 +99,8 @@ class Database:
 
     def upgrade(self) -> None:
         """Create the schema or bring it up to the newest migration."""
+        from alembic import command  # only here: every command would pay for importing it
+
         with self.engine.begin() as connection:
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
@@ -108,6 +111,8 @@ class Database:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("leadq.store") / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

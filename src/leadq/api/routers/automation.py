@@ -15,7 +15,7 @@ from leadq.domain.automation import NAME_PATTERN, SegmentFilter, parse_automatio
 from leadq.domain.documents import DocumentError
 from leadq.http.params import MessagePath, TaskPath
 from leadq.services.automation import outbox, segments, tasks
-from leadq.services.automation.reactions import current_automation
+from leadq.services.automation.document import current_automation
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.store.tables import FollowUpTask, OutboxMessage
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Caller, Db, Now, Policy
+from leadq.api.routers import committed
 from leadq.api.schemas import (
     ErrorOut,
     EventOut,
@@ -46,7 +47,7 @@ def upsert_lead(
 
     def work(session: Session) -> LeadUpsertOut:
         result = lead_service.upsert_lead(session, lead, actor, now, policy)
-        body = LeadOut.model_validate(result.lead).model_dump()
+        body = committed(session, result.lead).model_dump()
         return LeadUpsertOut(**body, outcome=result.outcome, conflicts=result.conflicts)
 
     out = db.run(work)
@@ -99,8 +100,7 @@ def update_lead(
     changes = policy.normalised(patch).model_dump(exclude_unset=True, mode="json")
 
     def work(session: Session) -> LeadOut:
-        lead = lead_service.update_lead(session, lead_id, changes, actor, now)
-        return LeadOut.model_validate(lead)
+        return committed(session, lead_service.update_lead(session, lead_id, changes, actor, now))
 
     return db.run(work)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from leadq.api.deps import Actor, Db, Now
+from leadq.api.routers import committed
 from leadq.api.schemas import AuditOut, ErrorOut, LeadOut
 from leadq.domain.boundary import Moment
 from leadq.http.params import LeadPath, OverridePath
@@ -187,7 +188,7 @@ def move_stage(lead_id: LeadPath, body: StageMove, db: Db, actor: Actor, now: No
                config: Configured) -> LeadOut:  # fmt: skip
     """Move the lead to another stage; moves the lifecycle does not allow are refused (409)."""
     who = acting(actor, body.by)
-    return db.run(lambda s: LeadOut.model_validate(
+    return db.run(lambda s: committed(s,
         service.move_stage(s, config, lead_id, body.stage, body.reason, who, now)))  # fmt: skip
 
 
@@ -204,7 +205,7 @@ def accept(lead_id: LeadPath, body: Acceptance, db: Db, actor: Actor, now: Now,
            config: Configured) -> LeadOut:  # fmt: skip
     """Sales accepts a MQL: it becomes a SAL."""
     who = acting(actor, body.by)
-    return db.run(lambda s: LeadOut.model_validate(
+    return db.run(lambda s: committed(s,
         service.accept(s, config, lead_id, who, now, body.comment, body.owner)))  # fmt: skip
 
 
@@ -213,7 +214,7 @@ def reject(lead_id: LeadPath, body: Rejection, db: Db, actor: Actor, now: Now,
            config: Configured) -> LeadOut:  # fmt: skip
     """Sales rejects a MQL or SAL with a reason; the feedback is kept for analytics."""
     who = acting(actor, body.by)
-    return db.run(lambda s: LeadOut.model_validate(
+    return db.run(lambda s: committed(s,
         service.reject(s, config, lead_id, body.reason, body.comment, who, now)))  # fmt: skip
 
 

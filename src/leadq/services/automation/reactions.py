@@ -12,14 +12,11 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
-from leadq.config import get_settings
 from leadq.domain.automation import (
     TOUCHES,
     Action,
@@ -32,14 +29,11 @@ from leadq.domain.automation import (
     due_at,
     fires,
     next_member,
-    parse_automation,
     territory_of,
 )  # fmt: skip
 from leadq.domain.consent import Purpose, email_refusal, may_call, may_email, state, task_refusal
-from leadq.domain.documents import DocumentError
-from leadq.services.errors import ConfigError
+from leadq.services.automation.document import current_automation
 from leadq.services.privacy import audit
-from leadq.services.qualification.rules import read_document
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import (
     DomainEvent,
@@ -78,30 +72,6 @@ def emit(session: Session, kind: str, lead_id: int, payload: dict[str, Any], at:
     session.info.setdefault(PENDING, []).append(Happening(kind, lead_id, payload, at))
 
 
-# -- the document in force ---------------------------------------------------------------------
-
-
-def load_automation(path: Path | None) -> Automation:
-    if path is None:
-        return Automation()
-    try:
-        return parse_automation(read_document(path, str(path)), str(path))
-    except DocumentError as exc:
-        raise ConfigError(exc.file, exc.path, exc.reason) from None
-
-
-@lru_cache(maxsize=4)
-def _cached(path: Path | None, changed: int) -> Automation:
-    return load_automation(path)
-
-
-def current_automation() -> Automation:
-    """The configured document (``LEADQ_AUTOMATION_FILE``), re-read when the file changes."""
-    path = get_settings().automation_file
-    changed = path.stat().st_mtime_ns if path is not None and path.exists() else 0
-    return _cached(path, changed)
-
-
 # -- reacting ----------------------------------------------------------------------------------
 
 
@@ -120,6 +90,13 @@ def react(session: Session) -> None:
             return
         for happening in pending:
             _handle(session, automation, happening)
+
+
+def settle(session: Session) -> None:
+    """Run the pending rules now, so that what a use case returns (the lead's owner, stage,
+    tasks) is what its transaction commits; the commit then finds nothing left to run."""
+    react(session)
+    session.flush()
 
 
 def _handle(session: Session, automation: Automation, happening: Happening) -> None:

@@ -101,12 +101,19 @@ def record_events(
     if rows:
         _touch_leads(session, rows)  # locks the leads, in id order, before any key can wait
         rows = _insert(session, rows)
+    touched = _stored(session, rows, now)
+    return Recorded(len(rows), len(events) - len(rows), touched)
+
+
+def _stored(session: Session, rows: list[dict[str, Any]], now: datetime) -> list[int]:
+    """What follows every stored event, whichever way it came in: the touch rules (a reply,
+    call or meeting completes follow-up tasks), then rescoring. Returns the leads touched."""
     for row in rows:
         automation.touched(session, row["lead_id"], row["type"], row["properties"] or {},
                            row["occurred_at"])  # fmt: skip
     touched = sorted({r["lead_id"] for r in rows})
     rescore_leads(session, touched, now, "event")  # nothing to do without rows
-    return Recorded(len(rows), len(events) - len(rows), touched)
+    return touched
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -179,7 +186,7 @@ def record_event(
     insert = insert_ignoring_conflicts(session, Event, "idempotency_key").values(**row)
     event = session.scalars(insert.returning(Event)).first()
     if event is not None:
-        rescore_leads(session, [item.lead_id], now, "event")
+        _stored(session, [row], now)
         return event, True
     assert item.idempotency_key is not None  # only a key can conflict
     stored = find_by_key(session, item.idempotency_key)

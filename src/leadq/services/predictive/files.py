@@ -10,8 +10,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from leadq.predictive.columns import TargetError
 from leadq.predictive.exports import Export, ExportError, read_export
 from leadq.predictive.history import CONVERTED
@@ -116,6 +114,8 @@ def save(model: PredictiveModel, out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise PredictiveError(f"{out_dir}: exists and is not a directory")
     out_dir.mkdir(parents=True, exist_ok=True)
+    import joblib  # loads scikit-learn's helpers: only when a model is read or written
+
     joblib.dump(model.scorer, out_dir / MODEL_FILE)
     (out_dir / REPORT_JSON).write_text(json.dumps(model.report, indent=2), encoding="utf-8")
     (out_dir / REPORT_HTML).write_text(render(model.report), encoding="utf-8")
@@ -128,6 +128,8 @@ def load(model_dir: Path) -> PredictiveModel:
         raise PredictiveError(f"{model_dir}: not a model directory (no {MODEL_FILE} and"
                               f" {REPORT_JSON}); train one with 'leadq train'")  # fmt: skip
     try:
+        import joblib  # loads scikit-learn's helpers: only when a model is read or written
+
         scorer = joblib.load(files[0])
         report = json.loads(files[1].read_text(encoding="utf-8"))
     except Exception as exc:  # a damaged or foreign file: say so instead of a traceback

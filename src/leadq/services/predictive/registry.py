@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import joblib
 import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -46,6 +45,8 @@ def add(session: Session, model: PredictiveModel, name: str, actor: str,
         now: datetime) -> PredictiveModelVersion:  # fmt: skip
     """Store a trained model as the next version of ``name``."""
     buffer = io.BytesIO()
+    import joblib  # loads scikit-learn's helpers: only when a model is read or written
+
     joblib.dump(model.scorer, buffer)
     artifact = buffer.getvalue()
     version = next_version(session, PredictiveModelVersion, name)
@@ -117,6 +118,8 @@ def model_of(row: PredictiveModelVersion) -> PredictiveModel:
     if model is None:
         if len(_loaded) >= KEPT_MODELS:
             _loaded.pop(next(iter(_loaded)))
+        import joblib  # loads scikit-learn's helpers: only when a model is read or written
+
         model = PredictiveModel(joblib.load(io.BytesIO(row.artifact)), row.report)
         _loaded[row.digest] = model
     return model
