@@ -64,15 +64,26 @@ def _until(done: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
+def _stopped(started: list[subprocess.Popen[bytes]]) -> str:
+    assert all(w.stderr for w in started)
+    return "a worker stopped: " + " | ".join(
+        w.stderr.read().decode()[-800:] for w in started if w.poll() is not None and w.stderr
+    )
+
+
 @contextmanager
 def workers(db: Database, path: Path, count: int, batch: int, lease: float,
             tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:  # fmt: skip
     env = {**os.environ, "LEADQ_DATABASE_URL": db.url, "LEADQ_AUTOMATION_FILE": str(path),
            "LEADQ_OUTBOX_LEASE_SECONDS": str(lease)}  # fmt: skip
     command = [sys.executable, "-m", "leadq", "worker", "--batch", str(batch), "--interval", "0.1"]
-    started = [subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+    started = [subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE) for _ in range(count)]  # fmt: skip
     try:
+        for worker in started:  # each has read the document before the test goes on
+            assert worker.stdout and b"worker started" in worker.stdout.readline(), _stopped(
+                started
+            )
         yield started
     finally:
         for worker in started:
@@ -113,13 +124,13 @@ def test_a_broken_file_stops_no_worker_and_the_fixed_one_is_picked_up(
             _arrive(db, 2, "broken")  # intake runs on the last valid document
             assert _until(lambda: len(receiver.requests) == 4, 60)
             time.sleep(1.5)
-            assert [w.poll() for w in started] == [None, None], "a worker stopped"
+            assert [w.poll() for w in started] == [None, None], _stopped(started)
             path.write_text(valid.replace("tell_crm", "tell_crm_again"))
             _arrive(db, 1, "fixed")
             assert _until(lambda: len(receiver.requests) == 5, 60)
-            assert [w.poll() for w in started] == [None, None]
+            assert _until(lambda: {r.status for r in _outbox(db)} == {"delivered"}, 30)
+            assert [w.poll() for w in started] == [None, None], _stopped(started)
     rows = _outbox(db)
-    assert {r.status for r in rows} == {"delivered"}
     assert rows[-1].payload["trigger"]["rule"] == "tell_crm_again"  # the fixed file is in force
 
 

@@ -34,7 +34,9 @@ def worker(
 ) -> None:
     """Deliver the outbox (at least once, with back-off) and check follow-up SLAs."""
     db, settings = _database(), get_settings()
-    check_at_start()  # a file never valid stops the worker before it claims anything
+    rules = check_at_start().rules  # a file never valid stops the worker before it claims anything
+    out.print(f"{_now().isoformat(timespec='seconds')} worker started, {len(rules)} automation"
+              " rules in force")  # fmt: skip
     while True:
         with db.unit_of_work() as session:
             breached = tasks.breach_overdue(session, _now())
