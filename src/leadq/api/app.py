@@ -15,6 +15,7 @@ from leadq.api.routers import (
     audit,
     automation,
     consents,
+    duplicates,
     events,
     forms,
     health,
@@ -54,8 +55,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     docs.install(app)
     for public in (health, forms):
         app.include_router(public.router, prefix=API_PREFIX)
-    for module in (leads, events, models, qualification, predictive, automation, analytics,
-                   consents, privacy, audit):  # fmt: skip
+    for module in (leads, duplicates, events, models, qualification, predictive, automation,
+                   analytics, consents, privacy, audit):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     web.install(app, settings, app.state.db)
     app.add_middleware(

@@ -36,6 +36,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", f"{LEAD}/events"): "leads.view",
     ("POST", f"{API_PREFIX}/events"): "leads.write",
     ("POST", f"{API_PREFIX}/events/batch"): "leads.write",
+    ("GET", f"{API_PREFIX}/duplicates"): "leads.write",
+    ("POST", f"{API_PREFIX}/duplicates/{{pair_id}}/dismiss"): "leads.write",
     # qualification
     ("POST", f"{LEAD}/stage"): "leads.work",
     ("GET", f"{LEAD}/stages"): "leads.view",

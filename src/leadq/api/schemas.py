@@ -84,6 +84,11 @@ class LeadOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime | None
+    possible_duplicates: list[int] = Field(
+        default_factory=list,
+        description="Leads that share this one's phone, not its e-mail: two leads until a person"
+        " decides (GET /duplicates); only on GET /leads/{id}",
+    )
 
     @field_validator("consents", mode="before")
     @classmethod
@@ -126,6 +131,11 @@ class LeadUpsertOut(LeadOut):
     outcome: Outcome
     conflicts: dict[str, dict[str, Any]] = Field(
         description="Values this arrival contradicted; the stored ones were kept"
+    )
+    warnings: list[FieldErrorOut] = Field(
+        default_factory=list,
+        description="Values intake could not use and kept aside (e.g. a phone it cannot read,"
+        " kept in attributes.phone_raw); the lead was stored all the same",
     )
 
 
@@ -198,3 +208,16 @@ class AuditOut(BaseModel):
     entity: str
     entity_id: str | None
     details: dict[str, Any]
+
+
+class PossibleDuplicateOut(BaseModel):
+    """Two leads that may be one person; ``lead_id`` is the older one."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    lead_id: int
+    other_id: int
+    reason: str
+    status: str
+    created_at: datetime

@@ -1,4 +1,4 @@
-"""``leadq lead show``: the lead card in the terminal."""
+"""``leadq lead show``: the lead card in the terminal; ``leadq duplicates``: pairs to review."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
+from leadq.cli.support import ACTOR, out
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
-from leadq.cli.support import out
+from leadq.services.intake import duplicates
 from leadq.services.intake.lookup import get_lead
 from leadq.services.qualification.decisions import FrameworkCard, framework_cards, list_overrides
 from leadq.services.qualification.lifecycle import stage_history
@@ -21,6 +22,8 @@ from leadq.services.qualification.rules import current_rules
 from leadq.store.tables import Lead, ManualOverride, StageChange
 
 lead_app = typer.Typer(help="Look at one lead.", no_args_is_help=True)
+duplicates_app = typer.Typer(help="Leads that may be one person: review them.",
+                             no_args_is_help=True)  # fmt: skip
 
 
 def _when(moment: datetime | None) -> str:
@@ -120,5 +123,28 @@ def show_lead(lead_id: Annotated[int, typer.Argument(metavar="ID", help="Lead id
         parts = [_profile(lead), _score(lead), _history(stage_history(session, lead_id)),
                  _frameworks(framework_cards(session, rules, lead_id)),
                  _overrides(list_overrides(session, lead_id))]  # fmt: skip
+        others = duplicates.of_lead(session, lead_id)
+        if others:
+            parts.append(f"Possible duplicates (same phone, another e-mail): "
+                         f"{', '.join(map(str, others))} — see leadq duplicates list")  # fmt: skip
         for part in parts:
             out.print(part, "")
+
+
+@duplicates_app.command("list")
+def list_duplicates(limit: Annotated[int, typer.Option(min=1, max=1000)] = 100) -> None:
+    """Open pairs, oldest first: two leads that share a phone but not an e-mail."""
+    table = Table("pair", "lead", "other lead", "why", "since")
+    with _database().reading() as session:
+        for pair in duplicates.open_pairs(session, limit):
+            table.add_row(str(pair.id), str(pair.lead_id), str(pair.other_id), pair.reason,
+                          _when(pair.created_at))  # fmt: skip
+    out.print(table)
+
+
+@duplicates_app.command("dismiss")
+def dismiss_duplicate(pair_id: Annotated[int, typer.Argument(metavar="PAIR", min=1)]) -> None:
+    """Two people after all: close the pair."""
+    with _database().unit_of_work() as session:
+        duplicates.dismiss(session, pair_id, ACTOR, _now())
+    out.print(f"Pair {pair_id} dismissed: two people")

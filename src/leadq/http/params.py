@@ -25,3 +25,5 @@ OverridePath = Annotated[int, BeforeValidator(canonical_id),
                          Path(ge=1, le=MAX_ID, description="The override's id")]  # fmt: skip
 MessagePath = Annotated[int, BeforeValidator(canonical_id),
                         Path(ge=1, le=MAX_ID, description="The outbox message's id")]  # fmt: skip
+PairPath = Annotated[int, BeforeValidator(canonical_id),
+                     Path(ge=1, le=MAX_ID, description="The possible duplicate's id")]  # fmt: skip

@@ -19,6 +19,8 @@ def dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | s
     raise NotImplementedError(f"unsupported database: {dialect}")
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Base], unique_column: str) -> Insert:
-    """``INSERT … ON CONFLICT (col) DO NOTHING``: the database settles races on unique keys."""
-    return dialect_insert(session, model).on_conflict_do_nothing(index_elements=[unique_column])
+def insert_ignoring_conflicts(session: Session, model: type[Base],
+                              unique: str | tuple[str, ...]) -> Insert:  # fmt: skip
+    """``INSERT … ON CONFLICT (cols) DO NOTHING``: the database settles races on unique keys."""
+    columns = [unique] if isinstance(unique, str) else list(unique)
+    return dialect_insert(session, model).on_conflict_do_nothing(index_elements=columns)

@@ -87,7 +87,8 @@ class Lead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(40), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    """Not an identity: colleagues share a switchboard (see ``PossibleDuplicate``)."""
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
     company: Mapped[str | None] = mapped_column(String(255))
@@ -172,6 +173,23 @@ class Event(Base):
     # One index besides the key: every read is "this lead's events (of these types)"; each
     # extra index would tax real-time intake, so analytics indexes come with their features.
     __table_args__ = (Index("ix_events_lead_type_occurred", "lead_id", "type", "occurred_at"),)
+
+
+class PossibleDuplicate(Base):
+    """Two leads that may be one person (they share a phone): kept apart until a person
+    decides. ``lead_id`` is the older lead."""
+
+    __tablename__ = "possible_duplicates"
+    __table_args__ = (UniqueConstraint("lead_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    other_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class StageChange(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Caller, Db, Now, Policy
@@ -12,6 +13,7 @@ from leadq.api.routers import committed
 from leadq.api.schemas import (
     ErrorOut,
     EventOut,
+    FieldErrorOut,
     LeadOut,
     LeadPageOut,
     LeadPatch,
@@ -22,10 +24,11 @@ from leadq.api.schemas import (
 )
 from leadq.domain.leads import LeadInput
 from leadq.http.params import LeadPath
+from leadq.services.intake import duplicates, lookup
 from leadq.services.intake import events as event_service
 from leadq.services.intake import leads as lead_service
-from leadq.services.intake import lookup
 from leadq.services.intake.leads import LeadFilter, Outcome
+from leadq.store.tables import Lead
 
 router = APIRouter(
     prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
@@ -48,7 +51,9 @@ def upsert_lead(
     def work(session: Session) -> LeadUpsertOut:
         result = lead_service.upsert_lead(session, lead, actor, now, policy)
         body = committed(session, result.lead).model_dump()
-        return LeadUpsertOut(**body, outcome=result.outcome, conflicts=result.conflicts)
+        warnings = [FieldErrorOut(field=w.field, reason=w.reason) for w in result.warnings]
+        return LeadUpsertOut(**body, outcome=result.outcome, conflicts=result.conflicts,
+                             warnings=warnings)  # fmt: skip
 
     out = db.run(work)
     if out.outcome is not Outcome.created:
@@ -83,9 +88,15 @@ def list_leads(
 
 
 @router.get("/{lead_id}", response_model=LeadOut, responses={404: {"model": ErrorOut}})
-def get_lead(lead_id: LeadPath, db: Db, _: Actor) -> LeadOut:
+def get_lead(lead_id: LeadPath, db: Db, caller: Caller) -> LeadOut:
+    """The lead, with the leads that may be the same person (those the caller may see)."""
     with db.reading() as session:
-        return LeadOut.model_validate(lookup.get_lead(session, lead_id))
+        lead = LeadOut.model_validate(lookup.get_lead(session, lead_id))
+        others = duplicates.of_lead(session, lead_id)
+        found = session.execute(select(Lead.id, Lead.owner).where(Lead.id.in_(others)))
+        owners = {lead_id: owner for lead_id, owner in found}
+    lead.possible_duplicates = [o for o in others if caller.sees(owners.get(o))]
+    return lead
 
 
 @router.patch(

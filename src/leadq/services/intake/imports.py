@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,10 +36,12 @@ from leadq.domain.leads import (
     normalise_phone,
     slug,
 )
-from leadq.services.errors import InvalidInput, LeadqError
+from leadq.services.errors import FieldError, InvalidInput, LeadqError
+from leadq.services.intake import presets
 from leadq.services.intake.events import record_events
-from leadq.services.intake.leads import Outcome, upsert_lead
+from leadq.services.intake.leads import PLACEHOLDER_SOURCE, History, Outcome, upsert_lead
 from leadq.services.intake.policy import IntakePolicy
+from leadq.services.intake.presets import CREATED_AT, IMPORT_FIELDS, STATUS, Preset
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 
@@ -59,6 +62,8 @@ EXPORT_ONLY = (
 )
 FLAG_COLUMNS = ("do_not_email", "do_not_call")
 """Columns that set Do Not Email / Do Not Call (yes/true/1); an import never clears them."""
+LEAD_TARGETS = (*PROFILE_FIELDS, *FLAG_COLUMNS)
+FIELD_LIST = ", ".join((*PROFILE_FIELDS, *FLAG_COLUMNS, "status", "created_at"))
 EVENT_COLUMNS = ("lead_id", "email", "phone", "type", "occurred_at", "channel", "idempotency_key")
 
 
@@ -74,8 +79,13 @@ class Summary:
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
+    warned: int = 0
+    preset: str | None = None
+    unmapped_statuses: Counter[str] = field(default_factory=Counter)
+    """CRM statuses the preset's table does not know: those leads start as new leads."""
     ignored_columns: list[str] = field(default_factory=list)
     rejects_file: Path | None = None
+    warnings_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,21 @@ class _Rejects:
         return self.path
 
 
+class _Warnings(_Rejects):
+    """The warnings file: rows stored with a value set aside, by line, field and reason."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, [])
+
+    def warn(self, line: int, warning: FieldError) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["line", "field", "reason"])
+        self._writer.writerow([line, warning.field, warning.reason])
+        self.count += 1
+
+
 def _header(reader: Any, path: Path) -> list[str]:
     try:
         header = next(reader)
@@ -211,43 +236,135 @@ def _errors(exc: ValidationError) -> str:
 # -- leads -------------------------------------------------------------------------------------
 
 
-def lead_columns(header: list[str], mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Which lead field each column fills: ``--map`` first, then canonical names, else a
-    custom attribute. Export-only columns (id, stage, score…) are ignored and reported."""
+@dataclass(frozen=True)
+class Plan:
+    """How a file's columns become a lead: the fields each fills, and how to read its status
+    and dates (the preset, and the user's own status → stage table)."""
+
+    targets: dict[str, str]
+    ignored: list[str]
+    preset: Preset
+    stages: dict[str, str] = field(default_factory=dict)
+
+
+def lead_columns(header: list[str], mapping: dict[str, str],
+                 preset: Preset | None = None) -> tuple[dict[str, str], list[str]]:  # fmt: skip
+    """Which lead field each column fills: ``--map`` first, then the preset, then canonical
+    names, else a custom attribute. Export-only columns (id, stage, score…) are ignored and
+    reported."""
     unknown = sorted(set(mapping) - set(header))
     if unknown:
         raise ImportError_(f"--map names column(s) not in the header: {', '.join(unknown)}")
+    by_preset = preset.column_targets(header) if preset else {}
+    chosen = {**by_preset, **mapping}
     targets: dict[str, str] = {}
     ignored: list[str] = []
     for column in header:
-        target = mapping.get(column) or (
+        target = chosen.get(column) or (
             column if column.startswith(ATTRIBUTE_PREFIX) else slug(column)
         )
-        if target in EXPORT_ONLY and column not in mapping:
+        if target in EXPORT_ONLY and column not in chosen:
             ignored.append(column)
-        elif target in (*PROFILE_FIELDS, *FLAG_COLUMNS) or target.startswith(ATTRIBUTE_PREFIX):
+        elif target in (*LEAD_TARGETS, *IMPORT_FIELDS) or target.startswith(ATTRIBUTE_PREFIX):
             targets[column] = target
         elif column in mapping:
-            raise ImportError_(f"--map {column}={target}: no lead field {target!r}")
+            raise ImportError_(f"--map {column}={target}: no lead field {target!r}; the fields"
+                               f" are {FIELD_LIST}, or attributes.NAME")  # fmt: skip
         else:
             targets[column] = ATTRIBUTE_PREFIX + column
     if not {"email", "phone"} & set(targets.values()):
-        raise ImportError_("no email or phone column: map one, e.g. --map 'E-mail=email'")
+        raise ImportError_("no email or phone column: map one, e.g. --map 'E-mail=email'; the"
+                           f" fields are {FIELD_LIST}")  # fmt: skip
     return targets, ignored
 
 
-def _lead_input(row: Row, targets: dict[str, str], policy: IntakePolicy) -> LeadInput:
+def plan(header: list[str], mapping: dict[str, str], preset_name: str | None = None,
+         stages: dict[str, str] | None = None) -> Plan:  # fmt: skip
+    """The mapping for this header: the named preset, else the one the header fits, else
+    leadq's own column names."""
+    if preset_name is not None:
+        preset = presets.presets().get(preset_name)
+        if preset is None:
+            raise ImportError_(f"--preset {preset_name!r}: the presets are"
+                               f" {', '.join(presets.presets())}")  # fmt: skip
+    else:
+        preset = presets.detect(header) or presets.GENERIC
+    for status, stage in (stages or {}).items():
+        if stage not in presets.STAGES:
+            raise ImportError_(f"--stage {status}={stage}: the stages are"
+                               f" {', '.join(presets.STAGES)}")  # fmt: skip
+    targets, ignored = lead_columns(header, mapping, preset)
+    return Plan(targets, ignored, preset, dict(stages or {}))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    lead: LeadInput
+    line: int
+    warnings: list[FieldError]
+    history: History
+
+
+def _lead_input(row: Row, chosen: Plan, policy: IntakePolicy) -> Prepared:
     data: dict[str, Any] = {"attributes": {}}
     for column, value in row.values.items():
-        target = targets.get(column)
+        target = chosen.targets.get(column)
         if target is None:
             continue
         if target.startswith(ATTRIBUTE_PREFIX):
             data["attributes"][target.removeprefix(ATTRIBUTE_PREFIX)] = value
         else:
             data[target] = value
-    data.setdefault("source", "import")
-    return policy.normalised(LeadInput.model_validate(data))
+    data.setdefault("source", PLACEHOLDER_SOURCE)
+    history, warnings = _history(data, chosen)
+    lead, field_warnings = _usable(data)
+    lead, phone_warnings = policy.lenient(lead)
+    return Prepared(lead, row.line, warnings + field_warnings + phone_warnings, history)
+
+
+def _history(data: dict[str, Any], chosen: Plan) -> tuple[History, list[FieldError]]:
+    """The row's creation time and status, taken out of ``data``; the status is kept as
+    ``attributes.crm_status`` too, and a date that cannot be read is set aside."""
+    warnings: list[FieldError] = []
+    created = None
+    if (text := data.pop(CREATED_AT, None)) is not None:
+        try:
+            created = chosen.preset.created(text)
+        except ValueError as exc:
+            data["attributes"][f"{CREATED_AT}_raw"] = text[:1000]
+            warnings.append(FieldError(CREATED_AT, f"{exc}; kept as written in"
+                                                   f" attributes.{CREATED_AT}_raw"))  # fmt: skip
+    status = data.pop(STATUS, None)
+    stage = None
+    if status is not None:
+        data["attributes"]["crm_status"] = status[:1000]
+        stage = chosen.preset.stage_of(status, chosen.stages)
+    return History(created, stage, status), warnings
+
+
+def _usable(data: dict[str, Any]) -> tuple[LeadInput, list[FieldError]]:
+    """The row as a lead, each value that cannot be its field's set aside as written in
+    ``attributes.FIELD_raw`` with a warning; only a row left with neither a usable e-mail nor
+    phone is refused (``ValidationError``)."""
+    warnings: list[FieldError] = []
+    for _ in range(len(PROFILE_FIELDS)):
+        try:
+            return LeadInput.model_validate(data), warnings
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]): _reason(e) for e in exc.errors()
+                   if e["loc"] and e["loc"][0] in PROFILE_FIELDS
+                   and e["loc"][0] in data}  # fmt: skip
+            if not bad:
+                raise
+            for name, reason in bad.items():
+                data["attributes"][f"{name}_raw"] = str(data.pop(name))[:1000]
+                warnings.append(FieldError(name, f"{reason}; kept as written in"
+                                                 f" attributes.{name}_raw"))  # fmt: skip
+    raise AssertionError("every field was set aside")  # each pass removes one at least
+
+
+def _reason(error: Any) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 @contextmanager
@@ -301,23 +418,65 @@ def import_leads(
     rejects_path: Path,
     encoding: str = "utf-8",
     progress: Progress | None = None,
+    warnings_path: Path | None = None,
+    preset_name: str | None = None,
+    stages: dict[str, str] | None = None,
 ) -> Summary:
     summary = Summary()
     actor = f"import:{path.name}"
     with _reading(path, encoding, rejects_path, summary) as (reader, header, rejects):
-        targets, summary.ignored_columns = lead_columns(header, mapping)
+        chosen = plan(header, mapping, preset_name, stages)
+        summary.ignored_columns, summary.preset = chosen.ignored, chosen.preset.name
 
-        def prepare(row: Row) -> LeadInput:
-            return _lead_input(row, targets, policy)
+        def prepare(row: Row) -> Prepared:
+            return _lead_input(row, chosen, policy)
 
+        warned = _Warnings(warnings_path or _beside(path, "warnings"))
         for leads in _chunks(reader, header, rejects, progress, prepare):
+            for item in leads:
+                for warning in item.warnings:
+                    warned.warn(item.line, warning)
+                if item.history.status and item.history.stage is None:
+                    summary.unmapped_statuses[item.history.status] += 1
             _store_leads(db, leads, actor, now, policy, summary)
+        summary.warned, summary.warnings_file = warned.count, warned.close()
     return summary
+
+
+def preview(path: Path, mapping: dict[str, str], policy: IntakePolicy, encoding: str = "utf-8",
+            preset_name: str | None = None, stages: dict[str, str] | None = None,
+            rows: int = 5) -> tuple[Plan, list[tuple[int, Prepared | str]]]:  # fmt: skip
+    """What an import would do, writing nothing: the plan and the first rows as leads (or the
+    reason each would be rejected)."""
+    count_lines(path, encoding)
+    with _open(path, encoding) as handle:
+        reader = csv.reader(handle)
+        header = _header(reader, path)
+        chosen = plan(header, mapping, preset_name, stages)
+        shown: list[tuple[int, Prepared | str]] = []
+        for record in _records(reader, header, None):
+            if len(shown) >= rows:
+                break
+            if not isinstance(record, Row):
+                shown.append((record[0], record[2]))
+                continue
+            try:
+                shown.append((record.line, _lead_input(record, chosen, policy)))
+            except ValidationError as exc:
+                shown.append((record.line, _errors(exc)))
+            except InvalidInput as exc:
+                shown.append((record.line, str(exc)))
+    return chosen, shown
+
+
+def _beside(path: Path, kind: str) -> Path:
+    """``FILE.KIND.csv`` in the input's folder."""
+    return path.with_name(f"{path.stem}.{kind}.csv")
 
 
 def _store_leads(
     db: Database,
-    chunk: list[LeadInput],
+    chunk: list[Prepared],
     actor: str,
     now: datetime,
     policy: IntakePolicy,
@@ -327,7 +486,8 @@ def _store_leads(
         return
 
     def work(session: Session) -> list[Outcome]:
-        return [upsert_lead(session, lead, actor, now, policy).outcome for lead in chunk]
+        return [upsert_lead(session, item.lead, actor, now, policy, history=item.history).outcome
+                for item in chunk]  # fmt: skip
 
     for outcome in db.run(work):
         setattr(summary, outcome.value, getattr(summary, outcome.value) + 1)

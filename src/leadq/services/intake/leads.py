@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -26,6 +26,7 @@ from leadq.domain.leads import (
 from leadq.domain.seniority import infer_seniority
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import Conflict, FieldError, InvalidInput
+from leadq.services.intake import duplicates
 from leadq.services.intake.lookup import changeable_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.privacy import audit, consents
@@ -34,6 +35,8 @@ from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import Company, Lead, StageChange
 
 INITIAL_STAGE = "iql"
+PLACEHOLDER_SOURCE = "import"
+"""The source of an imported row that named none: a later real channel replaces it."""
 
 
 class Outcome(StrEnum):
@@ -47,19 +50,34 @@ class Upsert:
     lead: Lead
     outcome: Outcome
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[FieldError] = field(default_factory=list)
+    """Values intake could not use and kept aside (the lead was stored all the same)."""
+
+
+@dataclass(frozen=True)
+class History:
+    """What an import from another CRM knows of the lead's past: when it arrived there and the
+    stage its status means. A new lead starts from them; a known one keeps its own stage and
+    takes the earlier arrival."""
+
+    created_at: datetime | None = None
+    stage: str | None = None
+    status: str | None = None
 
 
 def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
-    """The lead this person already is: same e-mail first, else same phone. The row is locked
-    (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for inserts that merely reference
-    the lead) so that concurrent arrivals merge one after another, losing nothing."""
-    for column, value in ((Lead.email, email), (Lead.phone, phone)):
-        if value:
-            query = select(Lead).where(column == value).with_for_update(key_share=True)
-            lead = session.scalars(query).first()
-            if lead is not None:
-                return lead
-    return None
+    """The lead this person already is. The e-mail is the identity: an arrival with one is
+    that e-mail's lead or a new one, whatever its phone (colleagues share a switchboard, a
+    household shares a line). Only an arrival without an e-mail attaches by phone, to a lead
+    without one. The row is locked (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for
+    inserts that merely reference the lead) so concurrent arrivals merge one after another."""
+    if email:
+        where = Lead.email == email
+    elif phone:
+        where = and_(Lead.phone == phone, Lead.email.is_(None))
+    else:
+        return None
+    return session.scalars(select(Lead).where(where).with_for_update(key_share=True)).first()
 
 
 def upsert_lead(
@@ -69,17 +87,22 @@ def upsert_lead(
     now: datetime,
     policy: IntakePolicy,
     anonymous: bool = False,
+    history: History | None = None,
 ) -> Upsert:
     """Create the lead, or merge this arrival into the lead the same person already is;
     ``anonymous`` for a door without credentials (a public form), whose consents never undo a
     withdrawal."""
-    data = policy.normalised(data)
+    data, warnings = policy.lenient(data)
     consents.check_times(data.consents, now, policy.clock_skew)
     existing = find_duplicate(session, data.email, data.phone)
     if existing is None:
-        result = Upsert(_create(session, data, actor, now), Outcome.created)
+        result = Upsert(_create(session, data, actor, now, history), Outcome.created)
     else:
         result = _merge(session, existing, data, actor, now)
+        if history and history.created_at and history.created_at < existing.created_at:
+            existing.created_at = history.created_at  # it arrived earlier elsewhere
+    if warnings:
+        result = replace(result, warnings=warnings)
     consents.record_intake(session, result.lead.id, data.consents, data.do_not_email,
                            data.do_not_call, actor, now, policy.clock_skew, anonymous)  # fmt: skip
     if result.outcome is not Outcome.unchanged:
@@ -87,31 +110,30 @@ def upsert_lead(
     return result
 
 
-def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lead:
+def _create(session: Session, data: LeadInput, actor: str, now: datetime,
+            history: History | None = None) -> Lead:  # fmt: skip
     profile = data.profile()
+    arrived = min(history.created_at, now) if history and history.created_at else now
+    stage = history.stage if history and history.stage else INITIAL_STAGE
     lead = Lead(
         **profile,
         attributes=dict(data.attributes),
-        stage=INITIAL_STAGE,
-        stage_changed_at=now,
+        stage=stage,
+        stage_changed_at=arrived,
         channels=[data.source] if data.source else [],
-        created_at=now,
+        created_at=arrived,
         updated_at=now,
     )
     _infer_seniority(lead)
     _link_company(session, lead)
     session.add(lead)
     session.flush()
-    session.add(
-        StageChange(
-            lead_id=lead.id,
-            from_stage=None,
-            to_stage=INITIAL_STAGE,
-            actor=actor,
-            reason="lead created",
-            at=now,
-        )
-    )
+    duplicates.suggest(session, lead, now)
+    reason = "lead created"
+    if history and history.status and history.stage:
+        reason = f"lead created; its status in the CRM it came from: {history.status}"[:500]
+    session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=stage, actor=actor,
+                            reason=reason, at=arrived))  # fmt: skip
     audit.record(session, actor, "lead.created", "lead", lead.id, {"source": data.source}, now)
     automation.emit(session, "lead.created", lead.id, {"source": data.source}, now)
     return lead
@@ -119,8 +141,10 @@ def _create(session: Session, data: LeadInput, actor: str, now: datetime) -> Lea
 
 def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datetime) -> Upsert:
     incoming = data.profile()
-    if lead.source:
-        del incoming["source"]  # the first channel stays the source; later ones join channels
+    if lead.source and lead.source != PLACEHOLDER_SOURCE:
+        incoming.pop("source", None)  # the first channel stays the source; later ones join
+    elif lead.source and incoming.get("source", PLACEHOLDER_SOURCE) != PLACEHOLDER_SOURCE:
+        lead.source = None  # a real channel replaces the placeholder of a file without one
     if lead.seniority_inferred and "seniority" in incoming:
         lead.seniority_inferred = False  # a stated seniority beats our guess: not a conflict
         lead.seniority = None
@@ -128,12 +152,10 @@ def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datet
     attributes = merge_values(lead.attributes, data.attributes, prefix=ATTRIBUTE_PREFIX)
     filled = dict(profile.filled)
     conflicts = {**profile.conflicts, **attributes.conflicts}
-    phone = filled.get("phone")
-    if phone and find_duplicate(session, None, phone) is not None:
-        del filled["phone"]
-        conflicts["phone"] = {"kept": None, "incoming": phone, "reason": "used by another lead"}
     for name, value in filled.items():
         setattr(lead, name, value)
+    if "phone" in filled:
+        duplicates.suggest(session, lead, now)
     if attributes.filled:
         lead.attributes = {**lead.attributes, **attributes.filled}
     new_channel = data.source is not None and data.source not in lead.channels
@@ -186,16 +208,10 @@ def update_lead(
     lead = changeable_lead(session, lead_id)
     contact = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
     changes = {k: v for k, v in changes.items() if k not in CONTACT_FIELDS}
-    for column in ("email", "phone"):
-        value = changes.get(column)
-        clash = (
-            value
-            and session.scalars(
-                select(Lead.id).where(getattr(Lead, column) == value, Lead.id != lead.id)
-            ).first()
-        )
-        if clash:
-            raise Conflict(column, "already used by another lead")  # never which: no oracle
+    email = changes.get("email")
+    if email and session.scalars(select(Lead.id).where(Lead.email == email,
+                                                       Lead.id != lead.id)).first():  # fmt: skip
+        raise Conflict("email", "already used by another lead")  # never which: no oracle
     before = lead.profile()
     attributes = changes.get("attributes")
     for name, value in changes.items():
@@ -209,6 +225,8 @@ def update_lead(
         _infer_seniority(lead)  # leaves a stated seniority alone
     if "email" in changes:
         _link_company(session, lead)
+    if changes.get("phone"):
+        duplicates.suggest(session, lead, now)
     if attributes is not None:
         merged = {**lead.attributes, **attributes}
         lead.attributes = {k: v for k, v in merged.items() if v is not None}

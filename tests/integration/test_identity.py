@@ -1,0 +1,101 @@
+"""The e-mail is the identity, on SQLite and PostgreSQL: a shared phone never merges two
+people, it pairs them for review; a phone still finds a lead that has no e-mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadq.store.db import Database
+
+SWITCHBOARD = "+1 512 757 6000"
+
+
+def _post(client: TestClient, status: int, **lead: Any) -> dict[str, Any]:
+    reply = client.post("/api/v1/leads", json=lead)
+    assert reply.status_code == status, reply.text
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def test_colleagues_on_one_switchboard_stay_two_leads_flagged_for_review(
+    client: TestClient,
+) -> None:
+    rose = _post(client, 201, email="rose@acme.example", phone=SWITCHBOARD, first_name="Rose")
+    sean = _post(client, 201, email="sean@acme.example", phone=SWITCHBOARD, first_name="Sean")
+    assert rose["id"] != sean["id"] and sean["first_name"] == "Sean"
+    assert client.get(f"/api/v1/leads/{rose['id']}").json()["first_name"] == "Rose"
+    assert client.get(f"/api/v1/leads/{rose['id']}").json()["possible_duplicates"] == [sean["id"]]
+    assert client.get(f"/api/v1/leads/{sean['id']}").json()["possible_duplicates"] == [rose["id"]]
+    pairs = client.get("/api/v1/duplicates").json()
+    assert [(p["lead_id"], p["other_id"], p["reason"]) for p in pairs] == [
+        (rose["id"], sean["id"], "same phone")
+    ]
+    dismissed = client.post(f"/api/v1/duplicates/{pairs[0]['id']}/dismiss")
+    assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
+    assert client.get("/api/v1/duplicates").json() == []
+    assert client.get(f"/api/v1/leads/{rose['id']}").json()["possible_duplicates"] == []
+    again = client.post(f"/api/v1/duplicates/{pairs[0]['id']}/dismiss")
+    assert again.status_code == 409
+    assert client.post("/api/v1/duplicates/999/dismiss").status_code == 404
+    assert client.post("/api/v1/duplicates/abc/dismiss").status_code == 422
+
+
+def test_a_shared_line_pairs_no_more_leads(client: TestClient) -> None:
+    ids = [_post(client, 201, email=f"p{i}@acme.example", phone=SWITCHBOARD)["id"]
+           for i in range(6)]  # fmt: skip
+    assert len(set(ids)) == 6
+    pairs = {(p["lead_id"], p["other_id"]) for p in client.get("/api/v1/duplicates").json()}
+    assert pairs == {(ids[0], ids[1]), (ids[0], ids[2]), (ids[1], ids[2])}
+
+
+def test_a_phone_finds_a_lead_without_an_email(client: TestClient) -> None:
+    first = _post(client, 201, phone="+48 601 234 567", first_name="Ola")
+    again = _post(client, 200, phone="+48601234567", job_title="CTO")
+    assert again["id"] == first["id"] and again["job_title"] == "CTO"
+    known = _post(client, 201, email="ola@firma.example", phone="+48 601 234 567")
+    assert known["id"] != first["id"]  # an e-mail is someone: paired, not merged
+    lookup = client.get(f"/api/v1/leads/{first['id']}").json()
+    assert lookup["possible_duplicates"] == [known["id"]]
+
+
+def test_a_merge_without_source_keeps_the_first_and_a_real_source_replaces_a_placeholder(
+    client: TestClient, db: Database
+) -> None:
+    _post(client, 201, email="x@y.io", source="webinar")
+    merged = _post(client, 200, email="x@y.io", job_title="CTO")
+    assert merged["source"] == "webinar" and merged["job_title"] == "CTO"
+    _post(client, 201, email="file@y.io", source="import")
+    replaced = _post(client, 200, email="file@y.io", source="Trade Show")
+    assert replaced["source"] == "trade_show"
+
+
+FIELDS = {
+    "phone": st.sampled_from(["+48 601 234 567", "+1 512 757 6000", "(512) 757-6000", ""]),
+    "first_name": st.text(max_size=20),
+    "job_title": st.sampled_from(["CTO", "Head of Sales", "", "Intern"]),
+    "source": st.sampled_from(["webinar", "import", "Paid Search", ""]),
+    "company_size": st.integers(min_value=0, max_value=10**6),
+    "country": st.sampled_from(["PL", "US", ""]),
+    "attributes": st.dictionaries(st.sampled_from(["plan", "seats"]), st.integers(0, 9)),
+}
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(arrivals=st.lists(st.fixed_dictionaries({}, optional=FIELDS), min_size=1, max_size=4))
+def test_resending_any_subset_of_a_leads_fields_never_errors(
+    client: TestClient, arrivals: list[dict[str, Any]]
+) -> None:
+    for fields in arrivals:
+        reply = client.post("/api/v1/leads", json={"email": "same@person.example", **fields})
+        assert reply.status_code in (200, 201, 422), reply.text
+        if reply.status_code == 422:  # refused for a field, never for the merge
+            fields_named = {e["field"].split(".")[0] for e in reply.json()["errors"]}
+            assert fields_named <= set(FIELDS), reply.text
+    lead = client.get("/api/v1/leads", params={"q": "same@person.example"}).json()["items"]
+    assert len(lead) == 1
