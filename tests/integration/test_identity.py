@@ -99,3 +99,68 @@ def test_resending_any_subset_of_a_leads_fields_never_errors(
             assert fields_named <= set(FIELDS), reply.text
     lead = client.get("/api/v1/leads", params={"q": "same@person.example"}).json()["items"]
     assert len(lead) == 1
+
+
+def _state(client: TestClient, lead_id: int) -> dict[str, Any]:
+    lead = client.get(f"/api/v1/leads/{lead_id}").json()
+    fields = ("email", "phone", "first_name", "last_name", "job_title", "company", "city",
+              "stage", "attributes", "score", "grade")  # fmt: skip
+    kept = {k: lead[k] for k in fields}
+    events = client.get(f"/api/v1/leads/{lead_id}/events").json()
+    return {**kept, "events": sorted(e["id"] for e in events)}
+
+
+def _events(client: TestClient, lead_id: int, count: int) -> None:
+    for i in range(count):
+        at = f"2026-11-0{i + 1}T10:00:00+00:00"
+        event = {"lead_id": lead_id, "type": "page_view", "occurred_at": at,
+                 "properties": {"path": f"/p{i}"}}  # fmt: skip
+        assert client.post("/api/v1/events", json=event).status_code == 201
+
+
+def test_a_merge_by_hand_is_undone_exactly(client: TestClient) -> None:
+    rose = _post(client, 201, email="rose@acme.example", phone=SWITCHBOARD, first_name="Rose")
+    sean = _post(client, 201, email="sean@acme.example", phone=SWITCHBOARD, first_name="Sean",
+                 job_title="CTO", city="Austin", attributes={"plan": "pro"})  # fmt: skip
+    _events(client, rose["id"], 2)
+    _events(client, sean["id"], 3)
+    before = {rose["id"]: _state(client, rose["id"]), sean["id"]: _state(client, sean["id"])}
+    pair = client.get("/api/v1/duplicates").json()[0]["id"]
+    merged = client.post(f"/api/v1/duplicates/{pair}/merge", json={"keep": rose["id"]})
+    assert merged.status_code == 200 and merged.json()["status"] == "merged"
+    kept, absorbed = _state(client, rose["id"]), _state(client, sean["id"])
+    assert kept["events"] == sorted(before[rose["id"]]["events"] + before[sean["id"]]["events"])
+    assert (kept["first_name"], kept["job_title"], kept["city"]) == ("Rose", "CTO", "Austin")
+    assert kept["attributes"] == {"plan": "pro"} and kept["email"] == "rose@acme.example"
+    assert absorbed["events"] == [] and absorbed["stage"] == "disqualified"
+    refused = client.post(
+        "/api/v1/events",
+        json={
+            "lead_id": sean["id"],
+            "type": "page_view",
+            "occurred_at": "2026-11-20T10:00:00+00:00",
+        },
+    )
+    assert refused.status_code == 422 and f"merged into lead {rose['id']}" in refused.text
+    assert client.post(f"/api/v1/duplicates/{pair}/merge").status_code == 409  # not open
+    undone = client.post(f"/api/v1/duplicates/{pair}/unmerge")
+    assert undone.status_code == 200 and undone.json()["status"] == "open"
+    assert _state(client, rose["id"]) == before[rose["id"]]
+    assert _state(client, sean["id"]) == before[sean["id"]]
+    assert client.post(f"/api/v1/duplicates/{pair}/unmerge").status_code == 409
+    stages = client.get(f"/api/v1/leads/{sean['id']}/stages").json()
+    assert [s["to_stage"] for s in stages][-2:] == ["disqualified", before[sean["id"]]["stage"]]
+
+
+def test_the_merged_leads_email_finds_the_kept_lead(client: TestClient) -> None:
+    rose = _post(client, 201, email="rose@acme.example", phone=SWITCHBOARD)
+    sean = _post(client, 201, email="sean@acme.example", phone=SWITCHBOARD)
+    pair = client.get("/api/v1/duplicates").json()[0]["id"]
+    assert client.post(f"/api/v1/duplicates/{pair}/merge", json={"keep": sean["id"]}).json()
+    again = _post(client, 200, email="rose@acme.example", job_title="CFO")
+    assert again["id"] == sean["id"] and again["job_title"] == "CFO"
+    wrong = client.post(f"/api/v1/duplicates/{pair}/unmerge")
+    assert wrong.status_code == 200
+    bad_keep = client.post(f"/api/v1/duplicates/{pair}/merge", json={"keep": 999})
+    assert bad_keep.status_code == 409 and "not in pair" in bad_keep.text
+    assert rose["id"] != sean["id"]

@@ -38,6 +38,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", f"{API_PREFIX}/events/batch"): "leads.write",
     ("GET", f"{API_PREFIX}/duplicates"): "leads.write",
     ("POST", f"{API_PREFIX}/duplicates/{{pair_id}}/dismiss"): "leads.write",
+    ("POST", f"{API_PREFIX}/duplicates/{{pair_id}}/merge"): "leads.write",
+    ("POST", f"{API_PREFIX}/duplicates/{{pair_id}}/unmerge"): "leads.write",
     # qualification
     ("POST", f"{LEAD}/stage"): "leads.work",
     ("GET", f"{LEAD}/stages"): "leads.view",

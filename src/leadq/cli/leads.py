@@ -148,3 +148,24 @@ def dismiss_duplicate(pair_id: Annotated[int, typer.Argument(metavar="PAIR", min
     with _database().unit_of_work() as session:
         duplicates.dismiss(session, pair_id, ACTOR, _now())
     out.print(f"Pair {pair_id} dismissed: two people")
+
+
+@duplicates_app.command("merge")
+def merge_duplicate(
+    pair_id: Annotated[int, typer.Argument(metavar="PAIR", min=1)],
+    keep: Annotated[int | None, typer.Option(min=1, help="The lead to keep [the older]")] = None,
+) -> None:
+    """One person: the kept lead takes the other's events and empty fields; undo with unmerge."""
+    with _database().unit_of_work() as session:
+        pair = duplicates.merge(session, pair_id, ACTOR, _now(), keep)
+        record = pair.merge_record or {}
+    out.print(f"Pair {pair_id} merged: lead {record.get('absorbed')} into lead"
+              f" {record.get('kept')} ({len(record.get('events', []))} events moved)")  # fmt: skip
+
+
+@duplicates_app.command("unmerge")
+def unmerge_duplicate(pair_id: Annotated[int, typer.Argument(metavar="PAIR", min=1)]) -> None:
+    """Undo a merge: both leads as they were, the pair open again."""
+    with _database().unit_of_work() as session:
+        duplicates.unmerge(session, pair_id, ACTOR, _now())
+    out.print(f"Pair {pair_id} unmerged: two leads again, the pair open")

@@ -147,6 +147,8 @@ class Lead(Base):
     do_not_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     do_not_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    """The lead this one was merged into by a person (it stays, disqualified as a duplicate)."""
     """Set by a data-subject erasure: the row is an anonymous shell kept for aggregates."""
 
     __table_args__ = (Index("ix_leads_score_id", "score", "id"),)
@@ -190,6 +192,8 @@ class PossibleDuplicate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))
+    merge_record: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    """What a merge changed (fields filled, events moved, the stage left), so it can be undone."""
 
 
 class StageChange(Base):

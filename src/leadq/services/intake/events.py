@@ -32,20 +32,26 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
 
 
-def _known_leads(session: Session, lead_ids: set[int]) -> dict[int, bool]:
-    """The stored leads among ``lead_ids``, each with whether it was erased."""
-    found: dict[int, bool] = {}
+def _known_leads(session: Session, lead_ids: set[int]) -> dict[int, tuple[bool, int | None]]:
+    """The stored leads among ``lead_ids``: whether each was erased, and the lead it was merged
+    into."""
+    found: dict[int, tuple[bool, int | None]] = {}
     for chunk in _chunks(sorted(lead_ids)):
-        query = select(Lead.id, Lead.erased_at.is_not(None)).where(Lead.id.in_(chunk))
-        found.update((lead_id, erased) for lead_id, erased in session.execute(query))
+        query = select(Lead.id, Lead.erased_at.is_not(None), Lead.merged_into_id).where(
+            Lead.id.in_(chunk))  # fmt: skip
+        found.update((lead_id, (erased, into)) for lead_id, erased, into in session.execute(query))
     return found
 
 
-def _refusal(lead_id: int, known: dict[int, bool]) -> str | None:
-    """Why the lead takes no events: unknown, or erased (its shell stays anonymous)."""
+def _refusal(lead_id: int, known: dict[int, tuple[bool, int | None]]) -> str | None:
+    """Why the lead takes no events: unknown, erased (its shell stays anonymous), or merged
+    into another lead (whose timeline holds its events now)."""
     if lead_id not in known:
         return f"no lead with id {lead_id}"
-    return f"lead {lead_id} was erased: it takes no events" if known[lead_id] else None
+    erased, into = known[lead_id]
+    if erased:
+        return f"lead {lead_id} was erased: it takes no events"
+    return f"lead {lead_id} was merged into lead {into}: send its events there" if into else None
 
 
 def _stored_keys(session: Session, keys: list[str]) -> set[str]:
@@ -142,7 +148,7 @@ def _row(item: EventInput, now: datetime) -> dict[str, Any]:
 
 _MOVE_LAST_ACTIVITY = (
     update(Lead)
-    .where(Lead.id == bindparam("lead"), Lead.erased_at.is_(None))
+    .where(Lead.id == bindparam("lead"), Lead.erased_at.is_(None), Lead.merged_into_id.is_(None))
     .values(
         last_activity_at=case(
             (

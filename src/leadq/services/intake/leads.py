@@ -70,14 +70,18 @@ def find_duplicate(session: Session, email: str | None, phone: str | None) -> Le
     that e-mail's lead or a new one, whatever its phone (colleagues share a switchboard, a
     household shares a line). Only an arrival without an e-mail attaches by phone, to a lead
     without one. The row is locked (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for
-    inserts that merely reference the lead) so concurrent arrivals merge one after another."""
+    inserts that merely reference the lead) so concurrent arrivals merge one after another. A
+    lead a person merged into another leads to that one."""
     if email:
         where = Lead.email == email
     elif phone:
         where = and_(Lead.phone == phone, Lead.email.is_(None))
     else:
         return None
-    return session.scalars(select(Lead).where(where).with_for_update(key_share=True)).first()
+    lead = session.scalars(select(Lead).where(where).with_for_update(key_share=True)).first()
+    if lead is not None and lead.merged_into_id is not None:  # a person merged it: follow
+        return session.get(Lead, lead.merged_into_id, with_for_update={"key_share": True})
+    return lead
 
 
 def upsert_lead(

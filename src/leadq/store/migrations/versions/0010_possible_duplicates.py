@@ -1,6 +1,6 @@
 """The e-mail is the identity: a phone no longer has to be unique (colleagues share a
 switchboard), and leads that share one are kept apart as possible duplicates for a person to
-review.
+review, merge (``leads.merged_into_id``, the record of what moved) or dismiss.
 
 Revision ID: 0010
 Revises: 0009
@@ -11,17 +11,21 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
 
 def upgrade() -> None:
     with op.batch_alter_table("leads") as table:
         table.drop_constraint("uq_leads_phone", type_="unique")
         table.create_index("ix_leads_phone", ["phone"])
+        table.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
     op.create_table(
         "possible_duplicates",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -32,6 +36,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("decided_by", sa.String(100), nullable=True),
+        sa.Column("merge_record", JSON, nullable=True),
         sa.ForeignKeyConstraint(
             ["lead_id"], ["leads.id"], name="fk_possible_duplicates_lead_id_leads"
         ),
@@ -48,5 +53,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("possible_duplicates")
     with op.batch_alter_table("leads") as table:
+        table.drop_column("merged_into_id")
         table.drop_index("ix_leads_phone")
         table.create_unique_constraint("uq_leads_phone", ["phone"])
