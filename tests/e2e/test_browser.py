@@ -184,3 +184,46 @@ def test_every_page_fits_a_phone_and_a_laptop(server: str, chromium: Browser, wi
         visit.shoot(f"{name}-fit")
     assert visit.foreign() == []
     visit.close()
+
+
+IMPORT_CSV = (
+    "Record ID,First Name,Last Name,Email,Phone Number,Job Title,Lifecycle Stage,Create Date,"
+    "Country/Region,Favourite colour\n"
+    "901,Zofia,Nowak,zofia@import.example,601 234 567,CEO,Marketing Qualified Lead,"
+    "2025-03-04 10:15,Poland,blue\n"
+    "902,Ion,Popescu,ion@import.example,not a number,CTO,lead,2025-03-05 11:00,Romania,red\n"
+    "903,Nobody,,,,,lead,,,green\n"
+)
+
+
+def test_import_a_crm_export_adjust_a_mapping_and_see_the_counts(
+    server: str, chromium: Browser, tmp_path: Path
+) -> None:
+    export = tmp_path / "hubspot-crm-exports-all-contacts.csv"
+    export.write_text(IMPORT_CSV, encoding="utf-8")
+    visit = Visit(chromium, server, 1280)
+    page = visit.page
+    page.goto("/imports")
+    page.set_input_files("input[name=file]", str(export))
+    page.click("form[action='/imports'] button[type=submit]")
+    page.wait_for_url("**/imports/*/mapping")
+    assert "HubSpot" in page.locator("#preset").inner_text()
+    colour = page.locator("tr", has_text="Favourite colour").locator("select")
+    assert colour.input_value() == "attributes.Favourite colour"
+    colour.select_option("-")  # leave the column out
+    page.click("button[formaction$='/mapping']")
+    assert "Zofia" in page.locator("#preview").inner_text()
+    visit.shoot("import-mapping")
+    page.click("#run")
+    page.wait_for_url("**/imports/*")
+    page.wait_for_selector("#counts", timeout=30_000)
+    counts = page.locator("#counts").inner_text()
+    assert "Created\n2" in counts and "Rejected\n1" in counts and "set aside\n1" in counts
+    assert "Favourite colour" in page.locator("main").inner_text()  # listed as left out
+    visit.shoot("import-done")
+    page.goto("/inbox?q=zofia%40import.example")
+    page.locator("a.open").first.click()
+    page.wait_for_url("**/leads/*")
+    assert "mql" in page.locator(".history").inner_text()  # the CRM's stage, then the rules
+    assert visit.foreign() == []
+    visit.close()

@@ -19,6 +19,7 @@ from leadq.api.routers import (
     events,
     forms,
     health,
+    imports,
     leads,
     models,
     predictive,
@@ -55,8 +56,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     docs.install(app)
     for public in (health, forms):
         app.include_router(public.router, prefix=API_PREFIX)
-    for module in (leads, duplicates, events, models, qualification, predictive, automation,
-                   analytics, consents, privacy, audit):  # fmt: skip
+    for module in (leads, duplicates, imports, events, models, qualification, predictive,
+                   automation, analytics, consents, privacy, audit):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     web.install(app, settings, app.state.db)
     app.add_middleware(
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         prefixes={
             f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT,
             f"{API_PREFIX}/analytics/costs": analytics.COSTS_BODY_LIMIT,
+            f"{API_PREFIX}/imports": imports.BODY_LIMIT,
+            "/imports": imports.BODY_LIMIT,
         },
     )
     app.add_middleware(RequestLog)

@@ -40,6 +40,9 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", f"{API_PREFIX}/duplicates/{{pair_id}}/dismiss"): "leads.write",
     ("POST", f"{API_PREFIX}/duplicates/{{pair_id}}/merge"): "leads.write",
     ("POST", f"{API_PREFIX}/duplicates/{{pair_id}}/unmerge"): "leads.write",
+    ("POST", f"{API_PREFIX}/imports"): "leads.write",
+    ("GET", f"{API_PREFIX}/imports/{{run_id}}"): "leads.write",
+    ("GET", f"{API_PREFIX}/imports/{{run_id}}/rejects"): "leads.write",
     # qualification
     ("POST", f"{LEAD}/stage"): "leads.work",
     ("GET", f"{LEAD}/stages"): "leads.view",

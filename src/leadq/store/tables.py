@@ -196,6 +196,27 @@ class PossibleDuplicate(Base):
     """What a merge changed (fields filled, events moved, the stage left), so it can be undone."""
 
 
+class ImportRun(Base):
+    """A CSV import sent over HTTP or the web page: the file until it has run, its progress,
+    then its counts, rejected rows and warnings (the file itself is dropped once imported)."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    total_rows: Mapped[int] = mapped_column(Integer)
+    done_rows: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    rejects: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StageChange(Base):
     __tablename__ = "stage_history"
 

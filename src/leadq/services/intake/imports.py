@@ -63,6 +63,8 @@ EXPORT_ONLY = (
 FLAG_COLUMNS = ("do_not_email", "do_not_call")
 """Columns that set Do Not Email / Do Not Call (yes/true/1); an import never clears them."""
 LEAD_TARGETS = (*PROFILE_FIELDS, *FLAG_COLUMNS)
+IGNORE = "-"
+"""A mapping target that leaves the column out."""
 FIELD_LIST = ", ".join((*PROFILE_FIELDS, *FLAG_COLUMNS, "status", "created_at"))
 EVENT_COLUMNS = ("lead_id", "email", "phone", "type", "occurred_at", "channel", "idempotency_key")
 
@@ -225,6 +227,13 @@ def _header(reader: Any, path: Path) -> list[str]:
     return header
 
 
+def header_of(path: Path, encoding: str = "utf-8") -> list[str]:
+    """The file's column names, once the whole file has proved readable in ``encoding``."""
+    count_lines(path, encoding)
+    with _open(path, encoding) as handle:
+        return _header(csv.reader(handle), path)
+
+
 def _errors(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
@@ -263,7 +272,7 @@ def lead_columns(header: list[str], mapping: dict[str, str],
         target = chosen.get(column) or (
             column if column.startswith(ATTRIBUTE_PREFIX) else slug(column)
         )
-        if target in EXPORT_ONLY and column not in chosen:
+        if target == IGNORE or (target in EXPORT_ONLY and column not in chosen):
             ignored.append(column)
         elif target in (*LEAD_TARGETS, *IMPORT_FIELDS) or target.startswith(ATTRIBUTE_PREFIX):
             targets[column] = target

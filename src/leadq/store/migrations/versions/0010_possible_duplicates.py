@@ -1,6 +1,7 @@
 """The e-mail is the identity: a phone no longer has to be unique (colleagues share a
 switchboard), and leads that share one are kept apart as possible duplicates for a person to
-review, merge (``leads.merged_into_id``, the record of what moved) or dismiss.
+review, merge (``leads.merged_into_id``, the record of what moved) or dismiss. Imports sent
+over HTTP or the web page are runs with their progress, counts, rejects and warnings.
 
 Revision ID: 0010
 Revises: 0009
@@ -47,10 +48,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("lead_id", "other_id", name="uq_possible_duplicates_lead_id"),
     )
     op.create_index("ix_possible_duplicates_other_id", "possible_duplicates", ["other_id"])
+    op.create_table(
+        "import_runs",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("file_name", sa.String(255), nullable=False),
+        sa.Column("actor", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=True),
+        sa.Column("total_rows", sa.Integer(), nullable=False),
+        sa.Column("done_rows", sa.Integer(), nullable=False),
+        sa.Column("summary", JSON, nullable=True),
+        sa.Column("rejects", sa.Text(), nullable=True),
+        sa.Column("warnings", sa.Text(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_import_runs"),
+    )
     op.create_index("ix_possible_duplicates_status", "possible_duplicates", ["status"])
 
 
 def downgrade() -> None:
+    op.drop_table("import_runs")
     op.drop_table("possible_duplicates")
     with op.batch_alter_table("leads") as table:
         table.drop_column("merged_into_id")
