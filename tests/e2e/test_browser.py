@@ -178,7 +178,7 @@ def test_every_page_fits_a_phone_and_a_laptop(server: str, chromium: Browser, wi
     visit.page.locator("a.open").first.click()
     visit.page.wait_for_url("**/leads/*")
     visit.shoot("card-fit")
-    for name in ("dashboard", "analytics", "models", "docs"):
+    for name in ("dashboard", "analytics", "models", "imports", "duplicates", "settings", "docs"):
         visit.page.goto(f"/{name}")
         visit.page.wait_for_load_state("networkidle")
         visit.shoot(f"{name}-fit")

@@ -52,13 +52,18 @@ def count(db: Database, table: type) -> int:
 
 def test_import_reports_created_merged_rejected_with_lines(db: Database, tmp_path: Path) -> None:
     summary = run_leads(db, write(tmp_path, LEADS_CSV), tmp_path)
-    assert (summary.created, summary.merged, summary.unchanged, summary.rejected) == (2, 1, 0, 4)
+    assert (summary.created, summary.merged, summary.unchanged, summary.rejected) == (3, 1, 0, 3)
     rejects = rejects_of(tmp_path / "rejects.csv")
-    assert [r["line"] for r in rejects] == ["3", "4", "5", "7"]
+    assert [r["line"] for r in rejects] == ["3", "4", "5"]  # no usable e-mail or phone, or torn
     assert "email: " in rejects[0]["reason"] and "not a valid e-mail" in rejects[0]["reason"]
     assert rejects[1]["reason"] == "row has 6 fields, header has 7"
     assert "email or a phone" in rejects[2]["reason"]
-    assert "company_size" in rejects[3]["reason"]  # a quoted multi-line cell keeps its start line
+    assert summary.warned == 1  # a size that is no count is set aside; the row is kept
+    warned = rejects_of(tmp_path / "leads.warnings.csv")
+    assert [(w["line"], w["field"]) for w in warned] == [("7", "company_size")]  # its start line
+    with db.reading() as session:
+        jan = session.scalars(select(Lead).where(Lead.email == "jan@gmail.com")).one()
+    assert jan.company_size is None and jan.attributes["company_size_raw"] == "many"
     assert rejects[0]["first_name"] == "Bob"  # the row as it was, to fix and re-import
     with db.reading() as session:
         anna = session.scalars(select(Lead).where(Lead.email == "anna@firma.pl")).one()
@@ -71,8 +76,8 @@ def test_rerunning_an_import_creates_nothing_twice(db: Database, tmp_path: Path)
     path = write(tmp_path, LEADS_CSV)
     run_leads(db, path, tmp_path)
     again = run_leads(db, path, tmp_path)
-    assert (again.created, again.merged, again.unchanged, again.rejected) == (0, 0, 3, 4)
-    assert count(db, Lead) == 2
+    assert (again.created, again.merged, again.unchanged, again.rejected) == (0, 0, 4, 3)
+    assert count(db, Lead) == 3
 
 
 def test_file_level_problems_write_nothing(db: Database, tmp_path: Path) -> None:
@@ -121,7 +126,7 @@ def test_export_imports_back_into_an_empty_workspace(db: Database, tmp_path: Pat
     run_leads(db, write(tmp_path, LEADS_CSV), tmp_path)
     buffer = io.StringIO()
     with db.reading() as session:
-        assert export_leads(session, buffer) == 2
+        assert export_leads(session, buffer) == 3
         before = {
             lead.email: (lead.phone, lead.job_title, lead.attributes)
             for lead in session.scalars(select(Lead))
@@ -130,7 +135,7 @@ def test_export_imports_back_into_an_empty_workspace(db: Database, tmp_path: Pat
     fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
     fresh.upgrade()
     summary = import_leads(fresh, exported, {}, POLICY, datetime.now(UTC), tmp_path / "r.csv")
-    assert (summary.created, summary.rejected) == (2, 0)
+    assert (summary.created, summary.rejected) == (3, 0)
     assert "id" in summary.ignored_columns and "stage" in summary.ignored_columns
     with fresh.reading() as session:
         after = {
@@ -216,12 +221,14 @@ def test_oversized_and_hostile_cells_are_rejected_by_line(db: Database, tmp_path
     )
     summary = import_leads(db, write(tmp_path, text), {}, POLICY, datetime.now(UTC),
                            tmp_path / "r.csv")  # fmt: skip
-    assert (summary.created, summary.rejected) == (1, 2)
+    assert (summary.created, summary.rejected, summary.warned) == (2, 1, 1)
     reasons = {r["line"]: r["reason"] for r in rejects_of(tmp_path / "r.csv")}
-    assert "job_title" in reasons["2"] and "255" in reasons["2"]
-    assert "field larger than field limit" in reasons["3"]
+    assert list(reasons) == ["3"] and "field larger than field limit" in reasons["3"]
+    warned = rejects_of(tmp_path / "leads.warnings.csv")
+    assert warned[0]["field"] == "job_title" and "255" in warned[0]["reason"]
     with db.reading() as session:
-        lead = session.scalars(select(Lead)).one()
+        long, lead = session.scalars(select(Lead).order_by(Lead.id)).all()
+    assert long.job_title is None and long.attributes["job_title_raw"] == "t" * 300
     assert lead.job_title == "'; DROP TABLE leads;--"
     assert lead.attributes == {"note": "<script>alert(1)</script>"}
 

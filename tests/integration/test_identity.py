@@ -57,10 +57,14 @@ def test_a_phone_finds_a_lead_without_an_email(client: TestClient) -> None:
     first = _post(client, 201, phone="+48 601 234 567", first_name="Ola")
     again = _post(client, 200, phone="+48601234567", job_title="CTO")
     assert again["id"] == first["id"] and again["job_title"] == "CTO"
-    known = _post(client, 201, email="ola@firma.example", phone="+48 601 234 567")
-    assert known["id"] != first["id"]  # an e-mail is someone: paired, not merged
+    named = _post(client, 200, email="ola@firma.example", phone="+48 601 234 567")
+    assert named["id"] == first["id"] and named["email"] == "ola@firma.example"  # who called
+    other = _post(client, 201, email="jan@firma.example", phone="+48 601 234 567")
+    assert other["id"] != first["id"]  # another e-mail is another person: paired, not merged
     lookup = client.get(f"/api/v1/leads/{first['id']}").json()
-    assert lookup["possible_duplicates"] == [known["id"]]
+    assert lookup["possible_duplicates"] == [other["id"]]
+    caller = _post(client, 201, phone="+48 601 234 567", first_name="?")
+    assert caller["id"] not in (first["id"], other["id"])  # no e-mail-less lead left to find
 
 
 def test_a_merge_without_source_keeps_the_first_and_a_real_source_replaces_a_placeholder(

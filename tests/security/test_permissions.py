@@ -27,7 +27,7 @@ from leadq.store.tables import FollowUpTask, Lead
 
 REP = "rita"
 EXAMPLES = {"lead_id": "{lead}", "task_id": "1", "override_id": "1", "framework": "bant",
-            "reference": "classic", "name": "hot", "message_id": "1",
+            "reference": "classic", "name": "hot", "message_id": "1", "pair_id": "1", "run_id": "1",
             "source": "contact"}  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from leadq.config import Settings
 from leadq.http import errors
 from leadq.services.people.secrets import workspace_secret
 from leadq.store.db import Database
-from leadq.web import card, dashboard, imports, inbox, login, models
+from leadq.web import card, dashboard, duplicates, imports, inbox, login, models
 from leadq.web import settings as settings_page
 from leadq.web.auth import SignInRequired
 from leadq.web.render import page
@@ -88,7 +88,7 @@ def install(app: FastAPI, settings: Settings, db: Database) -> None:
                        session_cookie="leadq_session", max_age=int(settings.session_hours * 3600),
                        same_site="lax", https_only=settings.secure_cookies)  # fmt: skip
     app.mount("/static", StaticFiles(packages=[("leadq.web", "static")]), name="static")
-    for module in (login, inbox, card, dashboard, models, imports, settings_page):
+    for module in (login, inbox, card, dashboard, models, imports, duplicates, settings_page):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(HTTPException, _http_error)

@@ -363,6 +363,11 @@ def _usable(data: dict[str, Any]) -> tuple[LeadInput, list[FieldError]]:
             bad = {str(e["loc"][0]): _reason(e) for e in exc.errors()
                    if e["loc"] and e["loc"][0] in PROFILE_FIELDS
                    and e["loc"][0] in data}  # fmt: skip
+            if not bad and warnings:  # what was set aside left no way to reach the person
+                set_aside = [FieldError(w.field, w.reason.split("; kept as written")[0])
+                             for w in warnings]  # fmt: skip
+                no_way = FieldError("row", "no usable e-mail or phone")
+                raise InvalidInput([*set_aside, no_way]) from None
             if not bad:
                 raise
             for name, reason in bad.items():

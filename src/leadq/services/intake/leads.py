@@ -67,21 +67,24 @@ class History:
 
 def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
     """The lead this person already is. The e-mail is the identity: an arrival with one is
-    that e-mail's lead or a new one, whatever its phone (colleagues share a switchboard, a
-    household shares a line). Only an arrival without an e-mail attaches by phone, to a lead
-    without one. The row is locked (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for
-    inserts that merely reference the lead) so concurrent arrivals merge one after another. A
-    lead a person merged into another leads to that one."""
+    that e-mail's lead, else a lead with its phone and *no* e-mail (one who called, now known
+    by name), else a new lead — never a lead with another e-mail, whatever the phone
+    (colleagues share a switchboard, a household shares a line). The row is locked
+    (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for inserts that merely reference the
+    lead) so concurrent arrivals merge one after another. A lead a person merged into another
+    leads to that one."""
+    lead = None
     if email:
-        where = Lead.email == email
-    elif phone:
-        where = and_(Lead.phone == phone, Lead.email.is_(None))
-    else:
-        return None
-    lead = session.scalars(select(Lead).where(where).with_for_update(key_share=True)).first()
+        lead = _locked(session, Lead.email == email)
+    if lead is None and phone:
+        lead = _locked(session, and_(Lead.phone == phone, Lead.email.is_(None)))
     if lead is not None and lead.merged_into_id is not None:  # a person merged it: follow
         return session.get(Lead, lead.merged_into_id, with_for_update={"key_share": True})
     return lead
+
+
+def _locked(session: Session, where: ColumnElement[bool]) -> Lead | None:
+    return session.scalars(select(Lead).where(where).with_for_update(key_share=True)).first()
 
 
 def upsert_lead(
