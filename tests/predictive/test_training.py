@@ -208,3 +208,25 @@ def test_time_column_gives_a_newest_leads_holdout(odd_export: Path, tmp_path: Pa
     not_dates = TrainingPlan("Bought?", time_column="Źródło leada")
     report = predictive.train_file(odd_export, not_dates, tmp_path / "m2").report
     assert report["newest_holdout"] == {"error": "'Źródło leada' does not hold dates"}
+
+
+def test_more_category_columns_than_numbers_train(tmp_path: Path) -> None:
+    """A CRM deals export: agents, products, accounts and a yes/no outcome — the one-hot block
+    outweighs the numbers, which once made the linear model's scaler refuse a sparse matrix."""
+    rng = np.random.default_rng(7)
+    rows = 600
+    agent = rng.integers(0, 30, rows)
+    account = rng.integers(0, 85, rows)
+    product = rng.integers(0, 7, rows)
+    won = (agent % 3 == 0) ^ (rng.random(rows) < 0.2)
+    frame = pl.DataFrame({"Agent": [f"agent {a}" for a in agent],
+                          "Account": [f"account {a}" for a in account],
+                          "Product": [f"product {p}" for p in product],
+                          "Won": ["yes" if w else "no" for w in won]})  # fmt: skip
+    path = tmp_path / "deals.csv"
+    frame.write_csv(path)
+    trained = predictive.train_file(path, TrainingPlan("Won"), tmp_path / "model")
+    assert trained.report["metrics"]["roc_auc"] > 0.6
+    explained = predictive.load(tmp_path / "model").scorer.explain(frame.drop("Won").head(5))
+    assert explained.contributions.shape == (5, 3) and explained.columns == [
+        "Agent", "Account", "Product"]  # fmt: skip

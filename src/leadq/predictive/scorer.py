@@ -198,6 +198,11 @@ def _raw(fitted: Any, matrix: Matrix) -> Matrix:
     return np.asarray(fitted.decision_function(matrix), dtype=np.float64)
 
 
+MAX_LEVELS = 40
+"""Values of a category the linear model tells apart; the rarer ones share one level (the trees
+see every value). Keeps the dense matrix small for many-valued columns."""
+
+
 def _linear(categorical: list[int], width: int) -> Pipeline:
     """One small pipeline per input so that contributions can be added back per column."""
     curve = make_pipeline(
@@ -206,10 +211,14 @@ def _linear(categorical: list[int], width: int) -> Pipeline:
         SplineTransformer(n_knots=5, degree=3),
     )
     code = make_pipeline(
-        SimpleImputer(strategy="constant", fill_value=-1.0), OneHotEncoder(handle_unknown="ignore")
+        SimpleImputer(strategy="constant", fill_value=-1.0),
+        OneHotEncoder(
+            handle_unknown="infrequent_if_exist", max_categories=MAX_LEVELS, sparse_output=False
+        ),
     )
     shaping = ColumnTransformer(
-        [(f"f{i}", code if i in categorical else curve, [i]) for i in range(width)]
+        [(f"f{i}", code if i in categorical else curve, [i]) for i in range(width)],
+        sparse_threshold=0.0,  # dense whatever the mix of columns: the scaler centres it
     )
     return Pipeline(
         [
