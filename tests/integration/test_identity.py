@@ -3,6 +3,7 @@ people, it pairs them for review; a phone still finds a lead that has no e-mail.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadq.services.people.apikeys import create_key
+from leadq.services.people.users import Role
 from leadq.store.db import Database
 
 SWITCHBOARD = "+1 512 757 6000"
@@ -168,3 +171,19 @@ def test_the_merged_leads_email_finds_the_kept_lead(client: TestClient) -> None:
     bad_keep = client.post(f"/api/v1/duplicates/{pair}/merge", json={"keep": 999})
     assert bad_keep.status_code == 409 and "not in pair" in bad_keep.text
     assert rose["id"] != sean["id"]
+
+
+def test_an_edit_that_shares_a_phone_pairs_and_a_rep_sees_only_their_own(
+    client: TestClient, anonymous: TestClient, db: Database
+) -> None:
+    rose = _post(client, 201, email="rose@acme.example", phone=SWITCHBOARD, owner="rita")
+    sean = _post(client, 201, email="sean@acme.example", owner="someone-else")
+    edited = client.patch(f"/api/v1/leads/{sean['id']}", json={"phone": SWITCHBOARD})
+    assert edited.status_code == 200 and edited.json()["phone"] == "+15127576000"
+    assert client.get(f"/api/v1/leads/{rose['id']}").json()["possible_duplicates"] == [sean["id"]]
+    taken = client.patch(f"/api/v1/leads/{sean['id']}", json={"email": "rose@acme.example"})
+    assert taken.status_code == 409  # an e-mail is still one person's
+    with db.unit_of_work() as session:
+        token, _ = create_key(session, "rita", datetime.now(UTC), Role.rep)
+    rep = anonymous.get(f"/api/v1/leads/{rose['id']}", headers={"Authorization": f"Bearer {token}"})
+    assert rep.status_code == 200 and rep.json()["possible_duplicates"] == []  # not hers to see
