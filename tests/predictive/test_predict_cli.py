@@ -153,3 +153,16 @@ def test_backtest_over_an_export_compares_model_directories(
     assert "over a file, give model directories" in refused.stderr
     missing = leadq(tmp_path, "backtest", "--model", "m2", "--csv", "later.csv", ok=False)
     assert "--target COLUMN is required with --csv" in missing.stderr
+
+
+def test_train_leaves_open_records_out_when_told(tmp_path: Path) -> None:
+    from tests.predictive.test_training import _deals
+
+    _deals(tmp_path)
+    common = ["train", "--csv", "deals.csv", "--target", "deal_stage", "--positive", "Won"]
+    warned = leadq(tmp_path, *common, "--out", "a")
+    assert "--open engaging,prospecting" in warned.stdout + warned.stderr
+    honest = leadq(tmp_path, *common, "--open", "Engaging, Prospecting", "--out", "b")
+    assert "still open (Engaging, Prospecting)" in honest.stdout + honest.stderr
+    wrong = leadq(tmp_path, *common, "--open", "Pending", "--out", "c", ok=False)
+    assert "--open 'pending' is not one of its values" in wrong.stderr

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from leadq.predictive.columns import Kind, clean, profile
+from leadq.predictive.columns import Kind, clean, looks_open, profile
 from leadq.predictive.exports import read_export
 from leadq.predictive.features import LeadFeatures
 from leadq.predictive.leakage import screen
@@ -230,3 +230,61 @@ def test_more_category_columns_than_numbers_train(tmp_path: Path) -> None:
     explained = predictive.load(tmp_path / "model").scorer.explain(frame.drop("Won").head(5))
     assert explained.contributions.shape == (5, 3) and explained.columns == [
         "Agent", "Account", "Product"]  # fmt: skip
+
+
+def _deals(tmp_path: Path) -> Path:
+    """Won and lost deals, and deals still open whose recent dates would look predictive."""
+    rng = np.random.default_rng(3)
+    stages = rng.choice(["Won", "Lost", "Engaging", "Prospecting"], 800, p=[0.3, 0.4, 0.15, 0.15])
+    size = rng.integers(1, 500, 800)
+    frame = pl.DataFrame({"deal_stage": stages, "Seats": size,
+                          "Region": rng.choice(["north", "south", "east"], 800),
+                          "Converted on": [("2024-05-01" if s == "Won" else None)
+                                           for s in stages]})  # fmt: skip
+    path = tmp_path / "deals.csv"
+    frame.write_csv(path)
+    return path
+
+
+def test_open_records_are_left_out_or_named(tmp_path: Path) -> None:
+    path = _deals(tmp_path)
+    blind = predictive.train_file(path, TrainingPlan("deal_stage", "Won"), tmp_path / "a")
+    warned = " ".join(blind.report["warnings"])
+    assert "'engaging', 'prospecting'" in warned and "--open engaging,prospecting" in warned
+    assert blind.report["metrics"]["rows"] == 800
+    plan = TrainingPlan("deal_stage", "Won", undecided=("Engaging", "Prospecting"))
+    honest = predictive.train_file(path, plan, tmp_path / "b")
+    decided = int(pl.read_csv(path)["deal_stage"].is_in(["Won", "Lost"]).sum())
+    assert honest.report["metrics"]["rows"] == decided
+    assert any("are still open (Engaging, Prospecting) and were left out" in w
+               for w in honest.report["warnings"])  # fmt: skip
+    won = int(pl.read_csv(path)["deal_stage"].is_in(["Won"]).sum())
+    excluded = {e["column"]: e["reason"] for e in honest.report["excluded"]}
+    assert (
+        excluded["Converted on"] == f"one value where filled, filled on {won / decided:.0%} of rows"
+    )
+
+
+@pytest.mark.parametrize(
+    ("undecided", "positive", "message"),
+    [(("Pending",), "Won", "--open 'pending' is not one of its values"),
+     (("Won",), "Won", "is both --positive and --open")],
+)  # fmt: skip
+def test_open_labels_are_checked(
+    tmp_path: Path, undecided: tuple[str, ...], positive: str, message: str
+) -> None:
+    with pytest.raises(PredictiveError, match=message):
+        predictive.train_file(
+            _deals(tmp_path),
+            TrainingPlan("deal_stage", positive, undecided=undecided),
+            tmp_path / "m",
+        )
+
+
+@pytest.mark.parametrize(
+    ("label", "open_"),
+    [("In Progress", True), ("Open - Not Contacted", True), ("Prospecting", True),
+     ("Opened", False), ("Closed Lost", False), ("Renewal", False), ("news", False)],
+)  # fmt: skip
+def test_open_stage_words_are_whole_words(label: str, open_: bool) -> None:
+    assert looks_open(label) is open_

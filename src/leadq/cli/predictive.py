@@ -59,6 +59,14 @@ def train(
     positive: Annotated[
         str | None, typer.Option(help="The outcome label meaning converted")
     ] = None,
+    open_: Annotated[
+        str,
+        typer.Option(
+            "--open",
+            help="Outcome labels of records still open, comma-separated:"
+            " left out of training, neither won nor lost",
+        ),
+    ] = "",
     exclude: Names = "",
     allow: Annotated[
         list[str] | None, typer.Option(help="Keep a column the guard left out")
@@ -90,7 +98,7 @@ def train(
     if target is None:
         raise predictive.PredictiveError("--target COLUMN is required with --csv")
     plan = TrainingPlan(target, positive, _names(exclude), tuple(allow or ()), id_column,
-                        time_column)  # fmt: skip
+                        time_column, undecided=_names(open_))  # fmt: skip
     _summary(predictive.train_file(csv, plan, out_dir, encoding, separator), out_dir)
 
 

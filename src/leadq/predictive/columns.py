@@ -138,14 +138,39 @@ class TargetError(ValueError):
     """The outcome column cannot be read as converted / not converted."""
 
 
-def outcomes(values: pl.Series, positive: str | None = None) -> pl.Series:
-    """The outcome column as 1 / 0 (null where it is missing).
+OPEN_WORDS = frozenset({"open", "new", "engaging", "prospecting", "pending", "working",
+                        "ongoing", "active", "qualifying", "progress"})  # fmt: skip
+"""Words that mark a record not yet decided, in the stage names CRMs ship ("Open", "New",
+"In progress", "Prospecting", "Engaging"), read as whole words of the label."""
+
+
+def looks_open(label: str) -> bool:
+    """``In Progress`` and ``Open - Not Contacted`` look undecided; ``Opened`` or ``Reopen
+    lost`` are other words."""
+    return bool(set(re.findall(r"[^\W\d_]+", label.lower())) & OPEN_WORDS)
+
+
+def outcomes(values: pl.Series, positive: str | None = None,
+             undecided: tuple[str, ...] = ()) -> pl.Series:  # fmt: skip
+    """The outcome column as 1 / 0 (null where it is missing, or still open).
 
     Without ``positive`` the labels must be 1/0, yes/no, true/false or y/n; any other pair of
-    labels needs ``positive`` to say which one means converted.
+    labels needs ``positive`` to say which one means converted. ``undecided`` labels (still
+    open records) are neither: their rows are left out like missing ones.
     """
     lowered = values.str.to_lowercase()
     labels = sorted(set(lowered.drop_nulls().to_list()))
+    open_ = {label.strip().lower() for label in undecided}
+    for label in sorted(open_):
+        if label not in labels:
+            shown = ", ".join(labels[:10]) or "none"
+            raise TargetError(f"--open {label!r} is not one of its values (values: {shown})")
+    if positive is not None and positive.strip().lower() in open_:
+        raise TargetError(f"{positive!r} is both --positive and --open")
+    if open_:
+        lowered = pl.Series(lowered.name, [None if v in open_ else v for v in lowered],
+                            dtype=pl.String)  # fmt: skip
+        labels = [label for label in labels if label not in open_]
     if positive is not None:
         wanted = positive.strip().lower()
         if wanted not in labels:

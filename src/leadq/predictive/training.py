@@ -13,7 +13,15 @@ import polars as pl
 from sklearn.metrics import roc_auc_score
 
 from leadq.predictive import evaluation, leakage
-from leadq.predictive.columns import ColumnProfile, TargetError, clean, dates, outcomes, profile
+from leadq.predictive.columns import (
+    ColumnProfile,
+    TargetError,
+    clean,
+    dates,
+    looks_open,
+    outcomes,
+    profile,
+)
 from leadq.predictive.scorer import LeadScorer
 
 FEW_ROWS = 500
@@ -32,6 +40,8 @@ class TrainingPlan:
     id_column: str | None = None
     time_column: str | None = None
     random_state: int = 0
+    undecided: tuple[str, ...] = ()
+    """Outcome labels of records still open (``--open``): left out, neither won nor lost."""
 
 
 @dataclass
@@ -62,19 +72,44 @@ def _check_names(frame: pl.DataFrame, plan: TrainingPlan) -> None:
 def target_of(frame: pl.DataFrame, plan: TrainingPlan) -> tuple[pl.DataFrame, Outcomes, list[str]]:
     """Rows with a known outcome, their 0/1 outcomes, and a warning for rows without one."""
     _check_names(frame, plan)
+    raw = clean(frame.select(plan.target)).to_series()
     try:
-        labels = outcomes(clean(frame.select(plan.target)).to_series(), plan.positive)
+        labels = outcomes(raw, plan.positive, plan.undecided)
     except TargetError as exc:
         raise TargetError(f"outcome column {plan.target!r}: {exc}") from None
     known = labels.is_not_null().to_numpy()
-    notes = []
-    if not known.all():
-        notes.append(f"{int((~known).sum())} rows have no {plan.target!r} value and were left out")
+    notes = _open_notes(raw, plan)
+    missing = int(raw.is_null().sum())
+    if missing:
+        notes.append(f"{missing} rows have no {plan.target!r} value and were left out")
     y = labels.filter(pl.Series(known)).to_numpy().astype(np.int8)
     if len(np.unique(y)) < 2:
         raise TargetError(f"outcome column {plan.target!r} has a single class: a model needs"
                           " converted and not converted leads")  # fmt: skip
     return frame.filter(pl.Series(known)), y, notes
+
+
+def _open_notes(raw: pl.Series, plan: TrainingPlan) -> list[str]:
+    """How many open records were left out; or, without ``--open``, a warning when labels
+    counted as not converted look like stages still open."""
+    lowered = raw.drop_nulls().str.to_lowercase()
+    if plan.undecided:
+        open_ = {label.strip().lower() for label in plan.undecided}
+        count = int(lowered.is_in(sorted(open_)).sum())
+        return [f"{count} rows are still open ({', '.join(plan.undecided)}) and were left out"
+                " of training"]  # fmt: skip
+    if plan.positive is None:
+        return []
+    wanted = plan.positive.strip().lower()
+    suspects = sorted({v for v in lowered.unique().to_list() if v != wanted and looks_open(v)})
+    if not suspects:
+        return []
+    count = int(lowered.is_in(suspects).sum())
+    shown = ", ".join(repr(s) for s in suspects)
+    return [
+        f"{count} rows labelled {shown} count as not converted, but look still open:"
+        f" --open {','.join(suspects)} leaves undecided rows out"
+    ]
 
 
 def select_columns(frame: pl.DataFrame, y: Outcomes,
@@ -109,6 +144,8 @@ def select_columns(frame: pl.DataFrame, y: Outcomes,
 
 
 def _unusable(item: ColumnProfile) -> str:
+    if item.kind == "constant" and item.filled < 1:
+        return f"one value where filled, filled on {item.filled:.0%} of rows"
     return {
         "identifier": "identifier-like: a different value on nearly every row",
         "constant": "the same value on every row",
