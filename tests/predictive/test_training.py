@@ -288,3 +288,28 @@ def test_open_labels_are_checked(
 )  # fmt: skip
 def test_open_stage_words_are_whole_words(label: str, open_: bool) -> None:
     assert looks_open(label) is open_
+
+
+def test_stand_ins_for_gender_are_left_out_unless_allowed(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    rows = 700
+    woman = rng.random(rows) < 0.5
+    frame = pl.DataFrame({
+        "Salutation": np.where(woman, rng.choice(["Ms.", "Mrs", "Pani"], rows),
+                               rng.choice(["Mr.", "MR", "Pan"], rows)),
+        "Given Name": np.where(woman, rng.choice(["Anna", "Olga", "Ioana"], rows),
+                               rng.choice(["Piotr", "Ivan", "Mihai"], rows)),
+        "City": rng.choice(["Gdańsk", "Cluj", "Kazan", "Lyon"], rows),
+        "Visits": rng.integers(0, 30, rows),
+        "Bought": np.where(rng.random(rows) < 0.3, "yes", "no"),
+    })  # fmt: skip
+    path = tmp_path / "people.csv"
+    frame.write_csv(path)
+    report = predictive.train_file(path, TrainingPlan("Bought"), tmp_path / "a").report
+    why = {e["column"]: e["reason"] for e in report["excluded"]}
+    assert "titles of address" in why["Salutation"] and "gender" in why["Salutation"]
+    assert "first names" in why["Given Name"]
+    assert "City" not in why and "Visits" not in why  # a column of places is not a proxy
+    allowed = TrainingPlan("Bought", allow=("Salutation",))
+    kept = predictive.train_file(path, allowed, tmp_path / "b").report
+    assert "Salutation" in {c["column"] for c in kept["kept_by_allow"]}

@@ -35,6 +35,17 @@ SENSITIVE = frozenset({
     "age", "gender", "sex", "birth", "birthday", "born", "dob", "ethnicity", "ethnic", "race",
     "religion", "marital", "nationality", "disability", "pregnant", "pregnancy",
 })  # fmt: skip
+TITLES_OF_ADDRESS = frozenset({
+    "mr", "mrs", "ms", "miss", "mx", "sir", "madam", "madame", "mme", "mlle", "monsieur",
+    "mademoiselle", "herr", "frau", "sr", "sra", "srta", "senor", "senora", "signor", "signora",
+    "pan", "pani", "panna", "domnul", "doamna", "domnisoara", "dl", "dna", "gospodin", "gospozha",
+    "господин", "госпожа", "г-н", "г-жа",
+})  # fmt: skip
+"""Titles of address in the languages leadq's users write: most say a person's gender, so a
+column of them stands in for gender even when no column is called that."""
+GIVEN_NAME = ({"first", "name"}, {"given", "name"}, {"forename"}, {"firstname"})
+"""Name tokens of a first-name column: first names stand in for gender."""
+TITLES_SHARE = 0.8
 NEAR_PERFECT = 0.90
 ANY_SIGNAL = 0.53
 STRONG = 0.75
@@ -61,6 +72,22 @@ def name_hints(column: str, vocabulary: frozenset[str] = AFTER_CONTACT) -> list[
 
 def sensitive(column: str) -> bool:
     return bool(name_hints(column, SENSITIVE))
+
+
+def proxy_of(column: str, values: pl.Series) -> str | None:
+    """What sensitive attribute the column stands in for, if any: a column of titles of
+    address (by its values, whatever it is called) or of first names (by its name) says gender;
+    a birth date says age (``sensitive`` catches it by name)."""
+    filled = values.drop_nulls()
+    if len(filled):
+        plain = filled.str.to_lowercase().str.strip_chars().str.strip_chars(".")
+        titles = int(plain.is_in(sorted(TITLES_OF_ADDRESS)).sum())
+        if titles >= TITLES_SHARE * len(filled):
+            return "gender (its values are titles of address such as Mr or Ms)"
+    tokens = set(words(column))
+    if any(group <= tokens for group in GIVEN_NAME):
+        return "gender (first names)"
+    return None
 
 
 def _auc(y: NDArray[np.int8], values: NDArray[np.float64]) -> float:

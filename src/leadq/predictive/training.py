@@ -127,7 +127,7 @@ def select_columns(frame: pl.DataFrame, y: Outcomes,
             chosen.excluded.append({"column": item.name, "reason": _unusable(item)})
     suspects = {s.column: s for s in leakage.screen(cleaned, profiles, y)}
     for item in (p for p in profiles if p.usable):
-        reason = _suspicion(item.name, suspects)
+        reason = _suspicion(item.name, suspects, leakage.proxy_of(item.name, cleaned[item.name]))
         if reason and item.name in plan.allow:
             chosen.kept_by_allow.append({"column": item.name, "reason": reason})
             chosen.used.append(item)
@@ -153,11 +153,14 @@ def _unusable(item: ColumnProfile) -> str:
     }[item.kind]
 
 
-def _suspicion(column: str, suspects: dict[str, leakage.Suspect]) -> str | None:
+def _suspicion(column: str, suspects: dict[str, leakage.Suspect],
+               proxy: str | None) -> str | None:  # fmt: skip
     if column in suspects:
         return "leakage: " + "; ".join(suspects[column].reasons)
     if leakage.sensitive(column):
         return "sensitive attribute: left out unless --allow names it"
+    if proxy is not None:
+        return f"stands in for a sensitive attribute, {proxy}: left out unless --allow names it"
     return None
 
 
