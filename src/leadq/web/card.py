@@ -68,16 +68,8 @@ def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int,
             "purposes": list(Purpose), "may_email": may_email(lead.consents, lead.do_not_email),
             "may_call": may_call(lead.consents, lead.do_not_call),
             "consent_history": consents.consents_of(session, lead_id, lead).history[:20],
-            "duplicates": _possible_duplicates(session, viewer, lead_id),
+            "duplicates": duplicates.of_lead(session, lead_id, viewer.access.lead_filter()),
             }  # fmt: skip
-
-
-def _possible_duplicates(session: Session, viewer: Viewer, lead_id: int) -> list[int]:
-    """Leads on this one's phone with another e-mail, among those the viewer may see."""
-    others = duplicates.of_lead(session, lead_id)
-    found = session.execute(select(Lead.id, Lead.owner).where(Lead.id.in_(others)))
-    owners = {lead_id: owner for lead_id, owner in found}
-    return [o for o in others if viewer.access.sees(owners.get(o))]
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadq.api.deps import Actor, Caller, Db, Now, Policy
@@ -28,7 +27,6 @@ from leadq.services.intake import duplicates, lookup
 from leadq.services.intake import events as event_service
 from leadq.services.intake import leads as lead_service
 from leadq.services.intake.leads import LeadFilter, Outcome
-from leadq.store.tables import Lead
 
 router = APIRouter(
     prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
@@ -92,10 +90,7 @@ def get_lead(lead_id: LeadPath, db: Db, caller: Caller) -> LeadOut:
     """The lead, with the leads that may be the same person (those the caller may see)."""
     with db.reading() as session:
         lead = LeadOut.model_validate(lookup.get_lead(session, lead_id))
-        others = duplicates.of_lead(session, lead_id)
-        found = session.execute(select(Lead.id, Lead.owner).where(Lead.id.in_(others)))
-        owners = {lead_id: owner for lead_id, owner in found}
-    lead.possible_duplicates = [o for o in others if caller.sees(owners.get(o))]
+        lead.possible_duplicates = duplicates.of_lead(session, lead_id, caller.lead_filter())
     return lead
 
 

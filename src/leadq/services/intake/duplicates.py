@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.leads import CONTACT_FIELDS, PROFILE_FIELDS
@@ -49,14 +49,18 @@ def suggest(session: Session, lead: Lead, now: datetime) -> int:
     return len(stored.all())
 
 
-def of_lead(session: Session, lead_id: int) -> list[int]:
-    """The leads an open pair links to this one."""
+def of_lead(session: Session, lead_id: int,
+            visible: ColumnElement[bool] | None = None) -> list[int]:  # fmt: skip
+    """The leads an open pair links to this one; ``visible`` narrows them to the leads a
+    caller may see (``Access.lead_filter``)."""
     query = select(PossibleDuplicate).where(
         PossibleDuplicate.status == OPEN,
         or_(PossibleDuplicate.lead_id == lead_id, PossibleDuplicate.other_id == lead_id),
     )
-    pairs = session.scalars(query)
-    return sorted(p.other_id if p.lead_id == lead_id else p.lead_id for p in pairs)
+    others = {p.other_id if p.lead_id == lead_id else p.lead_id for p in session.scalars(query)}
+    if others and visible is not None:
+        others = set(session.scalars(select(Lead.id).where(Lead.id.in_(others), visible)))
+    return sorted(others)
 
 
 def open_pairs(session: Session, limit: int = 100) -> list[PossibleDuplicate]:
