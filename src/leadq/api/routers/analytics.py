@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from leadq.api.deps import Actor, Db, Now
+from leadq.api.routers import uploaded_file
 from leadq.api.schemas import ErrorOut
 from leadq.http.errors import error_response, field_name
 from leadq.services.analytics import costs, dashboard
@@ -121,13 +121,9 @@ async def import_costs(request: Request, db: Db, _: Actor, now: Now) -> CostsOut
     kind = request.headers.get("content-type", "").lower()
     if kind.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput([FieldError("file", "missing: send the CSV as the field 'file'")])
-        data = await upload.read(costs.MAX_FILE_BYTES + 1)
-        if len(data) > costs.MAX_FILE_BYTES:
-            limit = f"over {costs.MAX_FILE_BYTES // 2**20} MB"
-            return error_response(413, [FieldError("file", limit)])
+        data = await uploaded_file(form, costs.MAX_FILE_BYTES)
+        if isinstance(data, JSONResponse):
+            return data
         stored = await run_in_threadpool(db.run, lambda s: costs.import_cost_data(s, data, now))
     elif kind.startswith("application/json"):
         lines = _cost_lines(await request.body())

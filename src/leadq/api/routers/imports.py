@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from leadq.api.deps import Actor, Db, Now, Policy
+from leadq.api.routers import uploaded_file
 from leadq.api.schemas import ErrorOut
 from leadq.domain.countries import country_code
 from leadq.http.errors import error_response
@@ -91,19 +92,17 @@ async def import_leads(request: Request, db: Db, actor: Actor, now: Now,
         return error_response(415, [FieldError("content-type", "send multipart/form-data with"
                                                " the CSV as the field 'file'")])  # fmt: skip
     form = await request.form(max_files=1, max_fields=500)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise InvalidInput([FieldError("file", "missing: send the CSV as the field 'file'")])
-    content = await upload.read(uploads.MAX_UPLOAD_BYTES + 1)
-    if len(content) > uploads.MAX_UPLOAD_BYTES:
-        return error_response(413, [FieldError("file", "over 50 MB")])
+    content = await uploaded_file(form, uploads.MAX_UPLOAD_BYTES)
+    if isinstance(content, JSONResponse):
+        return content
     texts = {k: [str(v) for v in form.getlist(k) if isinstance(v, str)]
              for k in ("map", "stage", "preset", "phone_region")}  # fmt: skip
     mapping = pairs(texts["map"], "map", "CSV_COLUMN=field")
     stages = pairs(texts["stage"], "stage", "STATUS=stage")
     preset = texts["preset"][0] if texts["preset"] else None
     chosen = region_policy(policy, texts["phone_region"][0] if texts["phone_region"] else None)
-    name = upload.filename or "upload.csv"
+    upload = form.get("file")
+    name = (upload.filename if isinstance(upload, UploadFile) else None) or "upload.csv"
     run = await run_in_threadpool(_run, db, name, content, actor, now, mapping, chosen,
                                   preset, stages)  # fmt: skip
     return _out(run)
