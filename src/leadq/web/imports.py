@@ -77,10 +77,9 @@ def _choices(data: FormData | None, header: list[str]) -> tuple[dict[str, str], 
 def _mapping_page(request: Request, viewer: Viewer, run_id: int,
                   data: FormData | None) -> HTMLResponse:  # fmt: skip
     db: Database = request.app.state.db
-    policy = _policy(request)
-    _, _, header = uploads.proposal(db, run_id, {}, policy)
+    header = uploads.header(db, run_id)
     mapping, preset = _choices(data, header)
-    chosen, rows, header = uploads.proposal(db, run_id, mapping, policy, preset)
+    chosen, rows = uploads.proposal(db, run_id, mapping, _policy(request), preset)
     with db.reading() as session:
         run = uploads.get_run(session, run_id)
     return page(request, "import_mapping.html.j2", viewer, run=run, plan=chosen, rows=rows,
@@ -113,7 +112,7 @@ async def run(request: Request, run_id: ImportPath, viewer: Importer, data: Form
     db: Database = request.app.state.db
     policy = _policy(request)
     try:
-        _, _, header = await run_in_threadpool(uploads.proposal, db, run_id, {}, policy)
+        header = await run_in_threadpool(uploads.header, db, run_id)
         mapping, preset = _choices(data, header)
         await run_in_threadpool(uploads.proposal, db, run_id, mapping, policy, preset)
         content = await run_in_threadpool(uploads.start, db, run_id)

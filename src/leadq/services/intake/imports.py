@@ -227,11 +227,12 @@ def _header(reader: Any, path: Path) -> list[str]:
     return header
 
 
-def header_of(path: Path, encoding: str = "utf-8") -> list[str]:
-    """The file's column names, once the whole file has proved readable in ``encoding``."""
-    count_lines(path, encoding)
+def header_of(path: Path, encoding: str = "utf-8") -> tuple[list[str], int]:
+    """The file's column names and its number of lines, once the whole file has proved
+    readable in ``encoding``."""
+    lines = count_lines(path, encoding)
     with _open(path, encoding) as handle:
-        return _header(csv.reader(handle), path)
+        return _header(csv.reader(handle), path), lines
 
 
 def _errors(exc: ValidationError) -> str:

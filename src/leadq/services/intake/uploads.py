@@ -27,8 +27,8 @@ from leadq.store.tables import ImportRun
 MAX_UPLOAD_BYTES = 50 * 2**20
 DRAFT, RUNNING, DONE, FAILED = "draft", "running", "done", "failed"
 SHOWN_WARNINGS = 100
-Proposal = tuple[imports.Plan, list[tuple[int, imports.Prepared | str]], list[str]]
-"""The plan for a file, its first rows as leads (or why each is refused), and its header."""
+Proposal = tuple[imports.Plan, list[tuple[int, imports.Prepared | str]]]
+"""The plan for a file, and its first rows as leads (or why each is refused)."""
 
 
 def stage_upload(session: Session, file_name: str, content: bytes, actor: str,
@@ -41,8 +41,7 @@ def stage_upload(session: Session, file_name: str, content: bytes, actor: str,
     name = Path(file_name or "upload.csv").name[:255] or "upload.csv"
     with _as_file(content, name) as path:
         try:
-            lines = imports.count_lines(path, encoding)
-            imports.header_of(path, encoding)
+            _, lines = imports.header_of(path, encoding)
         except imports.ImportError_ as exc:
             raise InvalidInput([FieldError("file", str(exc).replace(str(path), name))]) from None
     run = ImportRun(file_name=name, actor=actor, status=DRAFT, content=content,
@@ -72,20 +71,35 @@ def recent(session: Session, limit: int = 20) -> list[ImportRun]:
     return list(session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)))
 
 
-def proposal(db: Database, run_id: int, mapping: dict[str, str], policy: IntakePolicy,
-             preset: str | None = None, stages: dict[str, str] | None = None,
-             ) -> Proposal:  # fmt: skip
-    """What the run would do with this mapping: the plan, the first rows, the header."""
+def _file(db: Database, run_id: int) -> tuple[bytes, str]:
+    """The run's file and its name, while it has not run."""
     with db.reading() as session:
         run = get_run(session, run_id)
         content, name = run.content, run.file_name
     if content is None:
         raise Conflict("import", f"import {run_id} has run; its file is gone")
+    return content, name
+
+
+def header(db: Database, run_id: int) -> list[str]:
+    """The column names of the run's file."""
+    content, name = _file(db, run_id)
     with _as_file(content, name) as path:
-        chosen, rows = _user_error(lambda: imports.preview(path, mapping, policy, "utf-8",
-                                                           preset, stages), path, name)  # fmt: skip
-        header = imports.header_of(path)
-    return chosen, rows, header
+        return imports.header_of(path)[0]
+
+
+def proposal(db: Database, run_id: int, mapping: dict[str, str], policy: IntakePolicy,
+             preset: str | None = None, stages: dict[str, str] | None = None,
+             ) -> Proposal:  # fmt: skip
+    """What the run would do with this mapping: the plan and the first rows."""
+    content, name = _file(db, run_id)
+    with _as_file(content, name) as path:
+
+        def preview() -> Proposal:
+            return imports.preview(path, mapping, policy, "utf-8", preset, stages)
+
+        found: Proposal = _user_error(preview, path, name)
+    return found
 
 
 def _user_error(work: Any, path: Path, name: str) -> Any:
@@ -121,7 +135,8 @@ def run_import(db: Database, run_id: int, content: bytes, mapping: dict[str, str
     """Import the started run's file; progress is written as it goes, the outcome at the end
     (a failure is recorded on the run, never lost)."""
     with db.reading() as session:
-        name, actor = get_run(session, run_id).file_name, get_run(session, run_id).actor
+        run = get_run(session, run_id)
+        name, actor = run.file_name, run.actor
     done = 0
 
     def advance(rows: int) -> None:
