@@ -38,3 +38,17 @@ def test_the_web_page_uploads_maps_and_runs(browser: Browser) -> None:
     assert twice.status_code == 200 and "has run" in twice.text  # a run runs once
     rejects = browser.client.get(f"/imports/{run_id}/rejects.csv")
     assert rejects.status_code == 200 and rejects.text.startswith("line,reason")
+
+
+def test_a_file_without_a_known_email_column_is_mapped_on_the_page(browser: Browser) -> None:
+    text = "E-mail Address,Name\nann@acme.example,Ann\n"
+    reply = browser.client.post("/imports", data={"csrf": browser.csrf},
+                                files={"file": ("odd.csv", text, "text/csv")})  # fmt: skip
+    assert reply.status_code == 422 and "no email or phone column" in reply.text
+    run_id = str(reply.url).rstrip("/").split("/")[-2]
+    fields = {"column-0": "email", "column-1": "first_name"}
+    mapped = browser.client.post(f"/imports/{run_id}/mapping",
+                                 data={"csrf": csrf_of(reply.text), **fields})  # fmt: skip
+    assert mapped.status_code == 200 and "ann@acme.example" in mapped.text
+    browser.client.post(f"/imports/{run_id}/run", data={"csrf": browser.csrf, **fields})
+    assert "<dt>Created</dt><dd>1</dd>" in _wait_done(browser, f"/imports/{run_id}")

@@ -16,8 +16,8 @@ from starlette.datastructures import FormData, UploadFile
 from leadq.domain.leads import PROFILE_FIELDS
 from leadq.http.params import ImportPath
 from leadq.logs import log
-from leadq.services.errors import LeadqError
-from leadq.services.intake import presets, uploads
+from leadq.services.errors import InvalidInput, LeadqError
+from leadq.services.intake import imports, presets, uploads
 from leadq.services.intake.imports import FLAG_COLUMNS, IGNORE
 from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
@@ -79,12 +79,21 @@ def _mapping_page(request: Request, viewer: Viewer, run_id: int,
     db: Database = request.app.state.db
     header = uploads.header(db, run_id)
     mapping, preset = _choices(data, header)
-    chosen, rows = uploads.proposal(db, run_id, mapping, _policy(request), preset)
+    problem = None
+    try:
+        chosen, rows = uploads.proposal(db, run_id, mapping, _policy(request), preset)
+    except InvalidInput as exc:  # e.g. no e-mail column yet: the person maps one here
+        known = preset if preset in presets.presets() else None
+        chosen, rows, problem = (
+            imports.plan(header, mapping, known, need_contact=False),
+            [],
+            str(exc),
+        )
     with db.reading() as session:
         run = uploads.get_run(session, run_id)
-    return page(request, "import_mapping.html.j2", viewer, run=run, plan=chosen, rows=rows,
-                header=header, targets=TARGETS, ignore=IGNORE,
-                presets=list(presets.presets().values()))  # fmt: skip
+    return page(request, "import_mapping.html.j2", viewer, 200 if problem is None else 422,
+                run=run, plan=chosen, rows=rows, header=header, targets=TARGETS, ignore=IGNORE,
+                presets=list(presets.presets().values()), problem=problem)  # fmt: skip
 
 
 @router.get("/imports/{run_id}/mapping", response_class=HTMLResponse)

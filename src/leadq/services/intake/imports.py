@@ -257,8 +257,8 @@ class Plan:
     stages: dict[str, str] = field(default_factory=dict)
 
 
-def lead_columns(header: list[str], mapping: dict[str, str],
-                 preset: Preset | None = None) -> tuple[dict[str, str], list[str]]:  # fmt: skip
+def lead_columns(header: list[str], mapping: dict[str, str], preset: Preset | None = None,
+                 need_contact: bool = True) -> tuple[dict[str, str], list[str]]:  # fmt: skip
     """Which lead field each column fills: ``--map`` first, then the preset, then canonical
     names, else a custom attribute. Export-only columns (id, stage, score…) are ignored and
     reported."""
@@ -282,16 +282,17 @@ def lead_columns(header: list[str], mapping: dict[str, str],
                                f" are {FIELD_LIST}, or attributes.NAME")  # fmt: skip
         else:
             targets[column] = ATTRIBUTE_PREFIX + column
-    if not {"email", "phone"} & set(targets.values()):
+    if need_contact and not {"email", "phone"} & set(targets.values()):
         raise ImportError_("no email or phone column: map one, e.g. --map 'E-mail=email'; the"
                            f" fields are {FIELD_LIST}")  # fmt: skip
     return targets, ignored
 
 
 def plan(header: list[str], mapping: dict[str, str], preset_name: str | None = None,
-         stages: dict[str, str] | None = None) -> Plan:  # fmt: skip
+         stages: dict[str, str] | None = None, need_contact: bool = True) -> Plan:  # fmt: skip
     """The mapping for this header: the named preset, else the one the header fits, else
-    leadq's own column names."""
+    leadq's own column names. ``need_contact=False`` gives a draft for a person to complete
+    (no e-mail or phone column mapped yet)."""
     if preset_name is not None:
         preset = presets.presets().get(preset_name)
         if preset is None:
@@ -303,7 +304,7 @@ def plan(header: list[str], mapping: dict[str, str], preset_name: str | None = N
         if stage not in presets.STAGES:
             raise ImportError_(f"--stage {status}={stage}: the stages are"
                                f" {', '.join(presets.STAGES)}")  # fmt: skip
-    targets, ignored = lead_columns(header, mapping, preset)
+    targets, ignored = lead_columns(header, mapping, preset, need_contact)
     return Plan(targets, ignored, preset, dict(stages or {}))
 
 
