@@ -59,7 +59,13 @@ def test_model_learns_the_signal_and_reports_it(trained: tuple[Path, dict[str, A
     assert metrics["rows"] == 1500 and 0.2 < metrics["base_rate"] < 0.8
     assert 0.72 < metrics["roc_auc"] < 0.95, metrics["roc_auc"]
     assert report["model"]["chosen"] in report["model"]["cv_roc_auc"]
-    assert set(report["model"]["cv_roc_auc"]) == {"lightgbm", "logistic", "blend"}
+    candidates = report["model"]["cv_roc_auc"]
+    assert set(candidates) == {"lightgbm", "logistic", "blend", "onehot_logistic",
+                               "hist_gradient_boosting"}  # fmt: skip
+    assert report["model"]["baselines"] == {
+        "one-hot logistic regression": candidates["onehot_logistic"],
+        "HistGradientBoosting": candidates["hist_gradient_boosting"]}  # fmt: skip
+    assert candidates[report["model"]["chosen"]] == max(candidates.values())
     assert (
         metrics["captured"]["top_10"]
         < metrics["captured"]["top_20"]
@@ -72,6 +78,7 @@ def test_model_learns_the_signal_and_reports_it(trained: tuple[Path, dict[str, A
                for s in report["segments"])  # fmt: skip
     page = (out / "report.html").read_text()
     assert page.count("<svg") == 4 and "Źródło leada = Polecenie converts at" in page
+    assert "HistGradientBoosting" in page and "(chosen)" in page
     assert not re.findall(r"(?:src|href)=[\"']?(?:https?:)?//", page)  # nothing from outside
 
 
@@ -134,25 +141,26 @@ def test_rows_without_an_outcome_are_left_out_with_a_warning(tmp_path: Path) -> 
     assert trained.report["metrics"]["rows"] == 393
 
 
-def _guard(columns: dict[str, list[str | None]], y: np.ndarray) -> dict[str, str]:
+def _guard(columns: dict[str, list[str | None]], y: np.ndarray) -> dict[str, tuple[str, str]]:
     frame = clean(pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)))
     profiles = [profile(frame[name]) for name in frame.columns]
-    return {s.column: " ".join(s.reasons) for s in screen(frame, profiles, y)}
+    return {v.column: ("out" if v.left_out else "review", " ".join(v.evidence or v.review))
+            for v in screen(frame, profiles, y)}  # fmt: skip
 
 
-def test_leakage_guard_weighs_power_filling_and_names() -> None:
+def test_leakage_guard_weighs_evidence_and_names_only_raise_a_review() -> None:
     rng = np.random.default_rng(5)
     y = (rng.random(3000) < 0.4).astype(np.int8)
     noise = rng.random(3000)
     columns: dict[str, list[str | None]] = {
         # a strong legitimate signal, no hint in its name: kept
         "Employees": [str(int(50 + 300 * v + 150 * int(t))) for v, t in zip(noise, y, strict=True)],
-        # filled in mostly for leads that went well, with a near-perfect value: caught
+        # filled in mostly for leads that went well, with a near-perfect value: left out
         "Notes after call": [
             ("good fit" if t else "no") if v < 0.96 else "maybe"
             for v, t in zip(noise, y, strict=True)
         ],
-        # a CRM word and a weak signal: caught
+        # a CRM word and a weak signal: kept, but for review
         "Deal stage": [("b" if (t and v < 0.3) else "a") for v, t in zip(noise, y, strict=True)],
         # no signal at all, CRM word or not: harmless, kept
         "Rating": [str(int(v * 5)) for v in rng.random(3000)],
@@ -160,14 +168,20 @@ def test_leakage_guard_weighs_power_filling_and_names() -> None:
     hidden = rng.random(3000) < 0.3
     columns["Call quality"] = [None if h else ("hi" if t else "lo") if v < 0.7 else "mid"
                                for h, t, v in zip(hidden, y, noise, strict=True)]  # fmt: skip
-    # filled in on the same rows as a suspect: caught with it
+    # filled in on the same rows as a column kept for review: reviewed with it
     columns["Rep initials"] = [None if h else "JK" if v < 0.5 else "AB"
                                for h, v in zip(hidden, rng.random(3000), strict=True)]  # fmt: skip
     found = _guard(columns, y)
     assert set(found) == {"Notes after call", "Deal stage", "Call quality", "Rep initials"}
-    assert "almost perfectly" in found["Notes after call"]
-    assert "(deal, stage)" in found["Deal stage"]
-    assert "same rows as 'Call quality'" in found["Rep initials"]
+    assert found["Notes after call"][0] == "out"
+    assert "almost perfectly" in found["Notes after call"][1]
+    assert found["Deal stage"][0] == "review" and "(deal, stage)" in found["Deal stage"][1]
+    # its values predict the outcome, but nothing shows when it was written: only its name
+    assert found["Call quality"][0] == "review"
+    assert found["Rep initials"] == (
+        "review",
+        "it is filled in on the same rows as 'Call quality', a column kept for review",
+    )
 
 
 def test_allow_keeps_a_suspect_and_sensitive_columns_need_it(tmp_path: Path) -> None:
@@ -259,10 +273,11 @@ def test_open_records_are_left_out_or_named(tmp_path: Path) -> None:
     assert any("are still open (Engaging, Prospecting) and were left out" in w
                for w in honest.report["warnings"])  # fmt: skip
     won = int(pl.read_csv(path)["deal_stage"].is_in(["Won"]).sum())
+    # one date where filled, filled exactly on the won deals: whether it is filled is the leak
     excluded = {e["column"]: e["reason"] for e in honest.report["excluded"]}
-    assert (
-        excluded["Converted on"] == f"one value where filled, filled on {won / decided:.0%} of rows"
-    )
+    assert excluded["Converted on"].startswith("leakage: predicts the outcome almost perfectly")
+    assert "whether it is filled in predicts the outcome (ROC AUC 1.00)" in excluded["Converted on"]
+    assert won < decided
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,8 @@ def _summary(trained: Trained, out_dir: Path) -> None:
             ("leads / converted", f"{metrics['rows']} / {metrics['conversions']}"),
             ("ROC AUC", f"{metrics['roc_auc']:.4f}"), ("PR AUC", f"{metrics['pr_auc']:.4f}"),
             ("Brier score", f"{metrics['brier']:.4f}")]  # fmt: skip
+    rows += [(f"baseline: {name} ROC AUC", f"{auc:.4f}")
+             for name, auc in report["model"].get("baselines", {}).items()]  # fmt: skip
     rows += [(f"conversions in the {k.replace('_', ' ')} %", f"{v:.0%}")
              for k, v in metrics["captured"].items()]  # fmt: skip
     rows += [("columns used / left out", f"{len(report['columns'])} / {len(report['excluded'])}"),
@@ -49,6 +51,9 @@ def _summary(trained: Trained, out_dir: Path) -> None:
     for name, value in rows:
         table.add_row(name, escape(str(value)))
     out.print(table)
+    for entry in report.get("review", []):
+        out.print(f"[yellow]kept, but check[/] {escape(entry['column'])}:"
+                  f" {escape(entry['reason'].removeprefix('kept for review: '))}")  # fmt: skip
     out.print(f"Report: {out_dir / predictive.REPORT_HTML}")
 
 
@@ -71,6 +76,9 @@ def train(
     allow: Annotated[
         list[str] | None, typer.Option(help="Keep a column the guard left out")
     ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Leave out the columns kept for review too")
+    ] = False,
     id_column: Annotated[str | None, typer.Option("--id", help="Lead identifier column")] = None,
     time_column: Annotated[str | None, typer.Option(help="When each lead arrived")] = None,
     horizon_days: Annotated[
@@ -98,7 +106,7 @@ def train(
     if target is None:
         raise predictive.PredictiveError("--target COLUMN is required with --csv")
     plan = TrainingPlan(target, positive, _names(exclude), tuple(allow or ()), id_column,
-                        time_column, undecided=_names(open_))  # fmt: skip
+                        time_column, undecided=_names(open_), strict=strict)  # fmt: skip
     _summary(predictive.train_file(csv, plan, out_dir, encoding, separator), out_dir)
 
 

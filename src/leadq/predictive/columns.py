@@ -18,9 +18,9 @@ TRUE = ("1", "yes", "y", "true", "t")
 FALSE = ("0", "no", "n", "false", "f")
 DATE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y",
-    "%d-%m-%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
+    "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+    "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
 )  # fmt: skip
 IDENTIFIER_SHARE = 0.95  # distinct values per filled row above which a column names rows
 IDENTIFIER_MIN_ROWS = 20
@@ -32,6 +32,7 @@ class Kind(StrEnum):
     DATE = "date"
     CATEGORY = "category"
     IDENTIFIER = "identifier"
+    PRESENCE = "presence"
     CONSTANT = "constant"
     EMPTY = "empty"
 
@@ -88,7 +89,7 @@ def _parses_all(parsed: pl.Series, filled: int) -> bool:
     return parsed.null_count() == len(parsed) - filled
 
 
-def _date_format(values: pl.Series) -> str | None:
+def date_format_of(values: pl.Series) -> str | None:
     filled = values.drop_nulls()
     if filled.is_empty() or filled.str.contains(r"\d").not_().any():
         return None
@@ -111,7 +112,7 @@ def profile(values: pl.Series) -> ColumnProfile:
     if filled == 0:
         return made(Kind.EMPTY)
     if distinct == 1:
-        return made(Kind.CONSTANT)
+        return made(Kind.PRESENCE if filled < rows else Kind.CONSTANT)
     lowered = set(filled_values.str.to_lowercase().unique().to_list())
     if len(lowered) == 2 and lowered <= set(TRUE + FALSE) and lowered & set(TRUE):
         return made(Kind.BOOLEAN)
@@ -122,7 +123,7 @@ def profile(values: pl.Series) -> ColumnProfile:
             if integral and _names_rows(filled, distinct):
                 return made(Kind.IDENTIFIER)
             return made(Kind.NUMBER, decimal_comma=comma)
-    date_format = _date_format(filled_values)
+    date_format = date_format_of(filled_values)
     if date_format is not None:
         return made(Kind.DATE, date_format=date_format)
     if _names_rows(filled, distinct):

@@ -113,7 +113,7 @@ def _groups(values: pl.Series, profile: ColumnProfile) -> list[tuple[str, NDArra
             return []
         return [(f"≤ {low:,.4g} (bottom quarter)", _mask(parsed <= low)),
                 (f"≥ {high:,.4g} (top quarter)", _mask(parsed >= high))]  # fmt: skip
-    if profile.kind in (Kind.CATEGORY, Kind.BOOLEAN):
+    if profile.kind in (Kind.CATEGORY, Kind.BOOLEAN, Kind.PRESENCE):
         levels = values.drop_nulls().unique().sort().to_list()
         return [*((f"= {level}", _mask(values == level)) for level in levels),
                 ("is empty", values.is_null().to_numpy())]  # fmt: skip

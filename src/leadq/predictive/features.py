@@ -1,7 +1,8 @@
 """Turn an export's columns into numbers a model can learn from, remembering where each came from.
 
 Categories become codes (rare ones share an ``other`` code, missing stays missing), yes/no
-becomes 1/0, and a date becomes its month, weekday, hour (when it has times) and age in days,
+becomes 1/0, a column with one value where filled says whether it is filled (1/0), and a date
+becomes its month, weekday, hour (when it has times) and age in days,
 counted back from the newest date seen in training so that scoring the same row twice gives the
 same answer.
 """
@@ -83,6 +84,8 @@ class LeadFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             return [numbers(values, profile.decimal_comma).to_numpy().astype(np.float64)]
         if profile.kind is Kind.BOOLEAN:
             return [_flags(values)]
+        if profile.kind is Kind.PRESENCE:
+            return [values.is_not_null().cast(pl.Float64).to_numpy()]
         if profile.kind is Kind.DATE:
             return self._date_parts(profile, values)
         return [self._codes(profile.name, values)]

@@ -3,38 +3,58 @@
 A CRM export is taken long after its leads arrived, so it mixes what was known at the first
 contact with what the sales team wrote down during and after the conversation (a status, a
 quality rating, tags, a loss reason). A model trained on the latter scores brilliantly on history
-and is useless on a new lead. No data set's column names are listed here: a column is suspect
-when the evidence below adds up.
+and is useless on a new lead.
 
-- It predicts the outcome almost perfectly on its own.
-- Its name speaks the CRM's post-conversation vocabulary (status, stage, quality, tags, …) and it
-  carries any signal at all.
-- It predicts the outcome strongly both by its values and by whether it is filled in at all.
-- It is filled in on exactly the same rows as a column already found suspect.
+A column is **left out** only on evidence in its values, never for its name:
+
+- it predicts the outcome almost perfectly on its own;
+- whether it is filled in predicts the outcome, and so do its values (where it is filled);
+- it is filled in on the same rows as a column left out, or only where one is filled;
+- it is a date that falls after the record's creation date in the same row, or the latest date
+  of every row (when the record last changed). The creation date is the column named with
+  ``--time-column``, else one whose name says so (``created``, ``signup``); a date filled on
+  every row is not taken for it by its values alone, since a "first seen" date precedes it too.
+
+A column is **kept for review** (``--strict`` leaves it out) when its name speaks the CRM's
+post-conversation vocabulary and it carries some signal, or when it is filled in on the same rows
+as a column kept for review. Strength alone is no evidence: a good column is strong. Names are
+read as whole words of the column's own tokens: a last name is a surname, a previous outcome was
+known before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
-from leadq.predictive.columns import ColumnProfile, Kind, dates, numbers, words
+from leadq.predictive.columns import ColumnProfile, Kind, date_format_of, dates, numbers, words
 
-AFTER_CONTACT = frozenset({
-    "status", "stage", "quality", "rating", "rated", "rank", "ranking", "grade", "graded",
-    "score", "scored", "scoring", "index", "tag", "tags", "reason", "reasons", "outcome", "result",
-    "won", "lost", "closed", "close", "converted", "conversion", "disposition", "last", "latest",
-    "notable", "profile", "modified", "updated", "qualified", "disqualified", "opportunity", "deal",
+POST_CONVERSATION = frozenset({
+    "stage", "quality", "rated", "grade", "graded", "score", "scored", "scoring", "tag",
+    "reason", "reasons", "outcome", "result", "disposition", "won", "lost", "closed",
+    "conversion", "qualified", "disqualified", "modified", "updated", "last", "latest",
+    "opportunity", "deal",
 })  # fmt: skip
+"""CRM words for what the sales team writes during or after the conversation: a name holding
+one raises the column to review, never out. No column name of an export we test on is one of
+them: a list that named those would be tuned to them."""
+EARLIER = frozenset({"previous", "prior", "past", "former", "pre", "initial", "original"})
+"""A word before a post-conversation word that moves it before this record: ``prior outcome``,
+``previous deal stage``."""
+NAME_WORDS = frozenset({"name", "names", "initial", "initials"})
+"""A word after a post-conversation word that makes it a personal name: ``last name``."""
 SENSITIVE = frozenset({
-    "age", "gender", "sex", "birth", "birthday", "born", "dob", "ethnicity", "ethnic", "race",
-    "religion", "marital", "nationality", "disability", "pregnant", "pregnancy",
+    "age", "gender", "sex", "born", "dob", "ethnicity", "ethnic", "race", "religion", "marital",
+    "nationality", "disability", "pregnant", "pregnancy",
 })  # fmt: skip
+BIRTH = "birth"
+"""Any name word that starts so (``birth``, ``birthday``, ``DateOfBirth``) is a birth date:
+age."""
 TITLES_OF_ADDRESS = frozenset({
     "mr", "mrs", "ms", "miss", "mx", "sir", "madam", "madame", "mme", "mlle", "monsieur",
     "mademoiselle", "herr", "frau", "sr", "sra", "srta", "senor", "senora", "signor", "signora",
@@ -43,35 +63,60 @@ TITLES_OF_ADDRESS = frozenset({
 })  # fmt: skip
 """Titles of address in the languages leadq's users write: most say a person's gender, so a
 column of them stands in for gender even when no column is called that."""
+NEUTRAL_TITLES = frozenset({"dr", "prof", "rev", "fr", "hon", "ing", "inz", "inż", "mgr", "д-р"})
+"""Academic and professional titles that share a salutation column without saying gender."""
 GIVEN_NAME = ({"first", "name"}, {"given", "name"}, {"forename"}, {"firstname"})
 """Name tokens of a first-name column: first names stand in for gender."""
 TITLES_SHARE = 0.8
 NEAR_PERFECT = 0.90
 ANY_SIGNAL = 0.53
 STRONG = 0.75
+WHERE_FILLED = 0.70
 FILLING_SIGNAL = 0.62
 SAME_ROWS = 0.98
+INSIDE = 0.97
+SPARSER = 0.85
+LATER = 0.10
+EARLIER_AT_MOST = 0.05
+CREATION_FILLED = 0.99
+CREATION = frozenset({"created", "creation", "create", "signup", "registered", "registration"})
+"""Name words of the record's creation date, the one date known when a lead arrives."""
 FOLDS = 5
 BINS = 10
 PRIOR_ROWS = 20.0
 
 
-@dataclass(frozen=True)
-class Suspect:
-    """A column the guard would leave out, with the evidence in words."""
+@dataclass
+class Verdict:
+    """What the guard found about one column: reasons to leave it out, reasons to check it."""
 
     column: str
-    reasons: tuple[str, ...]
     power: float
     filling_power: float
+    missing: NDArray[np.bool_]
+    evidence: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+
+    @property
+    def left_out(self) -> bool:
+        return bool(self.evidence)
 
 
-def name_hints(column: str, vocabulary: frozenset[str] = AFTER_CONTACT) -> list[str]:
-    return [word for word in words(column) if word in vocabulary]
+def name_hints(column: str) -> list[str]:
+    """The post-conversation words of a column name, read in context."""
+    tokens = words(column)
+    hints = []
+    for index, word in enumerate(tokens):
+        earlier = bool(EARLIER & set(tokens[:index]))
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if word in POST_CONVERSATION and not earlier and after not in NAME_WORDS:
+            hints.append(word)
+    return hints
 
 
 def sensitive(column: str) -> bool:
-    return bool(name_hints(column, SENSITIVE))
+    tokens = words(column)
+    return bool(set(tokens) & SENSITIVE) or any(t.startswith(BIRTH) for t in tokens)
 
 
 def proxy_of(column: str, values: pl.Series) -> str | None:
@@ -81,8 +126,9 @@ def proxy_of(column: str, values: pl.Series) -> str | None:
     filled = values.drop_nulls()
     if len(filled):
         plain = filled.str.to_lowercase().str.strip_chars().str.strip_chars(".")
-        titles = int(plain.is_in(sorted(TITLES_OF_ADDRESS)).sum())
-        if titles >= TITLES_SHARE * len(filled):
+        gendered = int(plain.is_in(sorted(TITLES_OF_ADDRESS)).sum())
+        neutral = int(plain.is_in(sorted(NEUTRAL_TITLES)).sum())
+        if gendered + neutral >= TITLES_SHARE * len(filled) and gendered >= neutral:
             return "gender (its values are titles of address such as Mr or Ms)"
     tokens = set(words(column))
     if any(group <= tokens for group in GIVEN_NAME):
@@ -126,48 +172,175 @@ def power(levels: NDArray[np.int64], y: NDArray[np.int8], seed: int = 0) -> floa
     return _auc(y, encoded)
 
 
-def screen(frame: pl.DataFrame, profiles: Iterable[ColumnProfile],
-           y: NDArray[np.int8]) -> list[Suspect]:  # fmt: skip
-    """The usable columns of a cleaned export that look filled in after the sales conversation."""
-    evidence: dict[str, tuple[list[str], float, float, NDArray[np.bool_]]] = {}
-    for profile in profiles:
-        if not profile.usable:
-            continue
-        values = frame[profile.name]
-        missing = values.is_null().to_numpy()
-        single = power(_levels(values, profile), y)
-        filling = _auc(y, missing.astype(float))
-        evidence[profile.name] = (_reasons(profile.name, single, filling), single, filling, missing)
-    _same_rows(evidence)
-    return [Suspect(name, tuple(reasons), single, filling)
-            for name, (reasons, single, filling, _) in evidence.items() if reasons]  # fmt: skip
+def screen(frame: pl.DataFrame, profiles: Iterable[ColumnProfile], y: NDArray[np.int8],
+           created: pl.Series | None = None) -> list[Verdict]:  # fmt: skip
+    """Every usable column of a cleaned export that is left out or kept for review, and why;
+    ``created`` is the creation date column when the user named it (it is not a feature)."""
+    profiles = list(profiles)
+    verdicts = {p.name: _weigh(frame[p.name], p, y) for p in profiles if p.usable}
+    _written_later(frame, profiles, verdicts, created)
+    _filled_with(verdicts, lambda v: v.left_out, out=True)
+    for verdict in verdicts.values():
+        if not verdict.left_out:
+            verdict.review += _review(verdict)
+    _filled_with(verdicts, lambda v: bool(v.review) and not v.left_out, out=False)
+    return [v for v in verdicts.values() if v.evidence or v.review]
 
 
-def _reasons(column: str, single: float, filling: float) -> list[str]:
-    reasons = []
+def _weigh(values: pl.Series, profile: ColumnProfile, y: NDArray[np.int8]) -> Verdict:
+    missing = values.is_null().to_numpy()
+    single = power(_levels(values, profile), y)
+    verdict = Verdict(profile.name, single, _auc(y, missing.astype(float)), missing)
     if single >= NEAR_PERFECT:
-        reasons.append(f"predicts the outcome almost perfectly on its own (ROC AUC {single:.2f})")
-    hints = name_hints(column)
-    if hints and max(single, filling) >= ANY_SIGNAL:
-        reasons.append(f"its name says it is written during or after the sales conversation"
+        verdict.evidence.append(f"predicts the outcome almost perfectly on its own (ROC AUC"
+                                f" {single:.2f})")  # fmt: skip
+    if verdict.filling_power < FILLING_SIGNAL or missing.all():
+        return verdict
+    filled = ~missing
+    where_filled = power(_levels(values.filter(pl.Series(filled)), profile), y[filled])
+    filling = f"whether it is filled in predicts the outcome (ROC AUC {verdict.filling_power:.2f})"
+    if where_filled >= WHERE_FILLED:
+        verdict.evidence.append(f"{filling} and so do its values where it is filled"
+                                f" ({where_filled:.2f})")  # fmt: skip
+    elif single >= STRONG:
+        verdict.evidence.append(f"{filling} and so do its values ({single:.2f})")
+    return verdict
+
+
+def _review(verdict: Verdict) -> list[str]:
+    reasons = []
+    strength = max(verdict.power, verdict.filling_power)
+    hints = name_hints(verdict.column)
+    if hints and strength >= ANY_SIGNAL:
+        reasons.append(f"its name speaks of what the sales team writes down"
                        f" ({', '.join(hints)}) and it predicts the outcome (ROC AUC"
-                       f" {max(single, filling):.2f})")  # fmt: skip
-    if single >= STRONG and filling >= FILLING_SIGNAL:
-        reasons.append(f"both its values (ROC AUC {single:.2f}) and whether it is filled in at all"
-                       f" ({filling:.2f}) predict the outcome")  # fmt: skip
+                       f" {strength:.2f}): check it was known at the first contact")  # fmt: skip
     return reasons
 
 
-def _same_rows(evidence: dict[str, tuple[list[str], float, float, NDArray[np.bool_]]]) -> None:
-    """Columns filled in on the same rows as a suspect one were filled in by the same hand."""
-    suspects = [(name, item[3]) for name, item in evidence.items() if item[0]]
-    for reasons, _, _, missing in evidence.values():
-        share = missing.mean()
-        if reasons or not 0.02 <= share <= 0.98:
+def _filled_with(verdicts: dict[str, Verdict], marked: object, out: bool) -> None:
+    """Columns filled in on the same rows as a marked one were filled in by the same hand;
+    so, when it leaves the column out, was one filled in only where a left-out column is."""
+    changed = True
+    while changed:
+        changed = False
+        sources = [v for v in verdicts.values() if marked(v)]  # type: ignore[operator]
+        for verdict in verdicts.values():
+            if verdict.left_out or (not out and verdict.review):
+                continue
+            reason = _shared_rows(verdict, sources, inside=out)
+            if reason:
+                (verdict.evidence if out else verdict.review).append(reason)
+                changed = True
+
+
+def _shared_rows(verdict: Verdict, sources: list[Verdict], inside: bool) -> str | None:
+    filled = ~verdict.missing
+    if not 0.02 <= filled.mean() <= 0.98:
+        return None
+    for other in sources:
+        other_filled = ~other.missing
+        both = np.logical_and(filled, other_filled).sum()
+        either = np.logical_or(filled, other_filled).sum()
+        if either and both / either >= SAME_ROWS:
+            kind = "a column left out" if other.left_out else "a column kept for review"
+            return f"it is filled in on the same rows as {other.column!r}, {kind}"
+        if inside and other_filled.mean() <= SPARSER and both / filled.sum() >= INSIDE:
+            return (f"it is filled in only where {other.column!r}, a column left out, is filled"
+                    f" ({both / filled.sum():.0%} of its rows)")  # fmt: skip
+    return None
+
+
+# -- dates written after the record was created ---------------------------------------------
+
+
+def _written_later(frame: pl.DataFrame, profiles: list[ColumnProfile],
+                   verdicts: dict[str, Verdict], created: pl.Series | None) -> None:  # fmt: skip
+    """Dates that fall after the record's creation date were not known when it was created."""
+    stamps = _date_columns(frame, profiles)
+    fmt = date_format_of(created.drop_nulls()) if created is not None else None
+    if created is not None and fmt is not None:
+        stamps[created.name] = dates(created, fmt)
+    anchor = created.name if created is not None and fmt else _creation(stamps)
+    for name, when in stamps.items():
+        if name == anchor or name not in verdicts:
             continue
-        for other, other_missing in suspects:
-            both = np.logical_and(missing, other_missing).sum()
-            either = np.logical_or(missing, other_missing).sum()
-            if either and both / either >= SAME_ROWS:
-                reasons.append(f"it is filled in on the same rows as {other!r}, a suspect column")
-                break
+        if anchor is not None:
+            reason = _after(when, stamps[anchor], anchor)
+        else:
+            reason = _latest_of_row(name, stamps)
+        if reason:
+            verdicts[name].evidence.append(reason)
+
+
+def _date_columns(frame: pl.DataFrame, profiles: list[ColumnProfile]) -> dict[str, pl.Series]:
+    """Every column of dates, including one that holds a single date (a bulk-loaded export's
+    creation date)."""
+    found = {}
+    for profile in profiles:
+        if profile.kind is Kind.DATE:
+            found[profile.name] = dates(frame[profile.name], profile.date_format or "")
+        elif profile.kind in (Kind.CONSTANT, Kind.PRESENCE):
+            fmt = date_format_of(frame[profile.name].drop_nulls())
+            if fmt is not None:
+                found[profile.name] = dates(frame[profile.name], fmt)
+    return found
+
+
+def _creation(stamps: dict[str, pl.Series]) -> str | None:
+    """The creation date by its name, when it is filled on (nearly) every row."""
+    for name, when in stamps.items():
+        filled = when.is_not_null().mean() >= CREATION_FILLED  # type: ignore[operator]
+        if filled and set(words(name)) & CREATION:
+            return name
+    return None
+
+
+def _order(values: pl.Series, reference: pl.Series) -> tuple[float, float]:
+    """Where both are filled: the share of rows on which ``values`` is later, and earlier."""
+    a, b = _comparable(values, reference)
+    both = a.is_not_null() & b.is_not_null()
+    count = int(both.sum())
+    if not count:
+        return 0.0, 0.0
+    later = int(((a > b) & both).sum()) / count
+    earlier = int(((a < b) & both).sum()) / count
+    return later, earlier
+
+
+def _comparable(values: pl.Series, reference: pl.Series) -> tuple[pl.Series, pl.Series]:
+    if _has_times(values) and _has_times(reference):
+        return values, reference
+    return values.dt.date(), reference.dt.date()
+
+
+def _has_times(values: pl.Series) -> bool:
+    return bool((values.dt.hour() + values.dt.minute() + values.dt.second() > 0).any())
+
+
+def _after(when: pl.Series, created: pl.Series, created_name: str) -> str | None:
+    later, earlier = _order(when, created)
+    if later >= LATER and earlier <= EARLIER_AT_MOST:
+        return (f"it falls after the record's creation date ({created_name!r}) on {later:.0%} of"
+                " the rows where both are filled: it was written later")  # fmt: skip
+    return None
+
+
+def _latest_of_row(name: str, stamps: dict[str, pl.Series]) -> str | None:
+    """Without a creation date, a timestamp that is the latest date of the row against two or
+    more other date columns is when the record last changed."""
+    when = stamps[name]
+    if when.is_not_null().mean() < CREATION_FILLED or not _has_times(when):  # type: ignore[operator]
+        return None
+    compared = 0
+    for other_name, other in stamps.items():
+        if other_name == name:
+            continue
+        later, earlier = _order(when, other)
+        if earlier > EARLIER_AT_MOST:
+            return None
+        compared += later > 0
+    if compared < 2:
+        return None
+    return ("it is the latest date of the row against every other date column: it records when"
+            " the row last changed")  # fmt: skip

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from leadq.predictive.scorer import BASELINES
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -78,4 +80,7 @@ def render(report: dict[str, Any]) -> str:
     metrics = report["metrics"]
     plots = {"roc": _roc(metrics), "calibration": _calibration(metrics), "lift": _lift(metrics),
              "importance": _importance(report)}  # fmt: skip
-    return _pages.get_template("report.html.j2").render(report=report, m=metrics, plots=plots)
+    labels = {**BASELINES, "lightgbm": "LightGBM", "logistic": "spline logistic regression",
+              "blend": "blend of LightGBM and spline logistic regression"}  # fmt: skip
+    return _pages.get_template("report.html.j2").render(report=report, m=metrics, plots=plots,
+                                                        labels=labels)  # fmt: skip

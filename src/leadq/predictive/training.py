@@ -22,7 +22,7 @@ from leadq.predictive.columns import (
     outcomes,
     profile,
 )
-from leadq.predictive.scorer import LeadScorer
+from leadq.predictive.scorer import BASELINES, LeadScorer
 
 FEW_ROWS = 500
 FEW_OF_A_CLASS = 50
@@ -42,6 +42,8 @@ class TrainingPlan:
     random_state: int = 0
     undecided: tuple[str, ...] = ()
     """Outcome labels of records still open (``--open``): left out, neither won nor lost."""
+    strict: bool = False
+    """Leave out the columns the guard keeps for review too (``--strict``)."""
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Selection:
     used: list[ColumnProfile] = field(default_factory=list)
     excluded: list[dict[str, str]] = field(default_factory=list)
     kept_by_allow: list[dict[str, str]] = field(default_factory=list)
+    review: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -125,27 +128,49 @@ def select_columns(frame: pl.DataFrame, y: Outcomes,
     for item in profiles:
         if not item.usable:
             chosen.excluded.append({"column": item.name, "reason": _unusable(item)})
-    suspects = {s.column: s for s in leakage.screen(cleaned, profiles, y)}
+    created = clean(frame.select(plan.time_column)).to_series() if plan.time_column else None
+    verdicts = {v.column: v for v in leakage.screen(cleaned, profiles, y, created)}
     for item in (p for p in profiles if p.usable):
-        reason = _suspicion(item.name, suspects, leakage.proxy_of(item.name, cleaned[item.name]))
-        if reason and item.name in plan.allow:
-            chosen.kept_by_allow.append({"column": item.name, "reason": reason})
-            chosen.used.append(item)
-        elif reason:
-            chosen.excluded.append({"column": item.name, "reason": reason})
-        else:
-            chosen.used.append(item)
-    leaky = [e["column"] for e in chosen.excluded if e["reason"].startswith("leakage")]
-    if leaky:
-        chosen.warnings.append("leakage guard left out " + ", ".join(repr(c) for c in leaky)
-                               + " (filled in after the sales conversation?); --allow COLUMN"
-                               " keeps one")  # fmt: skip
+        _decide(item, _suspicion(item.name, verdicts, cleaned[item.name]), chosen, plan)
+    chosen.warnings += _guard_warnings(chosen)
     return chosen
 
 
+def _decide(item: ColumnProfile, suspicion: tuple[str, str] | None, chosen: Selection,
+            plan: TrainingPlan) -> None:  # fmt: skip
+    """Use the column, leave it out, or keep it for review, as the evidence and the flags say."""
+    if suspicion is None:
+        chosen.used.append(item)
+        return
+    verdict, reason = suspicion
+    entry = {"column": item.name, "reason": reason}
+    if item.name in plan.allow:
+        chosen.kept_by_allow.append(entry)
+        chosen.used.append(item)
+    elif verdict == "review" and plan.strict:
+        chosen.excluded.append({"column": item.name, "reason": f"--strict: {reason}"})
+    elif verdict == "review":
+        chosen.review.append(entry)
+        chosen.used.append(item)
+    else:
+        chosen.excluded.append(entry)
+
+
+def _guard_warnings(chosen: Selection) -> list[str]:
+    warnings = []
+    leaky = [e["column"] for e in chosen.excluded if e["reason"].startswith("leakage")]
+    if leaky:
+        warnings.append("leakage guard left out " + ", ".join(repr(c) for c in leaky)
+                        + " (filled in after the sales conversation?); --allow COLUMN keeps"
+                        " one")  # fmt: skip
+    if chosen.review:
+        warnings.append("kept for review: " + ", ".join(repr(e["column"]) for e in chosen.review)
+                        + " (check they were known at the first contact); --strict leaves them"
+                        " out, --exclude COLUMN leaves one out")  # fmt: skip
+    return warnings
+
+
 def _unusable(item: ColumnProfile) -> str:
-    if item.kind == "constant" and item.filled < 1:
-        return f"one value where filled, filled on {item.filled:.0%} of rows"
     return {
         "identifier": "identifier-like: a different value on nearly every row",
         "constant": "the same value on every row",
@@ -153,14 +178,21 @@ def _unusable(item: ColumnProfile) -> str:
     }[item.kind]
 
 
-def _suspicion(column: str, suspects: dict[str, leakage.Suspect],
-               proxy: str | None) -> str | None:  # fmt: skip
-    if column in suspects:
-        return "leakage: " + "; ".join(suspects[column].reasons)
+def _suspicion(column: str, verdicts: dict[str, leakage.Verdict],
+               values: pl.Series) -> tuple[str, str] | None:  # fmt: skip
+    """``("out", why)``, ``("review", why)`` or nothing to say about a usable column."""
+    verdict = verdicts.get(column)
+    if verdict is not None and verdict.left_out:
+        return "out", "leakage: " + "; ".join(verdict.evidence)
     if leakage.sensitive(column):
-        return "sensitive attribute: left out unless --allow names it"
+        return "out", "sensitive attribute: left out unless --allow names it"
+    proxy = leakage.proxy_of(column, values)
     if proxy is not None:
-        return f"stands in for a sensitive attribute, {proxy}: left out unless --allow names it"
+        return "out", (
+            f"stands in for a sensitive attribute, {proxy}: left out unless --allow names it"
+        )
+    if verdict is not None:
+        return "review", "kept for review: " + "; ".join(verdict.review)
     return None
 
 
@@ -177,11 +209,17 @@ def train(frame: pl.DataFrame, plan: TrainingPlan) -> Trained:
     report = {
         "target": plan.target, "positive": plan.positive, "id_column": plan.id_column,
         "model": {"chosen": scorer.kind_, "cv_roc_auc": scorer.cv_auc_,
+                  "baselines": {BASELINES[k]: scorer.cv_auc_[k] for k in BASELINES
+                                if k in scorer.cv_auc_},
                   "calibration": {"method": "platt", "slope": scorer.calibration_[0],
                                   "intercept": scorer.calibration_[1]}},
         "metrics": evaluation.metrics(y, scorer.oof_probability_),
-        "columns": [{"column": p.name, "kind": str(p.kind)} for p in profiles],
+        "columns": [{"column": p.name, "kind": str(p.kind), "filled": p.filled}
+                    for p in profiles],
         "excluded": selection.excluded, "kept_by_allow": selection.kept_by_allow,
+        "review": selection.review,
+        "decisions": {"exclude": list(plan.exclude), "allow": list(plan.allow),
+                      "strict": plan.strict, "open": list(plan.undecided)},
         "importance": evaluation.importance(explanation.contributions, explanation.columns),
         "segments": evaluation.segments(rows, profiles, y),
         "warnings": notes,
