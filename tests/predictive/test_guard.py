@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -133,6 +134,7 @@ def test_strict_leaves_the_review_columns_out_and_the_report_says_so(tmp_path: P
         "size": [f"{s:.0f}" for s in size],
         "Lead score": [str(int(v * 10 + 20 * t + 50 * r)) for v, t, r in
                        zip(size / size.max(), y, rng.random(rows), strict=True)],
+        "Webinar": ["attended" if v < 0.35 else None for v in rng.random(rows)],
         "won": ["yes" if v else "no" for v in y],
     })  # fmt: skip
     path = tmp_path / "scored.csv"
@@ -142,6 +144,12 @@ def test_strict_leaves_the_review_columns_out_and_the_report_says_so(tmp_path: P
     assert "kept, but check Lead score" in result.stdout and "--strict" in result.stderr
     page = (tmp_path / "a" / "report.html").read_text()
     assert "Kept, but check" in page and "Lead score" in page
+    # one value where filled is not "the same value on every row": it says who attended
+    columns = {c["column"]: c for c in json.loads((tmp_path / "a" / "report.json").read_text())
+               ["columns"]}  # fmt: skip
+    assert columns["Webinar"]["kind"] == "presence"
+    assert columns["Webinar"]["filled"] == pytest.approx(0.35, abs=0.05)
+    assert "whether it is filled in (one value where filled)" in page
     result = invoke(tmp_path, ["train", "--csv", str(path), "--target", "won", "--strict",
                                "--out", "b"], {})  # fmt: skip
     assert result.returncode == 0, result.stderr
