@@ -203,3 +203,20 @@ def test_any_export_shape_trains_or_is_refused_in_one_line(
     chosen = trained.report["model"]["chosen"]
     assert trained.report["model"]["cv_roc_auc"][chosen] == max(
         trained.report["model"]["cv_roc_auc"].values())  # fmt: skip
+
+
+def test_a_column_whose_values_say_the_outcome_is_kept_for_review() -> None:
+    rng = np.random.default_rng(12)
+    rows = 600
+    y = rng.random(rows) < 0.3
+    noise = rng.random(rows)
+    frame = pl.DataFrame({
+        "Pipeline": [("Closed - Client" if t else "Closed - Gone") if n < 0.3 else "Working"
+                     for t, n in zip(y, noise, strict=True)],  # a share: not near-perfect
+        "Region": rng.choice(["north", "south", "client area"], rows),  # says it, tells nothing
+        "Bought": ["Client" if t else "Lost" for t in y],
+    })  # fmt: skip
+    report = train(frame, TrainingPlan("Bought", "client")).report
+    review = {e["column"]: e["reason"] for e in report["review"]}
+    assert set(review) == {"Pipeline"}
+    assert "its values speak of the outcome ('Closed - Client')" in review["Pipeline"]

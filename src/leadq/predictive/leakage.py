@@ -16,10 +16,11 @@ A column is **left out** only on evidence in its values, never for its name:
   every row is not taken for it by its values alone, since a "first seen" date precedes it too.
 
 A column is **kept for review** (``--strict`` leaves it out) when its name speaks the CRM's
-post-conversation vocabulary and it carries some signal, or when it is filled in on the same rows
-as a column kept for review. Strength alone is no evidence: a good column is strong. Names are
-read as whole words of the column's own tokens: a last name is a surname, a previous outcome was
-known before.
+post-conversation vocabulary and it carries some signal, when its values say the outcome in
+words ("Closed - Converted" beside an outcome called converted), or when it is filled in on the
+same rows as a column kept for review. Strength alone is no evidence: a good column is strong.
+Names are read as whole words of the column's own tokens: a last name is a surname, a previous
+outcome was known before.
 """
 
 from __future__ import annotations
@@ -173,16 +174,20 @@ def power(levels: NDArray[np.int64], y: NDArray[np.int8], seed: int = 0) -> floa
 
 
 def screen(frame: pl.DataFrame, profiles: Iterable[ColumnProfile], y: NDArray[np.int8],
-           created: pl.Series | None = None) -> list[Verdict]:  # fmt: skip
+           created: pl.Series | None = None, outcome: str = "") -> list[Verdict]:  # fmt: skip
     """Every usable column of a cleaned export that is left out or kept for review, and why;
-    ``created`` is the creation date column when the user named it (it is not a feature)."""
+    ``created`` is the creation date column when the user named it (it is not a feature),
+    ``outcome`` the converted label or, for a yes/no outcome, the outcome column's name."""
     profiles = list(profiles)
     verdicts = {p.name: _weigh(frame[p.name], p, y) for p in profiles if p.usable}
     _written_later(frame, profiles, verdicts, created)
     _filled_with(verdicts, lambda v: v.left_out, out=True)
-    for verdict in verdicts.values():
-        if not verdict.left_out:
+    said = {word for word in words(outcome) if len(word) > 2}
+    for profile in profiles:
+        verdict = verdicts.get(profile.name)
+        if verdict is not None and not verdict.left_out:
             verdict.review += _review(verdict)
+            verdict.review += _names_the_outcome(frame[profile.name], profile, verdict, said)
     _filled_with(verdicts, lambda v: bool(v.review) and not v.left_out, out=False)
     return [v for v in verdicts.values() if v.evidence or v.review]
 
@@ -216,6 +221,19 @@ def _review(verdict: Verdict) -> list[str]:
                        f" ({', '.join(hints)}) and it predicts the outcome (ROC AUC"
                        f" {strength:.2f}): check it was known at the first contact")  # fmt: skip
     return reasons
+
+
+def _names_the_outcome(values: pl.Series, profile: ColumnProfile, verdict: Verdict,
+                       said: set[str]) -> list[str]:  # fmt: skip
+    """A category whose values say the outcome in words ("Closed - Converted") records it."""
+    if profile.kind is not Kind.CATEGORY or not said or verdict.power < ANY_SIGNAL:
+        return []
+    telling = [v for v in values.drop_nulls().unique().sort().to_list() if said & set(words(v))]
+    if not telling:
+        return []
+    shown = ", ".join(repr(v) for v in telling[:3])
+    return [f"its values speak of the outcome ({shown}) and it predicts it (ROC AUC"
+            f" {verdict.power:.2f}): check it was known at the first contact"]  # fmt: skip
 
 
 def _filled_with(verdicts: dict[str, Verdict], marked: object, out: bool) -> None:

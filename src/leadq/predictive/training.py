@@ -129,7 +129,8 @@ def select_columns(frame: pl.DataFrame, y: Outcomes,
         if not item.usable:
             chosen.excluded.append({"column": item.name, "reason": _unusable(item)})
     created = clean(frame.select(plan.time_column)).to_series() if plan.time_column else None
-    verdicts = {v.column: v for v in leakage.screen(cleaned, profiles, y, created)}
+    outcome = plan.positive or plan.target
+    verdicts = {v.column: v for v in leakage.screen(cleaned, profiles, y, created, outcome)}
     for item in (p for p in profiles if p.usable):
         _decide(item, _suspicion(item.name, verdicts, cleaned[item.name]), chosen, plan)
     chosen.warnings += _guard_warnings(chosen)
