@@ -62,7 +62,8 @@ def test_concurrent_batches_over_the_same_leads_rescore_without_deadlock(db: Dat
     """Batches touching the same leads in different orders, each rescoring them in real time."""
     import random
 
-    from leadq.services.scoring.rescoring import activate, add_model, read_model
+    from leadq.services.scoring.documents import read_model
+    from leadq.services.scoring.rescoring import activate, add_model
 
     now = datetime.now(UTC)
     with db.unit_of_work() as session:

@@ -26,7 +26,8 @@ from leadq.services.intake.events import record_events
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.people.apikeys import create_key
-from leadq.services.scoring.rescoring import activate, add_model, read_model
+from leadq.services.scoring.documents import read_model
+from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
 
 EXAMPLES = 20

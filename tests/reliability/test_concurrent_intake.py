@@ -21,13 +21,13 @@ from leadq.domain.scoring.evaluate import EventFact, evaluate
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.people.apikeys import create_key
+from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.rescoring import (
     activate,
     add_model,
     breakdown_json,
     lead_facts,
     model_of,
-    read_model,
 )
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead, ScoreChange, ScoringModelVersion

@@ -15,7 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from leadq.domain.scoring.evaluate import EventFact, evaluate
-from leadq.services.scoring.rescoring import activate, add_model, lead_facts, model_of, read_model
+from leadq.services.scoring.documents import read_model
+from leadq.services.scoring.rescoring import activate, add_model, lead_facts, model_of
 from leadq.store.db import Database
 from leadq.store.tables import (
     AuditEntry,

@@ -15,6 +15,7 @@ from leadq.config import Settings
 from leadq.services.people import users
 from leadq.services.people.apikeys import create_key
 from leadq.services.scoring import rescoring as scoring
+from leadq.services.scoring.documents import read_model
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry
 
@@ -37,7 +38,7 @@ def test_entries_cannot_be_changed_or_removed(db: Database, now: datetime) -> No
 
 
 def test_models_users_and_keys_are_audited_with_who_did_it(db: Database, now: datetime) -> None:
-    _, text = scoring.read_model("classic")
+    _, text = read_model("classic")
     with db.unit_of_work() as session:
         scoring.add_model(session, text, "classic", now, "mia")
         scoring.activate(session, "classic", now, "mia")

@@ -40,6 +40,12 @@ def test_the_root_help_lists_every_command_without_loading_one() -> None:
     assert not loaded & set(HEAVY)
 
 
+def test_scoring_files_needs_no_database_library() -> None:
+    loaded = _loaded_after("from leadq.cli import load\nload('score')")
+    assert "leadq.cli.batch" in loaded and "polars" in loaded
+    assert not {"sqlalchemy", "sklearn", "lightgbm", "pyspark", "fastapi"} & loaded
+
+
 def test_a_command_loads_its_own_module_only() -> None:
     loaded = _loaded_after("from leadq.cli import load\nload('audit')")
     assert "leadq.cli.audit" in loaded

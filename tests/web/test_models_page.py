@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from leadq.services.scoring.rescoring import read_model
+from leadq.services.scoring.documents import read_model
 from leadq.store.db import Database
 from leadq.store.tables import Lead, ScoringModelVersion
 from tests.web.conftest import Browser

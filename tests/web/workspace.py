@@ -10,7 +10,8 @@ from leadq.domain.leads import LeadInput
 from leadq.services.intake.events import record_events
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
-from leadq.services.scoring.rescoring import activate, add_model, read_model
+from leadq.services.scoring.documents import read_model
+from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
 from leadq.store.tables import FollowUpTask
 

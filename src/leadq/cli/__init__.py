@@ -40,7 +40,7 @@ COMMANDS: dict[str, Entry] = {
     "duplicates": Entry("leads", "duplicates_app", "Leads that may be one person: review them."),
     "rescore": Entry("scoring", "rescore", "Recompute every lead's score as of now (decay is"
                      " time-driven: run this on a schedule)."),
-    "score": Entry("scoring", "score", "Score lead tables in bulk, without the database: id,"
+    "score": Entry("batch", "score", "Score lead tables in bulk, without the database: id,"
                    " score, grade, points.<criterion>."),
     "train": Entry("predictive", "train", "Train a predictive model on a CRM export, or without"
                    " --csv on the workspace's leads."),

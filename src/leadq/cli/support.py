@@ -4,13 +4,15 @@ bar and the one-line error for a mistake on the command line."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from leadq.config import get_settings
 from leadq.services.errors import LeadqError
-from leadq.store.db import Database
+
+if TYPE_CHECKING:
+    from leadq.store.db import Database
 
 out = Console()
 err = Console(stderr=True)
@@ -22,7 +24,11 @@ def now() -> datetime:
 
 
 def database() -> Database:
-    """The configured database (``LEADQ_DATABASE_URL``)."""
+    """The configured database (``LEADQ_DATABASE_URL``); SQLAlchemy is loaded by the commands
+    that use one."""
+    from leadq.config import get_settings
+    from leadq.store.db import Database
+
     return Database(get_settings().database_url)
 
 

@@ -26,7 +26,8 @@ from leadq.services.intake.policy import IntakePolicy
 from leadq.services.qualification.decisions import accept, answer, move_stage, reject
 from leadq.services.qualification.notes import add_note
 from leadq.services.qualification.rules import Rules, load_rules
-from leadq.services.scoring.rescoring import activate, active_model, add_model, read_model
+from leadq.services.scoring.documents import read_model
+from leadq.services.scoring.rescoring import activate, active_model, add_model
 from leadq.store.db import Database
 from leadq.store.tables import CampaignCost, FollowUpTask, Lead
 

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from leadq.http.params import ModelReference
 from leadq.services.errors import ConfigError, LeadqError, NotFound
+from leadq.services.scoring import documents
 from leadq.services.scoring import preview as model_preview
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
@@ -33,7 +34,7 @@ def _listing(db: Database, reference: str | None) -> tuple[list[object], str, st
                 chosen = scoring.find_version(session, reference)
             except NotFound:
                 chosen = None
-        document = chosen.document if chosen else scoring.read_model("classic")[1]
+        document = chosen.document if chosen else documents.read_model("classic")[1]
         return list(rows), document, f"{chosen.name}@{chosen.version}" if chosen else None
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from leadq.api.deps import Actor, Db, Now
 from leadq.api.schemas import ErrorOut
 from leadq.http.params import ModelReference
+from leadq.services.scoring import documents
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.tables import ScoringModelVersion
 
@@ -53,7 +54,7 @@ class Activated(BaseModel):
 @router.post("/validate", response_model=Validated)
 def validate(document: YamlBody, _: Actor) -> Validated:
     """Check a document without storing it; errors name the path inside it."""
-    model = scoring.parse(document, "request")
+    model = documents.parse(document, "request")
     return Validated(name=model.name, criteria=[c.id for c in model.criteria()],
                      grades=model.grades)  # fmt: skip
 

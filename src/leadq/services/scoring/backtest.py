@@ -29,6 +29,7 @@ from leadq.services.errors import LeadqError, NotFound
 from leadq.services.predictive import files as predictive
 from leadq.services.predictive import registry
 from leadq.services.predictive.history import History, history
+from leadq.services.scoring import documents
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead
@@ -137,7 +138,7 @@ def _contender(session: Session, reference: str | ScoringModel, past: History, i
     try:
         model = scoring.model_of(scoring.find_version(session, reference))
     except NotFound:
-        model, _ = scoring.read_model(reference)
+        model, _ = documents.read_model(reference)
     return _rules(session, reference, model, past, ids, y, capacity)
 
 

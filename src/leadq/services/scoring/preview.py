@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from leadq.domain.scoring.evaluate import evaluate
 from leadq.domain.scoring.model import ScoringModel
-from leadq.services.scoring import backtest
+from leadq.services.scoring import backtest, documents
 from leadq.services.scoring import rescoring as scoring
 from leadq.services.scoring.backtest import Backtest, BacktestError, Capacity
 from leadq.store.db import Database
@@ -48,7 +48,7 @@ def preview(db: Database, text: str, now: datetime, horizon: timedelta = timedel
             capacity: Capacity = Capacity(share=0.2)) -> Preview:  # fmt: skip
     """Parse (a bad document raises ``ConfigError`` naming the path), grade the newest
     leads with it as of now, and backtest it against the active model."""
-    model = scoring.parse(text, "draft")
+    model = documents.parse(text, "draft")
     with db.reading() as session:
         leads = list(session.scalars(select(Lead).order_by(Lead.id.desc()).limit(PREVIEW_LEADS)))
         facts = backtest.events_until(session, [lead.id for lead in leads],

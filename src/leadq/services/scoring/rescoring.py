@@ -13,26 +13,23 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from hashlib import sha256
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from leadq.domain.documents import DocumentError
 from leadq.domain.frameworks import scoring_facts
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
-from leadq.domain.scoring.model import EngagementCriterion, ScoringModel, parse_model
+from leadq.domain.scoring.model import EngagementCriterion, ScoringModel
 from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
 from leadq.services.automation import reactions as automation
-from leadq.services.errors import ConfigError
 from leadq.services.predictive import registry
 from leadq.services.privacy import audit
 from leadq.services.qualification.answers import Answers, assessments, current_answers, values
 from leadq.services.qualification.lifecycle import progress, situation
-from leadq.services.qualification.rules import Rules, current_rules, read_document
+from leadq.services.qualification.rules import Rules, current_rules
 from leadq.services.scoring import versions
+from leadq.services.scoring.documents import parse
 from leadq.services.scoring.versions import every_version, next_version
 from leadq.store.db import Database
 from leadq.store.tables import (
@@ -43,28 +40,8 @@ from leadq.store.tables import (
     ScoringModelVersion,
 )
 
-SHIPPED = ("classic", "dynamic")
 GRADE_CHANGED = "lead.grade_changed"
 SCORE_CHANGED = "lead.score_changed"
-
-
-# -- documents ---------------------------------------------------------------------------------
-
-
-def parse(text: str, file: str) -> ScoringModel:
-    try:
-        return parse_model(text, file)
-    except DocumentError as exc:
-        raise ConfigError(exc.file, exc.path, exc.reason) from None
-
-
-def read_model(reference: str) -> tuple[ScoringModel, str]:
-    """A shipped model by name (``classic``) or a model file by path; with its text."""
-    if reference in SHIPPED:
-        text = (resources.files("leadq.models") / f"{reference}.yaml").read_text("utf-8")
-        return parse(text, f"{reference}.yaml"), text
-    text = read_document(Path(reference), reference)
-    return parse(text, reference), text
 
 
 def add_model(session: Session, text: str, file: str, now: datetime,
