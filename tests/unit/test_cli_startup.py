@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -44,6 +45,19 @@ def test_scoring_files_needs_no_database_library() -> None:
     loaded = _loaded_after("from leadq.cli import load\nload('score')")
     assert "leadq.cli.batch" in loaded and "polars" in loaded
     assert not {"sqlalchemy", "sklearn", "lightgbm", "pyspark", "fastapi"} & loaded
+
+
+def test_scoring_a_file_loads_no_learner_and_no_database(tmp_path: Path) -> None:
+    leads = tmp_path / "leads.csv"
+    leads.write_text("id,seniority,company_size\n1,director,250\n2,,3\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    code = ("from leadq.cli import main\n"
+            f"sys.argv = ['leadq', 'score', '--leads', {str(leads)!r}, '--out', {str(out)!r}]\n"
+            "try:\n    main()\n"
+            "except SystemExit as done:\n    assert not done.code, done")  # fmt: skip
+    loaded = _loaded_after(code)
+    assert out.read_text(encoding="utf-8").startswith("id,score,grade")
+    assert not {"sklearn", "lightgbm", "sqlalchemy", "matplotlib", "fastapi"} & loaded
 
 
 def test_a_command_loads_its_own_module_only() -> None:

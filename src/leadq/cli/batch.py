@@ -67,9 +67,11 @@ def score(
     """Score lead tables in bulk, without the database: id, score, grade, points.<criterion>."""
     moment = _as_of(as_of)
     scoring_model, _ = documents.read_model(model)
-    from leadq.services.predictive import files  # scikit-learn and LightGBM: only when used
+    extra = None
+    if predictive_model is not None:
+        from leadq.services.predictive import files  # scikit-learn and LightGBM: only when used
 
-    extra = None if predictive_model is None else files.load(predictive_model)
+        extra = files.load(predictive_model)
     if engine is Engine.spark:
         rows = _score_on_spark(scoring_model, leads, events, out_file, moment, master, extra)
     else:
