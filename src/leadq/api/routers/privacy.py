@@ -62,6 +62,8 @@ class RetentionOut(BaseModel):
     lead_ids: list[int]
     customers_kept: int
     events: int
+    import_runs: int
+    """Old import runs whose rejected and warned rows went (their counts stay)."""
 
 
 @router.get("/leads/{lead_id}/export", responses={404: {"model": ErrorOut}})
@@ -107,6 +109,6 @@ def retain(db: Db, actor: Actor, now: Now, config: Annotated[Settings, Depends(s
         return RetentionOut(dry_run=report.dry_run, inactive_before=report.inactive_before,
                             events_before=report.events_before, leads=len(report.lead_ids),
                             lead_ids=report.lead_ids, customers_kept=report.customers_kept,
-                            events=report.events)  # fmt: skip
+                            events=report.events, import_runs=report.import_runs)  # fmt: skip
 
     return db.run(work)

@@ -9,7 +9,7 @@ import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -204,3 +204,75 @@ def warnings_of(run: ImportRun, limit: int = SHOWN_WARNINGS) -> list[dict[str, s
         return []
     rows = list(csv.DictReader(io.StringIO(run.warnings)))
     return rows[:limit]
+
+
+# -- privacy: what an import kept about people -------------------------------------------------
+
+ERASED_FILE = "the file named a person who was since erased: upload it again"
+
+
+def forget_person(session: Session, texts: list[str], name: tuple[str, ...] = ()) -> int:
+    """Erasure: drop the rejected and warned rows that name the person — holding one of
+    ``texts`` (e-mail, phone) or every part of ``name`` as cells — and a staged file holding one
+    of ``texts``; returns how many runs changed."""
+    person = _Person([t.lower() for t in texts if t], {n.lower() for n in name if n})
+    changed = 0
+    for run in session.scalars(select(ImportRun).order_by(ImportRun.id)):
+        touched = False
+        for field in ("rejects", "warnings"):
+            kept = _rows_without(getattr(run, field), person)
+            if kept is not None:
+                setattr(run, field, kept)
+                touched = True
+        if run.status == DRAFT and run.content is not None and person.in_file(run.content):
+            run.content, run.status, run.error = None, FAILED, ERASED_FILE
+            touched = True
+        changed += touched
+    return changed
+
+
+@dataclass(frozen=True)
+class _Person:
+    texts: list[str]
+    name: set[str]
+
+    def in_row(self, row: list[str]) -> bool:
+        cells = {cell.strip().lower() for cell in row}
+        line = ",".join(row).lower()
+        return any(t in line for t in self.texts) or bool(self.name and self.name <= cells)
+
+    def in_file(self, content: bytes) -> bool:
+        text = content.decode("utf-8", errors="replace").lower()
+        return any(t in text for t in self.texts)
+
+
+def _rows_without(text: str | None, person: _Person) -> str | None:
+    """The CSV text without the rows that name the person (the header stays); ``None`` when
+    no row does."""
+    if not text:
+        return None
+    rows = list(csv.reader(io.StringIO(text)))
+    kept = rows[:1] + [row for row in rows[1:] if not person.in_row(row)]
+    if len(kept) == len(rows):
+        return None
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(kept)
+    return out.getvalue()
+
+
+def expire(session: Session, before: datetime, dry_run: bool = False) -> int:
+    """Retention: runs that ended before ``before`` keep their counts only; their rejected and
+    warned rows (people's data) and any file left go. Returns how many runs that touched."""
+    old = select(ImportRun).where(
+        ImportRun.created_at < before,
+        ImportRun.status.in_((DONE, FAILED, DRAFT)),
+        (ImportRun.rejects.is_not(None)) | (ImportRun.warnings.is_not(None))
+        | (ImportRun.content.is_not(None)),
+    )  # fmt: skip
+    runs = list(session.scalars(old))
+    if not dry_run:
+        for run in runs:
+            run.rejects = run.warnings = run.content = None
+            if run.status == DRAFT:
+                run.status, run.error = FAILED, "never run; its file was removed by retention"
+    return len(runs)

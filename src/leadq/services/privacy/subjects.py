@@ -17,7 +17,9 @@ week; conversions; revenue from purchase amounts; scores and grades) stays exact
   framework text answers (numbers, yes/no and configured choices stay);
 - outbox messages and domain events about the lead lose their payload; pending messages are
   not sent;
-- the account (company) loses its name and domain when no other live lead belongs to it.
+- the account (company) loses its name and domain when no other live lead belongs to it;
+- import runs lose the rejected and warned rows that name the person, and a staged file that
+  does (the uploader is told to upload it again).
 
 Kept as they are: consent records (purpose, granted, when, where: proof, no personal value),
 segment memberships and follow-up tasks (rule names and reps), the score history, and the
@@ -53,6 +55,7 @@ from leadq.domain.privacy import (
     shared_only,
 )
 from leadq.services.errors import FieldError, InvalidInput
+from leadq.services.intake import uploads
 from leadq.services.intake.lookup import get_lead
 from leadq.services.predictive.history import CONVERTED_STAGE
 from leadq.services.privacy import audit
@@ -180,6 +183,8 @@ class ErasureReport:
     domain_events: int = 0
     company: bool = False
     """The account's name and domain were cleared: no other live lead belongs to it."""
+    imports: int = 0
+    """Import runs whose rejected or warned rows (or staged file) named the person."""
 
     @property
     def message(self) -> str:
@@ -192,7 +197,8 @@ class ErasureReport:
         return {"events": self.events, "stage_changes": self.stage_changes,
                 "overrides": self.overrides, "answers": self.answers,
                 "feedback": self.feedback, "notes": self.notes, "outbox": self.outbox,
-                "domain_events": self.domain_events, "company": self.company}  # fmt: skip
+                "domain_events": self.domain_events, "company": self.company,
+                "imports": self.imports}  # fmt: skip
 
 
 def _event_changes(
@@ -361,6 +367,8 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
     if lead.erased_at is not None:
         return ErasureReport(lead.id, False, lead.erased_at)
     email = lead.email
+    contacts = [t for t in (lead.email, lead.phone) if t and len(t) >= 3]
+    name = tuple(n for n in (lead.first_name, lead.last_name) if n)
     company = _anonymise_company(session, lead)
     _digest_named_campaigns(session, lead)
     _digest_consents(session, lead)
@@ -384,6 +392,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
         domain_events=_cleared(session, DomainEvent, lead.id, DomainEvent.payload.is_not(None),
                                payload=redacted),
         company=company,
+        imports=uploads.forget_person(session, contacts, name if len(name) == 2 else ()),
     )  # fmt: skip
     _keep_shared_properties(session, lead.id)
     details = {"by": by, "reason_given": reason is not None, **report.counts()}
@@ -424,6 +433,8 @@ class RetentionReport:
     customers_kept: int = 0
     events: int = 0
     """Events anonymised by age (or that would be), besides those of erased leads."""
+    import_runs: int = 0
+    """Import runs older than the inactivity period whose rejected and warned rows went."""
 
 
 def retain(session: Session, policy: RetentionPolicy, now: datetime, dry_run: bool,
@@ -449,9 +460,11 @@ def retain(session: Session, policy: RetentionPolicy, now: datetime, dry_run: bo
     events = 0
     if old is not None:
         events = anonymise_events(session, Event.occurred_at < old, dry_run, frozenset(ids))
-    if not dry_run and (ids or events):
+    runs = uploads.expire(session, inactive, dry_run) if inactive is not None else 0
+    if not dry_run and (ids or events or runs):
         details = {"leads": len(ids), "events": events, "customers_kept": customers,
+                   "import_runs": runs,
                    "inactive_months": policy.inactive_months,
                    "event_months": policy.event_months}  # fmt: skip
         audit.record(session, actor, "privacy.retention", "privacy", "-", details, now)
-    return RetentionReport(dry_run, inactive, old, ids, customers, events)
+    return RetentionReport(dry_run, inactive, old, ids, customers, events, runs)
