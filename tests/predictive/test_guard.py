@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from leadq.predictive import leakage
-from leadq.predictive.columns import TargetError, words
+from leadq.predictive.columns import TargetError, profile, words
 from leadq.predictive.scorer import TrainingError
 from leadq.predictive.training import TrainingPlan, train
 from tests.cli import invoke
@@ -220,3 +220,22 @@ def test_a_column_whose_values_say_the_outcome_is_kept_for_review() -> None:
     review = {e["column"]: e["reason"] for e in report["review"]}
     assert set(review) == {"Pipeline"}
     assert "its values speak of the outcome ('Closed - Client')" in review["Pipeline"]
+
+
+@pytest.mark.parametrize(("filled", "left_out"), [(20, False), (60, True)])
+def test_lying_inside_a_left_out_column_needs_enough_rows(filled: int, left_out: bool) -> None:
+    """A few rows inside a column filled on most rows can be chance; many cannot."""
+    rng = np.random.default_rng(21)
+    rows = 600
+    y = rng.random(rows) < 0.4
+    written = rng.random(rows) < 0.8
+    inside = np.flatnonzero(written)[rng.permutation(int(written.sum()))[:filled]]
+    data: dict[str, list[str | None]] = {
+        "col_a": [("A" if t else "B") if w else None for t, w in zip(y, written, strict=True)],
+        "col_b": [("x" if i % 2 else "y") if i in set(inside) else None for i in range(rows)],
+    }
+    frame = pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
+    profiles = [profile(frame[name]) for name in frame.columns]
+    found = {v.column: v for v in leakage.screen(frame, profiles, y.astype(np.int8))}
+    assert found["col_a"].left_out
+    assert ("col_b" in found and found["col_b"].left_out) is left_out

@@ -76,6 +76,8 @@ WHERE_FILLED = 0.70
 FILLING_SIGNAL = 0.62
 SAME_ROWS = 0.98
 INSIDE = 0.97
+FEW_FILLED = 30
+"""Below this many filled rows, lying inside another column's rows can be chance."""
 SPARSER = 0.85
 LATER = 0.10
 EARLIER_AT_MOST = 0.05
@@ -263,7 +265,8 @@ def _shared_rows(verdict: Verdict, sources: list[Verdict], inside: bool) -> str 
         if either and both / either >= SAME_ROWS:
             kind = "a column left out" if other.left_out else "a column kept for review"
             return f"it is filled in on the same rows as {other.column!r}, {kind}"
-        if inside and other_filled.mean() <= SPARSER and both / filled.sum() >= INSIDE:
+        inside_rows = inside and filled.sum() >= FEW_FILLED and other_filled.mean() <= SPARSER
+        if inside_rows and both / filled.sum() >= INSIDE:
             return (f"it is filled in only where {other.column!r}, a column left out, is filled"
                     f" ({both / filled.sum():.0%} of its rows)")  # fmt: skip
     return None
