@@ -158,6 +158,21 @@ class Lead(Base):
         return {name: getattr(self, name) for name in PROFILE_FIELDS}
 
 
+def _newest_first(name: str, column: Any) -> Index:
+    """A PostgreSQL index in a list's order, highest first, empty last, newest lead first on a
+    tie: the first page of a million leads is read from it, not sorted (SQLite is not the
+    embedded default for that size, and cannot say NULLS LAST in an index)."""
+    return Index(name, column.desc().nulls_last(), Lead.id.desc()).ddl_if(dialect="postgresql")
+
+
+LIST_ORDERS = (
+    _newest_first("ix_leads_by_score", Lead.score),
+    _newest_first("ix_leads_by_probability", Lead.probability),
+    _newest_first("ix_leads_by_created", Lead.created_at),
+    _newest_first("ix_leads_by_activity", Lead.last_activity_at),
+)
+
+
 class Event(Base):
     """Append-only: one user action is one row; a client's idempotency key stores it once."""
 
