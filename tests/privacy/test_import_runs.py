@@ -21,6 +21,8 @@ FILE = (
     "jan.kowal@example.org,Jan,Kowal,13\n"  # the same for someone else
     "not-an-address,Ola,Nowak,\n"  # no usable e-mail or phone: rejected
     "also-not,Jan,Kowal,\n"
+    "lucja.zak@example.org,Łucja,Żak,14\n"
+    "still-not,Łucja,Żak,\n"  # a name SQLite cannot lower-case, so it cannot narrow the search
 ).encode()
 MAPPING = {"email": "email", "first_name": "first_name", "last_name": "last_name",
            "phone": "phone"}  # fmt: skip
@@ -52,6 +54,16 @@ def test_erasure_drops_the_persons_rows_from_imports_and_keeps_the_others(
         assert "also-not,Jan,Kowal" in (run.rejects or "")  # someone else's row stays
         assert run.warnings and run.summary  # warnings name lines, not people; counts stay
         assert (draft.status, draft.content, draft.error) == ("failed", None, uploads.ERASED_FILE)
+
+
+def test_a_name_beyond_ascii_is_found_on_every_backend(db: Database, now: datetime) -> None:
+    done = _imported(db, now)
+    with db.reading() as session:
+        person = session.scalars(select(Lead.id).where(Lead.email == "lucja.zak@example.org")).one()
+    assert db.run(lambda s: privacy.erase_lead(s, person, "admin:tests", now)).imports == 1
+    with db.reading() as session:
+        rejects = (session.get(ImportRun, done) or ImportRun()).rejects or ""
+    assert "still-not" not in rejects and "not-an-address,Ola,Nowak" in rejects
 
 
 def test_retention_keeps_only_the_counts_of_old_imports(db: Database, now: datetime) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -217,7 +217,7 @@ def forget_person(session: Session, texts: list[str], name: tuple[str, ...] = ()
     of ``texts``; returns how many runs changed."""
     person = _Person([t.lower() for t in texts if t], {n.lower() for n in name if n})
     changed = 0
-    for run in session.scalars(select(ImportRun).order_by(ImportRun.id)):
+    for run in session.scalars(_naming(person).order_by(ImportRun.id)):
         touched = False
         for field in ("rejects", "warnings"):
             kept = _rows_without(getattr(run, field), person)
@@ -229,6 +229,25 @@ def forget_person(session: Session, texts: list[str], name: tuple[str, ...] = ()
             touched = True
         changed += touched
     return changed
+
+
+def _naming(person: _Person) -> Select[ImportRun]:
+    """The runs that may name the person, found by the database (an erasure by retention runs
+    once per lead: it must not read every run's rows each time); drafts are checked here."""
+    mentions = []
+    for column in (ImportRun.rejects, ImportRun.warnings):
+        text = func.lower(column)
+        mentions += [_holds(text, needle) for needle in person.texts]
+        if person.name:
+            mentions.append(and_(*(_holds(text, part) for part in person.name)))
+    return select(ImportRun).where(or_(ImportRun.status == DRAFT, *mentions))
+
+
+def _holds(text: Any, needle: str) -> Any:
+    """Whether lower-cased text may hold the needle: SQLite (and PostgreSQL under the C locale)
+    lower-case ASCII only, so a needle with other letters lets every run through to the exact
+    check."""
+    return text.contains(needle, autoescape=True) if needle.isascii() else true()
 
 
 @dataclass(frozen=True)
