@@ -25,7 +25,7 @@ outcome was known before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -238,13 +238,14 @@ def _names_the_outcome(values: pl.Series, profile: ColumnProfile, verdict: Verdi
             f" {verdict.power:.2f}): check it was known at the first contact"]  # fmt: skip
 
 
-def _filled_with(verdicts: dict[str, Verdict], marked: object, out: bool) -> None:
+def _filled_with(verdicts: dict[str, Verdict], marked: Callable[[Verdict], bool],
+                 out: bool) -> None:  # fmt: skip
     """Columns filled in on the same rows as a marked one were filled in by the same hand;
     so, when it leaves the column out, was one filled in only where a left-out column is."""
     changed = True
     while changed:
         changed = False
-        sources = [v for v in verdicts.values() if marked(v)]  # type: ignore[operator]
+        sources = [v for v in verdicts.values() if marked(v)]
         for verdict in verdicts.values():
             if verdict.left_out or (not out and verdict.review):
                 continue
