@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.e2e.serving import free_port, wait_until_up
 
@@ -122,7 +122,8 @@ def test_sign_in_qualify_and_accept_a_lead_then_read_the_dashboard(
     visit.shoot("inbox")
 
     page.select_option("select[name=stage]", "mql")
-    page.click("form.filters button[type=submit]")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
     assert rows.count() > 0, "the demo has marketing-qualified leads"
     last_name = rows.first.locator("a.open").inner_text().split()[-1]
     page.fill("#search", last_name)
@@ -138,11 +139,13 @@ def test_sign_in_qualify_and_accept_a_lead_then_read_the_dashboard(
     page.select_option("#fw-bant select[name='answer.authority']", "decision_maker")
     page.select_option("#fw-bant select[name='answer.need']", "yes")
     page.fill("#fw-bant input[name='answer.timing']", "2")
-    page.click("#fw-bant button[type=submit]")
-    assert "BANT saved: qualified" in page.locator(".flash").inner_text()
+    with page.expect_navigation():
+        page.click("#fw-bant button[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("BANT saved: qualified")
     visit.shoot("card")
-    page.click("#accept")
-    assert "accepted" in page.locator(".flash").inner_text()
+    with page.expect_navigation():
+        page.click("#accept")
+    expect(page.locator(".flash")).to_contain_text("accepted")
     assert page.locator("#stage").inner_text().strip() == "sql"  # accepted + qualified → SQL
     assert "mql → sal" in page.locator(".history").inner_text().replace("\n", " ")
 
