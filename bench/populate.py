@@ -24,6 +24,7 @@ import psycopg
 
 from leadq.domain.events import STANDARD_EVENT_TYPES
 from leadq.domain.scoring.vectorised import score_frame
+from leadq.services.analytics import outcomes
 from leadq.services.demo import ASSETS, CAMPAIGNS, COMPANIES, PATHS, PEOPLE, SOURCES
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.rescoring import activate, add_model
@@ -34,13 +35,14 @@ STAGES = {"iql": 0.45, "mql": 0.2, "sal": 0.08, "sql": 0.07, "opportunity": 0.04
 OWNERS = [None, "anna", "piotr", "ioana", "mihai", "olga", "ivan", "emma", "james"]
 TYPE_SHARE = {"page_view": 0.55, "email_opened": 0.15, "email_clicked": 0.06,
               "content_download": 0.05, "form_submitted": 0.04, "webinar_attended": 0.02,
-              "pricing_page_viewed": 0.03}  # fmt: skip
+              "pricing_page_viewed": 0.03, "purchase": 0.003}  # fmt: skip
 DAYS = 365
 LEAD_COLUMNS = ("id", "email", "first_name", "last_name", "company", "job_title", "seniority",
                 "seniority_inferred", "industry", "company_size", "country", "source",
                 "campaign", "owner", "stage", "pql", "channels", "attributes", "score", "grade",
                 "fit_grade", "engagement_grade", "scoring_model", "scored_at", "created_at",
-                "updated_at", "last_activity_at", "do_not_email", "do_not_call")  # fmt: skip
+                "updated_at", "last_activity_at", "engagement_points", "do_not_email",
+                "do_not_call")  # fmt: skip
 EVENT_COLUMNS = ("lead_id", "type", "occurred_at", "received_at", "properties", "channel")
 
 
@@ -104,14 +106,16 @@ def events_chunk(rng: np.random.Generator, leads: pl.DataFrame, size: int,
     nothing = pl.Series([None], dtype=pl.String)
     path = pl.Series(PATHS).gather(rng.integers(0, len(PATHS), size))
     asset = pl.Series(ASSETS).gather(rng.integers(0, len(ASSETS), size))
+    amount = pl.Series(rng.integers(50, 5000, size)).cast(pl.Float64)
+    no_amount = pl.Series([None], dtype=pl.Float64)
     frame = pl.DataFrame({"lead_id": leads["id"].gather(chosen), "type": kind,
                           "occurred_at": occurred, "received_at": occurred,
                           "channel": _pick(rng, ["web", "email", "sms", None], size),
                           "path": path.zip_with(viewed, nothing),
-                          "asset_type": asset.zip_with(kind == "content_download",
-                                                       nothing)})  # fmt: skip
+                          "asset_type": asset.zip_with(kind == "content_download", nothing),
+                          "amount": amount.zip_with(kind == "purchase", no_amount)})  # fmt: skip
     return frame.with_columns(
-        properties=pl.struct("path", "asset_type")
+        properties=pl.struct("path", "asset_type", "amount")
         .struct.json_encode()
         .str.replace_all(r'"[a-z_]+":null,?', "")
         .str.replace(",}", "}")
@@ -120,8 +124,11 @@ def events_chunk(rng: np.random.Generator, leads: pl.DataFrame, size: int,
 
 def scored(leads: pl.DataFrame, events: pl.DataFrame, now: datetime) -> pl.DataFrame:
     model, _ = read_model("classic")
-    cards = score_frame(model, leads.lazy(), events.lazy(), now).select(
-        "id", "score", "grade", "fit_grade", "engagement_grade").collect()  # fmt: skip
+    cards = (
+        score_frame(model, leads.lazy(), events.lazy(), now)
+        .select("id", "score", "grade", "fit_grade", "engagement_grade", "engagement_points")
+        .collect()
+    )
     last = events.group_by("lead_id").agg(pl.col("occurred_at").max().alias("last_activity_at"))
     stamp = now.replace(tzinfo=None)
     return (leads.join(cards, on="id", how="left")
@@ -170,7 +177,12 @@ def main(argv: list[str] | None = None) -> None:
                   f" ({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
         connection.execute("SELECT setval(pg_get_serial_sequence('leads', 'id'),"
                            " (SELECT max(id) FROM leads))")  # fmt: skip
-        connection.execute("ANALYZE")
+        connection.commit()
+    with db.unit_of_work() as session:
+        outcomes.refresh(session, None)  # what analytics reads, from the history just loaded
+    print(f"analytics facts ({time.perf_counter() - start:.0f} s)", flush=True)
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 

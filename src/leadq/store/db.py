@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadq.domain.search import SQL_FUNCTION, search_text
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -29,6 +31,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    dbapi_connection.create_function(SQL_FUNCTION, 5, search_text, deterministic=True)
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -30,8 +30,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import Function
 
 from leadq.domain.leads import PROFILE_FIELDS
+from leadq.domain.search import SQL_FUNCTION
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -142,6 +144,13 @@ class Lead(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What analytics counts, recomputed from the lead's events and stage history by
+    # ``services.analytics.outcomes`` whenever they change; engagement is written with the score.
+    first_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revenue: Mapped[float | None] = mapped_column(Float)
+    furthest_stage: Mapped[str | None] = mapped_column(String(20))
+    engagement_points: Mapped[float | None] = mapped_column(Float)
     consents: Mapped[dict[str, Any] | None] = mapped_column(Json)
     """Cache of the newest consent record per purpose (the ``consents`` table is the record)."""
     do_not_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -171,6 +180,14 @@ LIST_ORDERS = (
     _newest_first("ix_leads_by_created", Lead.created_at),
     _newest_first("ix_leads_by_activity", Lead.last_activity_at),
 )
+
+SEARCH = Index(
+    "ix_leads_search",
+    Function(SQL_FUNCTION, Lead.email, Lead.first_name, Lead.last_name, Lead.company, Lead.phone),
+    postgresql_using="gin",
+    postgresql_ops={SQL_FUNCTION: "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+"""Search (``domain.search``) by trigrams of each lead's folded text (migration 0013)."""
 
 
 class Event(Base):

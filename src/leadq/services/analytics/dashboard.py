@@ -5,26 +5,26 @@ Each series is a list of small frozen rows, ready for a chart or JSON."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 import statistics
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from leadq.services.analytics.metrics import (
-    Metrics,
-    converted_condition,
-    iso_week,
-    metrics_by,
-)
+from leadq.services.analytics.metrics import Cell, Metrics, Period, cells, iso_week, metrics_by
+from leadq.services.analytics.outcomes import FUNNEL
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.scoring.rescoring import active_model
-from leadq.store.tables import FollowUpTask, Lead, StageChange
+from leadq.store.tables import FollowUpTask, Lead
 
-FUNNEL = ("iql", "mql", "sal", "sql", "opportunity", "customer")
 UNSCORED = "unscored"
 UNASSIGNED = "(unassigned)"
 BOTTOM_SHARE = 0.3
@@ -72,38 +72,32 @@ def _rate(label: str, leads: int, converted: int) -> Rate:
     return Rate(label, leads, converted, converted / leads if leads else None)
 
 
-def _converted() -> ColumnElement[int]:
-    return case((converted_condition(), 1), else_=0)
+def _cube(session: Session) -> list[Cell]:
+    return cells(session, Period(), active_model(session) is not None)
 
 
-def funnel(session: Session) -> list[Bar]:
+def funnel(session: Session, cube: Sequence[Cell] | None = None) -> list[Bar]:
     """Leads that reached each stage, or a later one, by stage history or current stage:
     the bars never grow, and every lead starts as an IQL."""
-    rank = {stage: index for index, stage in enumerate(FUNNEL)}
-    history = (
-        select(StageChange.lead_id.label("lead_id"),
-               func.max(case(rank, value=StageChange.to_stage, else_=0)).label("rank"))
-        .group_by(StageChange.lead_id).subquery()
-    )  # fmt: skip
-    current = case(rank, value=Lead.stage, else_=0)
-    reached = case((history.c.rank > current, history.c.rank), else_=current).label("reached")
-    per_lead = select(reached).outerjoin(history, history.c.lead_id == Lead.id).subquery()
-    query = select(per_lead.c.reached, func.count()).group_by(per_lead.c.reached)
-    counts: dict[int, int] = {int(r): int(n) for r, n in session.execute(query)}
+    counts = {stage: 0 for stage in FUNNEL}
+    for cell in _cube(session) if cube is None else cube:
+        counts[cell.furthest_stage] += cell.tally.leads
     bars: list[Bar] = []
     for index, stage in enumerate(FUNNEL):
-        value = sum(n for r, n in counts.items() if r >= index)
+        value = sum(counts[later] for later in FUNNEL[index:])
         before = bars[-1] if bars else None
         detail = f"{value / before.value:.0%} of {before.label}" if before and before.value else ""
         bars.append(Bar(stage, value, detail))
     return bars
 
 
-def conversion_by_grade(session: Session) -> list[Rate]:
+def conversion_by_grade(session: Session, cube: Sequence[Cell] | None = None) -> list[Rate]:
     """Conversion per grade, lowest grade first by the active model's thresholds; grades of
     older models follow by name, then leads without a score."""
-    query = select(Lead.grade, func.count(), func.sum(_converted())).group_by(Lead.grade)
-    found = {grade: (int(n), int(c or 0)) for grade, n, c in session.execute(query)}
+    found: dict[str | None, tuple[int, int]] = {}
+    for cell in _cube(session) if cube is None else cube:
+        leads, converted = found.get(cell.grade, (0, 0))
+        found[cell.grade] = (leads + cell.tally.leads, converted + cell.tally.converted)
     model = active_model(session)
     ordered = list(model.grades) if model else []
     ordered += sorted(g for g in found if g is not None and g not in ordered)
@@ -113,26 +107,82 @@ def conversion_by_grade(session: Session) -> list[Rate]:
     return rates
 
 
+def _decile_starts(session: Session) -> tuple[list[int], list[tuple[float, int]]]:
+    """The size of each decile and the (score, id) of the first lead of each but the lowest,
+    found from the count of leads per score and one index lookup per decile."""
+    histogram = session.execute(select(Lead.score, func.count()).where(Lead.score.is_not(None))
+                                .group_by(Lead.score).order_by(Lead.score)).all()  # fmt: skip
+    count = sum(n for _, n in histogram)
+    groups = min(10, count)
+    if not groups:
+        return [], []
+    size, extra = divmod(count, groups)
+    sizes = [size + (k < extra) for k in range(groups)]
+    firsts: list[tuple[float, int]] = []
+    before, scores = 0, iter(histogram)
+    score, n = next(scores)
+    for start in itertools.accumulate(sizes[:-1]):
+        while before + n <= start:
+            before += n
+            score, n = next(scores)
+        at = select(Lead.id).where(Lead.score == score).order_by(Lead.id).offset(start - before)
+        firsts.append((float(score or 0), session.scalars(at.limit(1)).one()))
+    return sizes, firsts
+
+
 def conversion_by_decile(session: Session) -> list[Rate]:
     """Scored leads in ten equal-count groups by rules score (ties split by lead id; the
-    lower deciles take one more lead when the count does not divide by ten)."""
-    decile = func.ntile(10).over(order_by=(Lead.score, Lead.id)).label("decile")
-    ranked = select(decile, _converted().label("converted")).where(Lead.score.is_not(None))
-    inner = ranked.subquery()
-    query = select(inner.c.decile, func.count(), func.sum(inner.c.converted))
-    rows = list(session.execute(query.group_by(inner.c.decile).order_by(inner.c.decile)))
+    lower deciles take one more lead when the count does not divide by ten). Only the
+    converted leads are read one by one, and placed by the first lead of each decile."""
+    sizes, firsts = _decile_starts(session)
+    converted = [0] * len(sizes)
+    won = select(Lead.score, Lead.id).where(Lead.score.is_not(None), Lead.converted_at.is_not(None))
+    for score, lead_id in session.execute(won):
+        converted[bisect.bisect_right(firsts, (score, lead_id))] += 1
     rates = []
-    for number, (d, leads, converted) in enumerate(rows, start=1):
-        suffix = " (lowest)" if number == 1 else " (highest)" if number == len(rows) else ""
-        rates.append(_rate(f"D{d}{suffix}", int(leads), int(converted or 0)))
+    for number, (leads, bought) in enumerate(zip(sizes, converted, strict=True), start=1):
+        suffix = " (lowest)" if number == 1 else " (highest)" if number == len(sizes) else ""
+        rates.append(_rate(f"D{number}{suffix}", leads, bought))
     return rates
 
 
-def _quartiles(values: list[float]) -> tuple[float, float, float]:
-    if len(values) == 1:
-        return values[0], values[0], values[0]
-    p25, median, p75 = statistics.quantiles(values, n=4, method="inclusive")
-    return p25, median, p75
+def _monday(session: Session, moment: Any) -> ColumnElement[Any]:
+    """The Monday of the ISO week of a UTC moment."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("week", moment)
+    return func.date(moment, "weekday 0", "-6 days")
+
+
+def _day(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value.date()
+
+
+Quartiles = tuple[float, float, float]
+
+
+def _quartiles(session: Session, monday: ColumnElement[Any],
+               where: list[ColumnElement[bool]]) -> dict[date, Quartiles]:  # fmt: skip
+    """Per week, the quartiles of the scores by linear interpolation (as ``statistics.
+    quantiles(method="inclusive")``), reading only the two scores around each cut."""
+    rank = func.row_number().over(partition_by=monday, order_by=Lead.score).label("rank")
+    count = func.count().over(partition_by=monday).label("n")
+    ranked = select(monday.label("week"), Lead.score, rank, count).where(*where).subquery()
+    cuts = [1 + (i * (ranked.c.n - 1)) // 4 for i in (1, 2, 3)]
+    near = or_(*(ranked.c.rank.in_((cut, cut + 1)) for cut in cuts))
+    scores: dict[date, dict[int, float]] = defaultdict(dict)
+    sizes: dict[date, int] = {}
+    for week, score, position, n in session.execute(select(ranked).where(near)):
+        scores[_day(week)][position - 1] = score
+        sizes[_day(week)] = n
+    found = {}
+    for week, at in scores.items():
+        m = sizes[week] - 1
+        cut = [divmod(i * m, 4) for i in (1, 2, 3)]
+        p25, median, p75 = (
+            at[j] if m == 0 else (at[j] * (4 - delta) + at[j + 1] * delta) / 4 for j, delta in cut
+        )
+        found[week] = (p25, median, p75)
+    return found
 
 
 def score_trend(session: Session, weeks: int = 12,
@@ -143,36 +193,33 @@ def score_trend(session: Session, weeks: int = 12,
     if not 1 <= weeks <= MAX_WEEKS:
         raise InvalidInput([FieldError("weeks", f"must be 1–{MAX_WEEKS}")])
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
-    monday = today - timedelta(days=today.weekday())
-    first = monday - timedelta(weeks=weeks - 1)
+    first = today - timedelta(days=today.weekday(), weeks=weeks - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    end = start + timedelta(weeks=weeks)
-    labels = [iso_week(first + timedelta(weeks=i)) for i in range(weeks)]
-    leads = {label: 0 for label in labels}
-    scores: dict[str, list[float]] = {label: [] for label in labels}
-    grades: dict[str, dict[str, int]] = {label: {} for label in labels}
-    query = select(Lead.created_at, Lead.score, Lead.grade)
-    for created, score, grade in session.execute(
-        query.where(Lead.created_at >= start, Lead.created_at < end)
-    ):
-        week = iso_week(created.date())
-        leads[week] += 1
-        if score is not None:
-            scores[week].append(score)
+    within = [Lead.created_at >= start, Lead.created_at < start + timedelta(weeks=weeks)]
+    monday = _monday(session, Lead.created_at)
+    tallies = select(monday, Lead.grade, func.count(), func.count(Lead.score), func.sum(Lead.score))
+    leads: dict[date, int] = defaultdict(int)
+    scored: dict[date, int] = defaultdict(int)
+    total: dict[date, float] = defaultdict(float)
+    grades: dict[date, dict[str, int]] = defaultdict(dict)
+    query = tallies.where(*within).group_by(monday, Lead.grade)
+    for moment, grade, n, with_score, points in session.execute(query):
+        week = _day(moment)
+        leads[week], scored[week] = leads[week] + n, scored[week] + with_score
+        total[week] += points or 0.0
         if grade is not None:
-            grades[week][grade] = grades[week].get(grade, 0) + 1
+            grades[week][grade] = n
+    quartiles = _quartiles(session, monday, [*within, Lead.score.is_not(None)])
     model = active_model(session)
     order = {grade: rank for rank, grade in enumerate(model.grades if model else ())}
     trend = []
-    for week in labels:
-        grades[week] = dict(sorted(grades[week].items(), key=lambda g: (order.get(g[0], 99), g[0])))
-        values = sorted(scores[week])
-        if values:
-            p25, median, p75 = _quartiles(values)
-            trend.append(WeekScores(week, leads[week], statistics.fmean(values), p25, median,
-                                    p75, grades[week]))  # fmt: skip
+    for week in (first + timedelta(weeks=i) for i in range(weeks)):
+        ranked = dict(sorted(grades[week].items(), key=lambda g: (order.get(g[0], 99), g[0])))
+        if scored[week]:
+            mean = total[week] / scored[week]
+            trend.append(WeekScores(iso_week(week), leads[week], mean, *quartiles[week], ranked))
         else:
-            trend.append(WeekScores(week, leads[week], None, None, None, None, grades[week]))
+            trend.append(WeekScores(iso_week(week), leads[week], None, None, None, None, ranked))
     return trend
 
 
@@ -205,21 +252,29 @@ def speed_to_lead(session: Session, now: datetime,
 def low_score_sample(session: Session, size: int = 10, seed: int | None = None) -> list[Lead]:
     """Leads the score says to ignore, for a person to check ("tunnel vision" review): a
     random sample of the active model's bottom grade, or of the bottom 30 % by score when
-    no model is active; disqualified leads are left out. Same seed, same sample."""
+    no model is active; disqualified leads are left out. Same seed, same sample: positions
+    are drawn among the candidates in id order, and only the chosen ones are read."""
     if not 1 <= size <= MAX_SAMPLE:
         raise InvalidInput([FieldError("size", f"must be 1–{MAX_SAMPLE}")])
     alive = [Lead.score.is_not(None), Lead.stage != "disqualified"]
     model = active_model(session)
     if model is not None:
-        query = select(Lead.id).where(*alive, Lead.grade == next(iter(model.grades)))
-        candidates = list(session.scalars(query.order_by(Lead.id)))
+        candidates = select(Lead.id).where(*alive, Lead.grade == next(iter(model.grades)))
     else:
         total = session.scalar(select(func.count()).select_from(Lead).where(*alive)) or 0
-        bottom = select(Lead.id).where(*alive).order_by(Lead.score, Lead.id)
-        candidates = sorted(session.scalars(bottom.limit(math.ceil(total * BOTTOM_SHARE))))
-    chosen = random.Random(seed).sample(candidates, min(size, len(candidates)))
-    found = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(chosen)))}
-    return [found[lead_id] for lead_id in chosen]
+        bottom = math.ceil(total * BOTTOM_SHARE)
+        candidates = select(Lead.id).where(*alive).order_by(Lead.score, Lead.id).limit(bottom)
+    pool = candidates.subquery()
+    count = session.scalar(select(func.count()).select_from(pool)) or 0
+    positions = random.Random(seed).sample(range(count), min(size, count))
+    place = func.row_number().over(order_by=pool.c.id).label("place")
+    placed = select(pool.c.id, place).subquery()
+    chosen = dict(session.execute(select(placed.c.place, placed.c.id)
+                                  .where(placed.c.place.in_([p + 1 for p in positions])))
+                  .all())  # fmt: skip
+    ids = [chosen[p + 1] for p in positions]
+    found = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}
+    return [found[lead_id] for lead_id in ids]
 
 
 @dataclass(frozen=True)
@@ -238,8 +293,9 @@ class Dashboard:
 def dashboard(session: Session, now: datetime, weeks: int = 12, sample: int = 10,
               seed: int | None = None) -> Dashboard:  # fmt: skip
     """Every series at once, read in one session (one consistent picture)."""
-    tables = metrics_by(session, ["source", "campaign", "total"], now=now)
-    return Dashboard(funnel(session), conversion_by_grade(session),
+    cube = _cube(session)
+    tables = metrics_by(session, ["source", "campaign", "total"], now=now, cube=cube)
+    return Dashboard(funnel(session, cube), conversion_by_grade(session, cube),
                      conversion_by_decile(session), tables["source"], tables["campaign"],
                      score_trend(session, weeks, now), speed_to_lead(session, now),
                      low_score_sample(session, sample, seed), tables["total"][0])  # fmt: skip

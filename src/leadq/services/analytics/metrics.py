@@ -1,48 +1,31 @@
 """Analytics: conversion, qualification, time to convert, cost per lead, lifetime value and
 engagement of the leads that arrived in a period, by source, campaign, segment or ISO week.
 
-SQL does the per-lead work (one grouped pass over events, one over stage history, one over
-score lines); Python only adds the per-lead facts into groups, so a lead may count in several
-segments and a period of 100,000 leads stays well under a second. Every formula is spelled
-out in ``FORMULAS`` and in docs/analytics.md."""
+Each lead carries the facts its history gives (``outcomes``: first event, conversion, revenue,
+furthest stage, engagement points), so a dimension is one grouped pass over the period's
+leads in SQL, and a segment one more; a lead may count in several segments. Every formula is
+spelled out in ``FORMULAS`` and in docs/analytics.md."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, get_args
 
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    Numeric,
-    Select,
-    Subquery,
-    case,
-    exists,
-    func,
-    null,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Float, case, func, null, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import Function
 
-from leadq.domain.boundary import MAX_MAGNITUDE, within_calendar
-from leadq.domain.scoring.evaluate import DECAY_ID
-from leadq.domain.scoring.model import EngagementCriterion, ScoringModel
+from leadq.domain.boundary import within_calendar
+from leadq.services.analytics.outcomes import QUALIFIED_STAGES, earliest
 from leadq.services.automation import segments
 from leadq.services.errors import FieldError, InvalidInput
-from leadq.services.predictive.history import CONVERTED_STAGE, CONVERTING_EVENT
 from leadq.services.scoring.rescoring import active_model
-from leadq.store.tables import CampaignCost, Event, Lead, SavedSegment, StageChange
+from leadq.store.tables import CampaignCost, Lead, SavedSegment
 
 Dimension = Literal["total", "source", "campaign", "segment", "week"]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
-QUALIFIED_STAGES = ("mql", "sal", "sql", "opportunity", "customer")
 TOTAL = "all"
 NONE = "(none)"
 DAY = timedelta(days=1)
@@ -63,9 +46,9 @@ FORMULAS: tuple[tuple[str, str], ...] = (
     ("cost_per_lead", "cost / leads"),
     ("revenue", "sum of the numeric amount (else value) property of the leads' purchase events"),
     ("lifetime_value", "revenue / converted"),
-    ("engagement_score", "mean over the group's scored leads of the points of their current "
-                         "breakdown lines that are engagement criteria of the active model "
-                         "(inactivity decay included)"),
+    ("engagement_score", "mean over the group's scored leads of the engagement points of their "
+                         "current score (engagement criteria and inactivity decay; none "
+                         "without an active model)"),
 )  # fmt: skip
 
 
@@ -141,145 +124,26 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def converted_condition() -> ColumnElement[bool]:
-    """True for a lead that converted: a purchase event or a move to the customer stage."""
-    bought = exists().where(Event.lead_id == Lead.id, Event.type == CONVERTING_EVENT)
-    won = exists().where(StageChange.lead_id == Lead.id, StageChange.to_stage == CONVERTED_STAGE)
-    return or_(bought, won)
+# -- per-group sums ----------------------------------------------------------------------------
 
 
-def engagement_criteria(model: ScoringModel) -> frozenset[str]:
-    """Criterion ids whose points are engagement points, as the evaluator adds them up."""
-    return frozenset(
-        [c.id for c in model.criteria() if isinstance(c, EngagementCriterion)] + [DECAY_ID]
-    )
+def _days(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86_400.0
+    return func.julianday(later) - func.julianday(earlier)
 
 
-# -- JSON inside SQL ---------------------------------------------------------------------------
-
-
-class _Json:
-    """The JSON reads analytics needs, spelled for the session's database."""
-
-    def __init__(self, session: Session) -> None:
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-
-    def number(self, document: Any, key: str) -> ColumnElement[float]:
-        """``document[key]`` when it is a JSON number within ``MAX_MAGNITUDE``, else NULL: an
-        event stored before the intake bounded numbers cannot overflow a sum (read exactly as
-        NUMERIC first, turned into a double only once it is known to fit)."""
-        if self.postgres:
-            value = func.jsonb_extract_path(document, key)
-            exact = func.jsonb_extract_path_text(document, key).cast(Numeric)
-            fits = case((func.abs(exact) <= MAX_MAGNITUDE, exact.cast(Float)))
-            return case((func.jsonb_typeof(value) == "number", fits))
-        path = f"$.{key}"
-        kind = func.json_type(document, path)
-        number = func.json_extract(document, path, type_=Float)
-        return case((kind.in_(("integer", "real")),
-                     case((func.abs(number) <= MAX_MAGNITUDE, number))))  # fmt: skip
-
-    def text(self, document: Any, key: str) -> ColumnElement[str]:
-        if self.postgres:
-            return func.jsonb_extract_path_text(document, key)
-        return func.json_extract(document, f"$.{key}")
-
-    def elements(self, document: Any) -> Function[Any]:
-        if self.postgres:
-            array = case((func.jsonb_typeof(document) == "array", document))
-            return func.jsonb_array_elements(array)
-        return func.json_each(document)
-
-
-# -- per-lead facts ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Fact:
-    source: str | None
-    campaign: str | None
-    created_at: datetime
-    qualified: bool
-    days_to_conversion: float | None
-    revenue: float
-    engagement: float | None
-
-
-def _events(session: Session, leads: Select[int]) -> Subquery:
-    """Per lead, in one pass over its events: first touch, first purchase, revenue."""
-    json = _Json(session)
-    purchase = Event.type == CONVERTING_EVENT
-    amount = func.coalesce(json.number(Event.properties, "amount"),
-                           json.number(Event.properties, "value"))  # fmt: skip
-    return (
-        select(Event.lead_id.label("lead_id"), func.min(Event.occurred_at).label("first"),
-               func.min(case((purchase, Event.occurred_at))).label("bought"),
-               func.sum(case((purchase, amount))).label("revenue"))
-        .where(Event.lead_id.in_(leads)).group_by(Event.lead_id).subquery()
-    )  # fmt: skip
-
-
-def _stages(leads: Select[int]) -> Subquery:
-    """Per lead: whether it ever reached a qualified stage, and when it first became a customer."""
-    qualified = case((StageChange.to_stage.in_(QUALIFIED_STAGES), 1), else_=0)
-    won = case((StageChange.to_stage == CONVERTED_STAGE, StageChange.at))
-    return (
-        select(StageChange.lead_id.label("lead_id"), func.max(qualified).label("qualified"),
-               func.min(won).label("won"))
-        .where(StageChange.lead_id.in_(leads),
-               StageChange.to_stage.in_((*QUALIFIED_STAGES, CONVERTED_STAGE)))
-        .group_by(StageChange.lead_id).subquery()
-    )  # fmt: skip
-
-
-def _engagement(session: Session, where: list[ColumnElement[bool]],
-                criteria: frozenset[str]) -> Subquery:  # fmt: skip
-    """Per scored lead: the engagement points of its current breakdown."""
-    json = _Json(session)
-    lines = json.elements(Lead.score_breakdown).table_valued("value", name="line")
-    points = func.coalesce(json.number(lines.c.value, "points"), 0.0)
-    return (
-        select(Lead.id.label("lead_id"), func.sum(points).label("points"))
-        .select_from(Lead).join(lines, true())
-        .where(*where, Lead.score.is_not(None),
-               json.text(lines.c.value, "criterion").in_(sorted(criteria)))
-        .group_by(Lead.id).subquery()
-    )  # fmt: skip
-
-
-def _facts(session: Session, window: Period, model: ScoringModel | None) -> dict[int, _Fact]:
-    where = window.leads()
-    ids = select(Lead.id).where(*where)
-    events, stages = _events(session, ids), _stages(ids)
-    columns: list[Any] = [Lead.id, Lead.source, Lead.campaign, Lead.created_at, Lead.stage,
-                          Lead.score, events.c.first, events.c.bought, events.c.revenue,
-                          stages.c.qualified, stages.c.won]  # fmt: skip
-    query = select(*columns).outerjoin(events, events.c.lead_id == Lead.id)
-    query = query.outerjoin(stages, stages.c.lead_id == Lead.id)
-    if model is not None:
-        engaged = _engagement(session, where, engagement_criteria(model))
-        query = query.add_columns(engaged.c.points)
-        query = query.outerjoin(engaged, engaged.c.lead_id == Lead.id)
-    else:
-        query = query.add_columns(null())
-    facts = {}
-    for (lead_id, source, campaign, created, stage, score, first, bought, revenue, qualified,
-         won, points) in session.execute(query.where(*where)):  # fmt: skip
-        arrived = min(created, first) if first is not None else created
-        moments = [m for m in (bought, won) if m is not None]
-        facts[lead_id] = _Fact(
-            source=source,
-            campaign=campaign,
-            created_at=created,
-            qualified=bool(qualified) or stage in QUALIFIED_STAGES,
-            days_to_conversion=(min(moments) - arrived) / DAY if moments else None,
-            revenue=float(revenue or 0.0),
-            engagement=float(points or 0.0) if model and score is not None else None,
-        )
-    return facts
-
-
-# -- groups ------------------------------------------------------------------------------------
+def _sums(session: Session, scored: bool) -> list[ColumnElement[Any]]:
+    """One row's worth of ``_Tally`` over the leads of a group, from the facts each lead
+    carries (see ``outcomes``): arrival is the earlier of creation and first event."""
+    qualified = case((func.coalesce(Lead.furthest_stage, "iql").in_(QUALIFIED_STAGES), 1),
+                     else_=0)  # fmt: skip
+    arrived = earliest(session, Lead.created_at, Lead.first_event_at)
+    days = _days(session, Lead.converted_at, arrived)
+    engagement = case((Lead.score.is_not(None), func.coalesce(Lead.engagement_points, 0.0)))
+    engaged = engagement if scored else null().cast(Float)
+    return [func.count(), func.sum(qualified), func.count(Lead.converted_at), func.sum(days),
+            func.sum(Lead.revenue), func.count(engaged), func.sum(engaged)]  # fmt: skip
 
 
 @dataclass
@@ -292,16 +156,19 @@ class _Tally:
     scored: int = 0
     engagement: float = 0.0
 
-    def add(self, fact: _Fact) -> None:
-        self.leads += 1
-        self.qualified += fact.qualified
-        if fact.days_to_conversion is not None:
-            self.converted += 1
-            self.days += fact.days_to_conversion
-        self.revenue += fact.revenue
-        if fact.engagement is not None:
-            self.scored += 1
-            self.engagement += fact.engagement
+    def add(self, sums: Sequence[Any]) -> None:
+        """Add a row of ``_sums``."""
+        leads, qualified, converted, days, revenue, scored, engagement = sums
+        self.leads += int(leads)
+        self.qualified += int(qualified or 0)
+        self.converted += int(converted)
+        self.days += float(days or 0.0)
+        self.revenue += float(revenue or 0.0)
+        self.scored += int(scored)
+        self.engagement += float(engagement or 0.0)
+
+    def merge(self, other: _Tally) -> None:
+        self.add(astuple(other))
 
     def metrics(self, group: str, cost: float | None) -> Metrics:
         return Metrics(
@@ -324,14 +191,46 @@ def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def _group_of(by: Dimension, fact: _Fact) -> str:
-    if by == "source":
-        return fact.source or NONE
-    if by == "campaign":
-        return fact.campaign or NONE
-    if by == "week":
-        return iso_week(fact.created_at.date())
-    return TOTAL
+@dataclass(frozen=True)
+class Cell:
+    """The leads of a period that share a source, campaign, furthest stage and grade, added
+    up: every dimension but weeks and segments, the funnel and conversion by grade are sums
+    of cells, so one pass over the leads serves them all."""
+
+    source: str | None
+    campaign: str | None
+    furthest_stage: str
+    grade: str | None
+    tally: _Tally
+
+
+def cells(session: Session, window: Period, scored: bool) -> list[Cell]:
+    keys = (Lead.source, Lead.campaign, func.coalesce(Lead.furthest_stage, "iql"), Lead.grade)
+    query = select(*keys, *_sums(session, scored)).where(*window.leads()).group_by(*keys)
+    found = []
+    for source, campaign, furthest, grade, *sums in session.execute(query):
+        tally = _Tally()
+        tally.add(sums)
+        found.append(Cell(source, campaign, furthest, grade, tally))
+    return found
+
+
+def _grouped(session: Session, by: Dimension, window: Period, scored: bool,
+             cube: Sequence[Cell]) -> dict[str, _Tally]:  # fmt: skip
+    """The leads of the period added up per group (days are added into their ISO weeks)."""
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    if by != "week":
+        if by == "total":
+            tallies[TOTAL] = _Tally()
+        for cell in cube:
+            key = TOTAL if by == "total" else getattr(cell, by)
+            tallies[key or NONE].merge(cell.tally)
+        return tallies
+    day = func.date(Lead.created_at)
+    query = select(day, *_sums(session, scored)).where(*window.leads()).group_by(day)
+    for value, *sums in session.execute(query):
+        tallies[iso_week(date.fromisoformat(value) if isinstance(value, str) else value)].add(sums)
+    return tallies
 
 
 def _costs(session: Session, by: Dimension, window: Period) -> dict[str, float]:
@@ -353,28 +252,23 @@ def _costs(session: Session, by: Dimension, window: Period) -> dict[str, float]:
     return dict(found)
 
 
-def _segment_rows(session: Session, facts: dict[int, _Fact], window: Period,
-                  now: datetime) -> list[Metrics]:  # fmt: skip
+def _segment_rows(session: Session, window: Period, now: datetime,
+                  scored: bool) -> list[Metrics]:  # fmt: skip
     rows = []
     for name in session.scalars(select(SavedSegment.name).order_by(SavedSegment.name)):
-        members = select(Lead.id).where(*window.leads(), segments.membership(session, name, now))
+        members = [*window.leads(), segments.membership(session, name, now)]
         tally = _Tally()
-        for lead_id in session.scalars(members):
-            tally.add(facts[lead_id])
+        tally.add(session.execute(select(*_sums(session, scored)).where(*members)).one())
         rows.append(tally.metrics(name, None))
     return rows
 
 
-def _rows(session: Session, by: Dimension, facts: dict[int, _Fact], window: Period,
-          now: datetime) -> list[Metrics]:  # fmt: skip
+def _rows(session: Session, by: Dimension, window: Period, now: datetime, scored: bool,
+          cube: Sequence[Cell]) -> list[Metrics]:  # fmt: skip
     if by == "segment":
-        rows = _segment_rows(session, facts, window, now)
+        rows = _segment_rows(session, window, now, scored)
     else:
-        tallies: dict[str, _Tally] = defaultdict(_Tally)
-        if by == "total":
-            tallies[TOTAL] = _Tally()
-        for fact in facts.values():
-            tallies[_group_of(by, fact)].add(fact)
+        tallies = _grouped(session, by, window, scored, cube)
         costs = _costs(session, by, window)
         for group in costs:
             tallies.setdefault(group, _Tally())
@@ -397,13 +291,18 @@ def metrics(session: Session, by: Dimension, since: datetime | None = None,
 
 def metrics_by(session: Session, dimensions: Sequence[Dimension],
                since: datetime | None = None, until: datetime | None = None, *,
-               now: datetime | None = None) -> dict[Dimension, list[Metrics]]:  # fmt: skip
-    """``metrics`` for several dimensions, reading the leads once."""
+               now: datetime | None = None,
+               cube: Sequence[Cell] | None = None) -> dict[Dimension, list[Metrics]]:  # fmt: skip
+    """``metrics`` for several dimensions, reading the leads once for all but weeks and
+    segments (or not at all, given the period's ``cells``)."""
     unknown = [by for by in dimensions if by not in DIMENSIONS]
     if unknown:
         options = ", ".join(DIMENSIONS)
         raise InvalidInput([FieldError("by", f"unknown dimension; one of: {options}")])
     window = period(since, until)
-    facts = _facts(session, window, active_model(session))
+    scored = active_model(session) is not None
     moment = now or datetime.now(UTC)
-    return {by: _rows(session, by, facts, window, moment) for by in dimensions}
+    if cube is None:
+        summed = {"total", "source", "campaign"} & set(dimensions)
+        cube = cells(session, window, scored) if summed else []
+    return {by: _rows(session, by, window, moment, scored, cube) for by in dimensions}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.leads import CONTACT_FIELDS, PROFILE_FIELDS
 from leadq.domain.lifecycle import Stage
+from leadq.services.analytics import outcomes
 from leadq.services.errors import Conflict, NotFound
 from leadq.services.privacy import audit
 from leadq.services.qualification.lifecycle import change_stage
@@ -117,6 +118,7 @@ def merge(session: Session, pair_id: int, actor: str, now: datetime,
     details = {"absorbed": absorbed.id, "filled": sorted(filled), "events": len(moved)}
     audit.record(session, actor, "duplicate.merged", "lead", kept.id, details, now)
     rescore_leads(session, [kept.id, absorbed.id], now, "duplicates merged")
+    outcomes.refresh(session, [kept.id, absorbed.id])  # the events moved
     return pair
 
 
@@ -142,6 +144,7 @@ def unmerge(session: Session, pair_id: int, actor: str, now: datetime) -> Possib
     audit.record(session, actor, "duplicate.unmerged", "lead", kept.id,
                  {"absorbed": absorbed.id}, now)  # fmt: skip
     rescore_leads(session, [kept.id, absorbed.id], now, "duplicates unmerged")
+    outcomes.refresh(session, [kept.id, absorbed.id])  # the events moved
     return pair
 
 

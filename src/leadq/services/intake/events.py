@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
+from leadq.services.analytics import outcomes
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.scoring.rescoring import rescore_leads
@@ -119,6 +120,7 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime) -> list
                            row["occurred_at"])  # fmt: skip
     touched = sorted({r["lead_id"] for r in rows})
     rescore_leads(session, touched, now, "event")  # nothing to do without rows
+    outcomes.refresh(session, touched)
     return touched
 
 

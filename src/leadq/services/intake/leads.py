@@ -10,8 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import Function
 
 from leadq.domain.free_mail import is_free_mail
 from leadq.domain.ids import canonical_id
@@ -23,7 +24,9 @@ from leadq.domain.leads import (
     email_domain,
     merge_values,
 )
+from leadq.domain.search import SQL_FUNCTION, pattern
 from leadq.domain.seniority import infer_seniority
+from leadq.services.analytics import outcomes
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import Conflict, FieldError, InvalidInput
 from leadq.services.intake import duplicates
@@ -141,6 +144,7 @@ def _create(session: Session, data: LeadInput, actor: str, now: datetime,
         reason = f"lead created; its status in the CRM it came from: {history.status}"[:500]
     session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=stage, actor=actor,
                             reason=reason, at=arrived))  # fmt: skip
+    outcomes.refresh(session, [lead.id])
     audit.record(session, actor, "lead.created", "lead", lead.id, {"source": data.source}, now)
     automation.emit(session, "lead.created", lead.id, {"source": data.source}, now)
     return lead
@@ -280,11 +284,10 @@ class LeadFilter:
         if self.visible_to is not None:
             found.append(or_(Lead.owner.is_(None), Lead.owner == self.visible_to))
         if self.text:
-            like = (
-                "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            columns = (Lead.email, Lead.phone, Lead.first_name, Lead.last_name, Lead.company)
-            found.append(or_(*(c.ilike(like, escape="\\") for c in columns)))
+            typed = pattern(self.text)
+            like = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            parts = (Lead.email, Lead.first_name, Lead.last_name, Lead.company, Lead.phone)
+            found.append(Function(SQL_FUNCTION, *parts, type_=String()).like(like, escape="\\"))
         return found
 
 
@@ -302,18 +305,23 @@ def list_leads(
     cursor: str | None = None,
 ) -> Page:
     """Keyset pagination, unscored leads last: stable pages however many leads arrive."""
+    column, _ = SORTS[sort]
+    leads = list(session.scalars(listing(where, sort, limit + 1, cursor)))
+    more = len(leads) > limit
+    leads = leads[:limit]
+    next_cursor = _encode_cursor(getattr(leads[-1], column.key), leads[-1].id) if more else None
+    return Page(leads, next_cursor)
+
+
+def listing(where: LeadFilter, sort: str, limit: int, cursor: str | None = None) -> Select[Any]:
+    """The query of one page (one more lead than shown tells whether another page follows)."""
     column, descending = SORTS[sort]
     query = select(Lead).where(*where.conditions())
     if cursor is not None:
         value, last_id = _decode_cursor(cursor, column)
         query = query.where(_after(column, descending, value, last_id))
     ordered = (column.desc() if descending else column.asc()).nulls_last()
-    query = query.order_by(ordered, Lead.id.desc() if descending else Lead.id.asc())
-    leads = list(session.scalars(query.limit(limit + 1)))
-    more = len(leads) > limit
-    leads = leads[:limit]
-    next_cursor = _encode_cursor(getattr(leads[-1], column.key), leads[-1].id) if more else None
-    return Page(leads, next_cursor)
+    return query.order_by(ordered, Lead.id.desc() if descending else Lead.id.asc()).limit(limit)
 
 
 def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:

@@ -54,6 +54,7 @@ from leadq.domain.privacy import (
     months_before,
     shared_only,
 )
+from leadq.services.analytics import outcomes
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.intake import uploads
 from leadq.services.intake.lookup import get_lead
@@ -395,6 +396,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
         imports=uploads.forget_person(session, contacts, name if len(name) == 2 else ()),
     )  # fmt: skip
     _keep_shared_properties(session, lead.id)
+    outcomes.refresh(session, [lead.id])
     details = {"by": by, "reason_given": reason is not None, **report.counts()}
     audit.record(session, actor, "lead.erased", "lead", lead.id, details, now)
     return report

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from leadq.domain.frameworks import Assessment
 from leadq.domain.lifecycle import ACCEPTED, Situation, Stage, Step, advance
 from leadq.domain.scoring.evaluate import EventFact
+from leadq.services.analytics import outcomes
 from leadq.services.automation import reactions as automation
 from leadq.services.privacy import audit
 from leadq.services.qualification.rules import Rules
@@ -34,6 +35,7 @@ def change_stage(session: Session, lead: Lead, to: Stage, actor: str, reason: st
     lead.stage, lead.stage_changed_at = to.value, at
     if to not in ACCEPTED:
         lead.accepted_at = None
+    outcomes.refresh(session, [lead.id])
 
 
 def situation(lead: Lead, profile: Mapping[str, Any], score: float | None, grade: str | None,

@@ -237,6 +237,7 @@ def _store(session: Session, lead: Lead, card: ScoreCard, reason: str) -> bool:
     lead.fit_grade, lead.engagement_grade = card.fit_grade, card.engagement_grade
     lead.scoring_model, lead.scored_at = card.model, card.as_of
     lead.score_breakdown = breakdown_json(card)
+    lead.engagement_points = card.engagement_points
     if before == (card.score, card.grade, card.model):
         return False
     session.add(ScoreChange(lead_id=lead.id, model=card.model, score=card.score,

@@ -1,0 +1,154 @@
+"""What analytics counts per lead, kept on the lead: its first event, when it converted, the
+revenue of its purchases, and the furthest funnel stage it reached.
+
+Analytics and the dashboard then read one row per lead instead of grouping every event and
+stage change of the workspace on each request (at a million leads and ten million events:
+seconds instead of minutes). The facts are recomputed from history, in SQL, for the leads a
+use case touched (``refresh``), so they cannot drift from it; the same statement fills a
+whole workspace after a bulk load or an upgrade."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Numeric, case, func, select, true, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import Function
+
+from leadq.domain.boundary import MAX_MAGNITUDE
+from leadq.domain.scoring.evaluate import DECAY_ID
+from leadq.domain.scoring.model import EngagementCriterion
+from leadq.services.predictive.history import CONVERTED_STAGE, CONVERTING_EVENT
+from leadq.store.tables import Event, Lead, StageChange
+
+FUNNEL = ("iql", "mql", "sal", "sql", "opportunity", "customer")
+"""The stages a lead moves up through; any other stage (nurture, disqualified…) ranks as iql."""
+QUALIFIED_STAGES = FUNNEL[1:]
+FACTS = ("first_event_at", "converted_at", "revenue", "furthest_stage")
+
+
+class JsonReads:
+    """The JSON reads analytics needs, spelled for the session's database."""
+
+    def __init__(self, session: Session) -> None:
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def number(self, document: Any, key: str) -> ColumnElement[float]:
+        """``document[key]`` when it is a JSON number within ``MAX_MAGNITUDE``, else NULL: an
+        event stored before the intake bounded numbers cannot overflow a sum (read exactly as
+        NUMERIC first, turned into a double only once it is known to fit)."""
+        if self.postgres:
+            value = func.jsonb_extract_path(document, key)
+            exact = func.jsonb_extract_path_text(document, key).cast(Numeric)
+            fits = case((func.abs(exact) <= MAX_MAGNITUDE, exact.cast(Float)))
+            return case((func.jsonb_typeof(value) == "number", fits))
+        path = f"$.{key}"
+        kind = func.json_type(document, path)
+        number = func.json_extract(document, path, type_=Float)
+        return case((kind.in_(("integer", "real")),
+                     case((func.abs(number) <= MAX_MAGNITUDE, number))))  # fmt: skip
+
+    def text(self, document: Any, key: str) -> ColumnElement[str]:
+        if self.postgres:
+            return func.jsonb_extract_path_text(document, key)
+        return func.json_extract(document, f"$.{key}")
+
+    def elements(self, document: Any) -> Function[Any]:
+        if self.postgres:
+            array = case((func.jsonb_typeof(document) == "array", document))
+            return func.jsonb_array_elements(array)
+        return func.json_each(document)
+
+
+def _rank(stage: Any) -> ColumnElement[int]:
+    return case({name: rank for rank, name in enumerate(FUNNEL)}, value=stage, else_=0)
+
+
+def earliest(session: Session, first: Any, second: Any) -> ColumnElement[Any]:
+    """The earlier of two moments, either of which may be missing."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.least(first, second)  # LEAST skips NULLs
+    return func.coalesce(func.min(first, second), first, second)  # SQLite's min does not
+
+
+def _facts(session: Session, leads: Sequence[int] | None) -> Any:
+    """Per lead, from its history: first event, first purchase and revenue, first move to
+    customer, furthest funnel rank."""
+    json = JsonReads(session)
+    purchase = Event.type == CONVERTING_EVENT
+    amount = func.coalesce(json.number(Event.properties, "amount"),
+                           json.number(Event.properties, "value"))  # fmt: skip
+    events = (
+        select(Event.lead_id, func.min(Event.occurred_at).label("first"),
+               func.min(case((purchase, Event.occurred_at))).label("bought"),
+               func.sum(case((purchase, amount))).label("revenue"))
+        .group_by(Event.lead_id)
+    )  # fmt: skip
+    stages = select(
+        StageChange.lead_id,
+        func.max(_rank(StageChange.to_stage)).label("rank"),
+        func.min(case((StageChange.to_stage == CONVERTED_STAGE, StageChange.at))).label("won"),
+    ).group_by(StageChange.lead_id)
+    chosen = select(Lead.id, Lead.stage)
+    if leads is not None:
+        events = events.where(Event.lead_id.in_(leads))
+        stages = stages.where(StageChange.lead_id.in_(leads))
+        chosen = chosen.where(Lead.id.in_(leads))
+    e, s = events.subquery(), stages.subquery()
+    current = _rank(Lead.stage)
+    furthest = case((s.c.rank > current, s.c.rank), else_=current)
+    ranks = {rank: name for rank, name in enumerate(FUNNEL)}
+    return (
+        chosen.add_columns(e.c.first, earliest(session, e.c.bought, s.c.won).label("converted"),
+                           e.c.revenue, case(ranks, value=furthest).label("furthest"))
+        .outerjoin(e, e.c.lead_id == Lead.id).outerjoin(s, s.c.lead_id == Lead.id)
+        .subquery()
+    )  # fmt: skip
+
+
+def refresh(session: Session, leads: Sequence[int] | None) -> None:
+    """Recompute the history facts of these leads (``None``: of every lead). Pending changes
+    are flushed first; loaded leads read the new values on their next access."""
+    if leads is not None and not leads:
+        return
+    session.flush()
+    for start in range(0, len(leads), 5000) if leads is not None else (0,):
+        chunk = None if leads is None else list(leads[start : start + 5000])
+        facts = _facts(session, chunk)
+        statement = (
+            update(Lead).where(Lead.id == facts.c.id)
+            .values(first_event_at=facts.c.first, converted_at=facts.c.converted,
+                    revenue=facts.c.revenue, furthest_stage=facts.c.furthest)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        session.execute(statement)
+    wanted = None if leads is None else set(leads)
+    for lead in list(session.identity_map.values()):
+        if isinstance(lead, Lead) and (wanted is None or lead.id in wanted):
+            session.expire(lead, FACTS)
+
+
+def engagement_from_breakdowns(session: Session) -> None:
+    """Fill engagement points from the stored breakdowns, by the active model's engagement
+    criteria and inactivity decay (for leads scored before the score wrote them)."""
+    from leadq.services.scoring.rescoring import active_model  # only an upgrade needs it
+
+    model = active_model(session)
+    if model is None:
+        return
+    criteria = [c.id for c in model.criteria() if isinstance(c, EngagementCriterion)]
+    json = JsonReads(session)
+    lines = json.elements(Lead.score_breakdown).table_valued("value", name="line")
+    points = (
+        select(Lead.id, func.sum(func.coalesce(json.number(lines.c.value, "points"), 0.0))
+               .label("points"))
+        .select_from(Lead).join(lines, true())
+        .where(Lead.score.is_not(None),
+               json.text(lines.c.value, "criterion").in_([*criteria, DECAY_ID]))
+        .group_by(Lead.id).subquery()
+    )  # fmt: skip
+    scored = update(Lead).where(Lead.score.is_not(None)).values(engagement_points=0.0)
+    session.execute(scored.execution_options(synchronize_session=False))
+    summed = update(Lead).where(Lead.id == points.c.id).values(engagement_points=points.c.points)
+    session.execute(summed.execution_options(synchronize_session=False))
