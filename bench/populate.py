@@ -24,8 +24,8 @@ import psycopg
 
 from leadq.domain.events import STANDARD_EVENT_TYPES
 from leadq.domain.scoring.vectorised import score_frame
-from leadq.services.analytics import outcomes
 from leadq.services.demo import ASSETS, CAMPAIGNS, COMPANIES, PATHS, PEOPLE, SOURCES
+from leadq.services.qualification import outcomes
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database

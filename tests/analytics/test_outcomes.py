@@ -12,10 +12,10 @@ from alembic import command
 from sqlalchemy import select, update
 
 from leadq.domain.leads import LeadInput
-from leadq.services.analytics import outcomes
 from leadq.services.intake import duplicates
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.privacy.subjects import erase_lead
+from leadq.services.qualification import outcomes
 from leadq.store.db import Database, alembic_config
 from leadq.store.tables import Lead, PossibleDuplicate
 from tests.analytics.dataset import POLICY, at, build, happen

@@ -145,7 +145,7 @@ class Lead(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What analytics counts, recomputed from the lead's events and stage history by
-    # ``services.analytics.outcomes`` whenever they change; engagement is written with the score.
+    # ``services.qualification.outcomes`` whenever they change; engagement comes with the score.
     first_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revenue: Mapped[float | None] = mapped_column(Float)

@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.services.analytics.metrics import Cell, Metrics, Period, cells, iso_week, metrics_by
-from leadq.services.analytics.outcomes import FUNNEL
 from leadq.services.errors import FieldError, InvalidInput
+from leadq.services.qualification.outcomes import FUNNEL
 from leadq.services.scoring.rescoring import active_model
 from leadq.store.tables import FollowUpTask, Lead
 

@@ -18,9 +18,9 @@ from sqlalchemy import ColumnElement, Float, case, func, null, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.boundary import within_calendar
-from leadq.services.analytics.outcomes import QUALIFIED_STAGES, earliest
 from leadq.services.automation import segments
 from leadq.services.errors import FieldError, InvalidInput
+from leadq.services.qualification.outcomes import QUALIFIED_STAGES, earliest
 from leadq.services.scoring.rescoring import active_model
 from leadq.store.tables import CampaignCost, Lead, SavedSegment
 

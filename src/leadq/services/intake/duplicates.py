@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.leads import CONTACT_FIELDS, PROFILE_FIELDS
 from leadq.domain.lifecycle import Stage
-from leadq.services.analytics import outcomes
 from leadq.services.errors import Conflict, NotFound
 from leadq.services.privacy import audit
+from leadq.services.qualification import outcomes
 from leadq.services.qualification.lifecycle import change_stage
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts

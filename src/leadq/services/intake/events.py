@@ -11,9 +11,9 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
-from leadq.services.analytics import outcomes
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import FieldError, InvalidInput
+from leadq.services.qualification import outcomes
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import Event, Lead

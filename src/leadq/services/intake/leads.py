@@ -26,13 +26,13 @@ from leadq.domain.leads import (
 )
 from leadq.domain.search import SQL_FUNCTION, pattern
 from leadq.domain.seniority import infer_seniority
-from leadq.services.analytics import outcomes
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import Conflict, FieldError, InvalidInput
 from leadq.services.intake import duplicates
 from leadq.services.intake.lookup import changeable_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.privacy import audit, consents
+from leadq.services.qualification import outcomes
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import Company, Lead, StageChange

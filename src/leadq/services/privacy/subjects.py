@@ -54,12 +54,12 @@ from leadq.domain.privacy import (
     months_before,
     shared_only,
 )
-from leadq.services.analytics import outcomes
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.intake import uploads
 from leadq.services.intake.lookup import get_lead
 from leadq.services.predictive.history import CONVERTED_STAGE
 from leadq.services.privacy import audit
+from leadq.services.qualification import outcomes
 from leadq.services.qualification.rules import current_rules
 from leadq.store.tables import (
     Base,

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from leadq.domain.frameworks import Assessment
 from leadq.domain.lifecycle import ACCEPTED, Situation, Stage, Step, advance
 from leadq.domain.scoring.evaluate import EventFact
-from leadq.services.analytics import outcomes
 from leadq.services.automation import reactions as automation
 from leadq.services.privacy import audit
+from leadq.services.qualification import outcomes
 from leadq.services.qualification.rules import Rules
 from leadq.store.tables import Lead, StageChange
 

@@ -29,7 +29,7 @@ COLUMNS = (
 def upgrade() -> None:
     for column in COLUMNS:
         op.add_column("leads", column)
-    from leadq.services.analytics import outcomes  # the same statements the services run
+    from leadq.services.qualification import outcomes  # the same statements the services run
 
     session = Session(bind=op.get_bind())
     outcomes.refresh(session, None)
