@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from leadq.domain.events import EventInput, check_not_future
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import FieldError, InvalidInput
+from leadq.services.predictive.history import CONVERTING_EVENT
 from leadq.services.qualification import outcomes
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
@@ -120,7 +121,7 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime) -> list
                            row["occurred_at"])  # fmt: skip
     touched = sorted({r["lead_id"] for r in rows})
     rescore_leads(session, touched, now, "event")  # nothing to do without rows
-    outcomes.refresh(session, touched)
+    outcomes.refresh(session, sorted({r["lead_id"] for r in rows if r["type"] == CONVERTING_EVENT}))
     return touched
 
 
@@ -158,19 +159,31 @@ _MOVE_LAST_ACTIVITY = (
                 bindparam("when"),
             ),
             else_=Lead.last_activity_at,
-        )
+        ),
+        first_event_at=case(
+            (
+                or_(Lead.first_event_at.is_(None), Lead.first_event_at > bindparam("first")),
+                bindparam("first"),
+            ),
+            else_=Lead.first_event_at,
+        ),
     )
 )
+"""Moves the lead's last activity forward and its first event back (a purchase changes more
+of what analytics reads: those leads are recomputed by ``outcomes.refresh``)."""
 
 
 def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Move each lead's last activity forward; returns how many of the leads exist."""
+    """Move each lead's last activity forward and first event back; returns how many of the
+    leads exist."""
     latest: dict[int, datetime] = {}
+    earliest: dict[int, datetime] = {}
     for row in rows:
-        when = row["occurred_at"]
-        if row["lead_id"] not in latest or when > latest[row["lead_id"]]:
-            latest[row["lead_id"]] = when
-    params = [{"lead": k, "when": v} for k, v in sorted(latest.items())]  # id order: no deadlock
+        lead, when = row["lead_id"], row["occurred_at"]
+        latest[lead] = max(when, latest.get(lead, when))
+        earliest[lead] = min(when, earliest.get(lead, when))
+    params = [{"lead": k, "when": v, "first": earliest[k]}
+              for k, v in sorted(latest.items())]  # id order: no deadlock  # fmt: skip
     return session.connection().execute(_MOVE_LAST_ACTIVITY, params).rowcount
 
 

@@ -144,7 +144,7 @@ def _create(session: Session, data: LeadInput, actor: str, now: datetime,
         reason = f"lead created; its status in the CRM it came from: {history.status}"[:500]
     session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=stage, actor=actor,
                             reason=reason, at=arrived))  # fmt: skip
-    outcomes.refresh(session, [lead.id])
+    outcomes.moved(lead, stage, arrived)
     audit.record(session, actor, "lead.created", "lead", lead.id, {"source": data.source}, now)
     automation.emit(session, "lead.created", lead.id, {"source": data.source}, now)
     return lead

@@ -35,7 +35,7 @@ def change_stage(session: Session, lead: Lead, to: Stage, actor: str, reason: st
     lead.stage, lead.stage_changed_at = to.value, at
     if to not in ACCEPTED:
         lead.accepted_at = None
-    outcomes.refresh(session, [lead.id])
+    outcomes.moved(lead, to.value, at)
 
 
 def situation(lead: Lead, profile: Mapping[str, Any], score: float | None, grade: str | None,

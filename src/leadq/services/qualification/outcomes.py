@@ -10,10 +10,12 @@ whole workspace after a bulk load or an upgrade."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Numeric, case, func, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.functions import Function
 
 from leadq.domain.boundary import MAX_MAGNITUDE
@@ -61,8 +63,20 @@ class JsonReads:
         return func.json_each(document)
 
 
+RANK = {name: rank for rank, name in enumerate(FUNNEL)}
+
+
+def moved(lead: Lead, stage: str, at: datetime) -> None:
+    """A stage change (or a new lead's first stage) moves the facts on as ``refresh`` would
+    find them, without a statement: the furthest stage, and becoming a customer converts."""
+    reached = max(RANK.get(lead.furthest_stage or "", 0), RANK.get(stage, 0))
+    lead.furthest_stage = FUNNEL[reached]
+    if stage == CONVERTED_STAGE and (lead.converted_at is None or at < lead.converted_at):
+        lead.converted_at = at
+
+
 def _rank(stage: Any) -> ColumnElement[int]:
-    return case({name: rank for rank, name in enumerate(FUNNEL)}, value=stage, else_=0)
+    return case(RANK, value=stage, else_=0)
 
 
 def earliest(session: Session, first: Any, second: Any) -> ColumnElement[Any]:
@@ -123,10 +137,19 @@ def refresh(session: Session, leads: Sequence[int] | None) -> None:
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         session.execute(statement)
-    wanted = None if leads is None else set(leads)
-    for lead in list(session.identity_map.values()):
-        if isinstance(lead, Lead) and (wanted is None or lead.id in wanted):
-            session.expire(lead, FACTS)
+    _expire(session, leads)
+
+
+def _expire(session: Session, leads: Sequence[int] | None) -> None:
+    """Loaded leads read their new facts on next access (looked up by key: a long import
+    holds thousands of objects, which a scan per call would make quadratic)."""
+    if leads is None:
+        loaded = [x for x in session.identity_map.values() if isinstance(x, Lead)]
+    else:
+        keys = (identity_key(Lead, lead_id) for lead_id in leads)
+        loaded = [x for key in keys if (x := session.identity_map.get(key)) is not None]
+    for lead in loaded:
+        session.expire(lead, FACTS)
 
 
 def engagement_from_breakdowns(session: Session) -> None:
