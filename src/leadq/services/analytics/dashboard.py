@@ -19,7 +19,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from leadq.services.analytics.metrics import Cell, Metrics, Period, cells, iso_week, metrics_by
+from leadq.services.analytics.metrics import (
+    Cell,
+    Metrics,
+    Period,
+    cells,
+    day_of,
+    iso_week,
+    metrics_by,
+)
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.qualification.outcomes import FUNNEL
 from leadq.services.scoring.rescoring import active_model
@@ -153,10 +161,6 @@ def _monday(session: Session, moment: Any) -> ColumnElement[Any]:
     return func.date(moment, "weekday 0", "-6 days")
 
 
-def _day(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value.date()
-
-
 Quartiles = tuple[float, float, float]
 
 
@@ -172,8 +176,8 @@ def _quartiles(session: Session, monday: ColumnElement[Any],
     scores: dict[date, dict[int, float]] = defaultdict(dict)
     sizes: dict[date, int] = {}
     for week, score, position, n in session.execute(select(ranked).where(near)):
-        scores[_day(week)][position - 1] = score
-        sizes[_day(week)] = n
+        scores[day_of(week)][position - 1] = score
+        sizes[day_of(week)] = n
     found = {}
     for week, at in scores.items():
         m = sizes[week] - 1
@@ -204,7 +208,7 @@ def score_trend(session: Session, weeks: int = 12,
     grades: dict[date, dict[str, int]] = defaultdict(dict)
     query = tallies.where(*within).group_by(monday, Lead.grade)
     for moment, grade, n, with_score, points in session.execute(query):
-        week = _day(moment)
+        week = day_of(moment)
         leads[week], scored[week] = leads[week] + n, scored[week] + with_score
         total[week] += points or 0.0
         if grade is not None:

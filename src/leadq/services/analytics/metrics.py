@@ -119,6 +119,13 @@ def period(since: datetime | None = None, until: datetime | None = None) -> Peri
     return Period(since, until)
 
 
+def day_of(value: Any) -> date:
+    """A day as the database returns it: a date or moment (PostgreSQL), text (SQLite)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, datetime) else value
+
+
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
@@ -229,7 +236,7 @@ def _grouped(session: Session, by: Dimension, window: Period, scored: bool,
     day = func.date(Lead.created_at)
     query = select(day, *_sums(session, scored)).where(*window.leads()).group_by(day)
     for value, *sums in session.execute(query):
-        tallies[iso_week(date.fromisoformat(value) if isinstance(value, str) else value)].add(sums)
+        tallies[iso_week(day_of(value))].add(sums)
     return tallies
 
 
