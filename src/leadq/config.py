@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from limits import RateLimitItem, parse
 from pydantic import Field, field_validator
@@ -29,6 +30,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=10_000, ge=1)
     clock_skew_seconds: int = Field(default=300, ge=0)
+    intake_scoring: Literal["queued", "inline"] = Field(
+        default="queued",
+        description="queued: events are stored and their leads rescored by the rescoring queue's "
+        "drainers (the server's own thread, leadq worker) within about a second; inline: in the "
+        "request that stores them",
+    )
     default_phone_region: str | None = Field(
         default=None, description="ISO country used for phone numbers without a + prefix"
     )

@@ -37,7 +37,7 @@ def actions(client: TestClient, lead_id: int) -> list[tuple[str, str]]:
 
 def post_events(client: TestClient, lead_id: int, *events: dict[str, Any]) -> None:
     batch = [{"lead_id": lead_id, **e} for e in events]
-    response = client.post(f"{API}/events/batch", json={"events": batch})
+    response = client.post(f"{API}/events/batch?wait=true", json={"events": batch})
     assert response.status_code == 200, response.text
 
 

@@ -87,7 +87,7 @@ def test_train_backtest_activate_and_score_in_real_time(
     def event(kind: str, days_ago: int) -> None:
         sent = {"lead_id": lead["id"], "type": kind,
                 "occurred_at": (now - timedelta(days=days_ago)).isoformat()}  # fmt: skip
-        assert client.post(f"{API}/events", json=sent).status_code == 201
+        assert client.post(f"{API}/events?wait=true", json=sent).status_code == 201
 
     event("form_submitted", 3)
     before = client.get(f"{API}/leads/{lead['id']}/score").json()

@@ -1,5 +1,6 @@
 """Eight client processes post events for the same fifty leads to a two-worker server on
-PostgreSQL: every distinct event is stored once, and every stored score equals a fresh one."""
+PostgreSQL, whose two drainers rescore the queued leads while events keep arriving: every
+distinct event is stored once, and every stored score equals a fresh one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from leadq.domain.scoring.evaluate import EventFact, evaluate
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.people.apikeys import create_key
+from leadq.services.scoring import queue
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.rescoring import (
     activate,
@@ -118,6 +121,11 @@ def _expected(lead_ids: list[int], base: datetime) -> tuple[Counter[int], set[st
     return per_lead, keys
 
 
+def _waiting(db: Database) -> int:
+    with db.reading() as session:
+        return queue.waiting(session)
+
+
 def test_eight_processes_store_each_event_once_and_leave_true_scores(
     pg: Database, server: str
 ) -> None:
@@ -131,6 +139,10 @@ def test_eight_processes_store_each_event_once_and_leave_true_scores(
 
     per_lead, keys = _expected(lead_ids, base)
     assert sum(accepted) == sum(per_lead.values())  # each new event reported new exactly once
+    deadline = time.monotonic() + 60  # the server's drainers rescore what intake queued
+    while _waiting(pg) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _waiting(pg)
     with pg.reading() as session:
         stored = Counter(dict(session.execute(
             select(Event.lead_id, func.count()).group_by(Event.lead_id)

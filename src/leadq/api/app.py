@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
 from fastapi import Depends, FastAPI
 
 from leadq import __version__
@@ -34,15 +38,34 @@ from leadq.services.automation.document import check_at_start
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.webforms import load_forms
 from leadq.services.qualification.rules import load_rules
+from leadq.services.scoring.queue import Drainer
 from leadq.store.db import Database
 from leadq.web import app as web
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+@asynccontextmanager
+async def _draining(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, a thread of its own rescores the leads intake queued."""
+    drainer = Drainer(app.state.db, lambda: datetime.now(UTC))
+    drainer.start()
+    try:
+        yield
+    finally:
+        drainer.stop()
+
+
+def serve_app() -> FastAPI:
+    """The app ``leadq serve`` runs: with queued intake scoring, it drains the queue too."""
+    return create_app(drain=get_settings().intake_scoring == "queued")
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None,
+               drain: bool = False) -> FastAPI:  # fmt: skip
     """An app bound to one database; the schema must exist (``leadq init``)."""
     settings = settings or get_settings()
     app = FastAPI(title="leadq", version=__version__, docs_url=None, redoc_url=None,
-                  description="Lead qualification and lead scoring API.")  # fmt: skip
+                  description="Lead qualification and lead scoring API.",
+                  lifespan=_draining if drain else None)  # fmt: skip
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
     app.state.policy = IntakePolicy.from_settings(settings)

@@ -51,8 +51,8 @@ COMMANDS: dict[str, Entry] = {
                       " outcome column)."),
     "predictive": Entry("predictive", "predictive_app", "Predictive models in the workspace: add,"
                         " activate, roll back."),
-    "worker": Entry("automation", "worker", "Deliver the outbox (at least once, with back-off)"
-                    " and check follow-up SLAs."),
+    "worker": Entry("automation", "worker", "Rescore the leads intake queued, deliver the outbox"
+                    " (at least once, with back-off) and check follow-up SLAs."),
     "outbox": Entry("automation", "outbox_app", "Notifications waiting, delivered or dead."),
     "tasks": Entry("automation", "tasks_app", "Follow-up tasks and their speed-to-lead SLA."),
     "segments": Entry("automation", "segments_app", "Saved live segments of leads."),

@@ -13,11 +13,13 @@ from rich.table import Table
 from leadq.cli.support import ACTOR, out
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
-from leadq.config import get_settings
+from leadq.config import Settings, get_settings
 from leadq.domain.automation import SegmentFilter
 from leadq.services.automation import outbox, segments, tasks
 from leadq.services.automation.document import check_at_start, current_automation, load_automation
 from leadq.services.errors import Conflict
+from leadq.services.scoring import queue
+from leadq.store.db import Database
 
 outbox_app = typer.Typer(help="Notifications waiting, delivered or dead.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Follow-up tasks and their speed-to-lead SLA.", no_args_is_help=True)
@@ -25,30 +27,49 @@ segments_app = typer.Typer(help="Saved live segments of leads.", no_args_is_help
 automation_app = typer.Typer(help="The automation rules document.", no_args_is_help=True)
 
 
+QUEUE_PAUSE = 0.1
+"""Seconds an idle worker waits before it looks at the rescoring queue again."""
+
+
 def worker(
     once: Annotated[bool, typer.Option(help="One round (everything due now), then exit")] = False,
     interval: Annotated[
-        float, typer.Option(min=0.05, max=3600, help="Seconds between rounds")
+        float, typer.Option(min=0.05, max=3600, help="Seconds between outbox rounds")
     ] = 1.0,
     batch: Annotated[int, typer.Option(min=1, max=1000, help="Messages claimed at a time")] = 20,
+    leads_per_claim: Annotated[
+        int, typer.Option(min=1, max=5000, help="Queued leads rescored per transaction")
+    ] = queue.BATCH,
 ) -> None:
-    """Deliver the outbox (at least once, with back-off) and check follow-up SLAs."""
+    """Rescore the leads intake queued, deliver the outbox (at least once, with back-off) and
+    check follow-up SLAs."""
     db, settings = _database(), get_settings()
     rules = check_at_start().rules  # a file never valid stops the worker before it claims anything
     out.print(f"{_now().isoformat(timespec='seconds')} worker started, {len(rules)} automation"
               " rules in force")  # fmt: skip
+    rescored, next_round = 0, 0.0
     while True:
-        with db.unit_of_work() as session:
-            breached = tasks.breach_overdue(session, _now())
-        done = outbox.deliver_due(db, current_automation(), settings, _now, batch)
-        if breached or done.handled:
-            moment = _now().isoformat(timespec="seconds")
-            out.print(f"{moment} delivered {done.delivered}, retrying {done.retried},"
-                      f" dead {done.dead}, taken over by another worker {done.lost},"
-                      f" SLA breaches {breached}")  # fmt: skip
+        drained = queue.drain(db, _now, leads_per_claim, rounds=20)  # polled often: effects in ~1 s
+        rescored += drained
+        if once or time.monotonic() >= next_round:
+            _deliver(db, settings, batch, rescored)
+            rescored, next_round = 0, time.monotonic() + interval
         if once:
             return
-        time.sleep(interval)
+        if not drained:
+            time.sleep(min(interval, QUEUE_PAUSE))
+
+
+def _deliver(db: Database, settings: Settings, batch: int, rescored: int) -> None:
+    """One outbox round and the SLA check, said in one line when anything happened."""
+    with db.unit_of_work() as session:
+        breached = tasks.breach_overdue(session, _now())
+    done = outbox.deliver_due(db, current_automation(), settings, _now, batch)
+    if breached or done.handled or rescored:
+        moment = _now().isoformat(timespec="seconds")
+        out.print(f"{moment} rescored {rescored} queued, delivered {done.delivered}, retrying"
+                  f" {done.retried}, dead {done.dead}, taken over by another worker {done.lost},"
+                  f" SLA breaches {breached}")  # fmt: skip
 
 
 @outbox_app.command("list")

@@ -42,7 +42,7 @@ def serve(
     settings = get_settings()
     _database().upgrade()
     uvicorn.run(
-        "leadq.api.app:create_app",
+        "leadq.api.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

@@ -323,6 +323,17 @@ class ScoreChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class RescoreRequest(Base):
+    """A lead whose events arrived and whose score has not caught up yet: intake appends one
+    row per touched lead, a drainer rescores the lead and deletes the row it claimed."""
+
+    __tablename__ = "rescore_queue"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class DomainEvent(Base):
     """Facts other capabilities react to (a grade crossed, …); consumed in id order."""
 

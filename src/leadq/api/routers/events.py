@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -14,6 +16,19 @@ from leadq.api.schemas import BatchOut, ErrorOut, EventBatch, EventOut
 from leadq.domain.events import EventInput
 from leadq.services.intake import events as event_service
 from leadq.services.intake.events import Recorded
+
+Wait = Annotated[
+    bool,
+    Query(
+        description="Rescore the leads before answering (read your writes) instead of "
+        "through the rescoring queue"
+    ),
+]
+
+
+def _queued(request: Request, wait: bool) -> bool:
+    return request.app.state.settings.intake_scoring == "queued" and not wait
+
 
 router = APIRouter(
     prefix="/events",
@@ -29,12 +44,14 @@ router = APIRouter(
     responses={200: {"model": EventOut, "description": "Already stored (same key)"}},
 )
 def record_event(
-    event: EventInput, response: Response, db: Db, _: Actor, now: Now, policy: Policy
-) -> EventOut:
+    event: EventInput, request: Request, response: Response, db: Db, _: Actor, now: Now,
+    policy: Policy, wait: Wait = False,
+) -> EventOut:  # fmt: skip
     """Record what a lead did. With an ``idempotency_key`` a retry returns the stored event."""
+    queued = _queued(request, wait)
 
     def work(session: Session) -> EventOut:
-        stored, new = event_service.record_event(session, event, now, policy.clock_skew)
+        stored, new = event_service.record_event(session, event, now, policy.clock_skew, queued)
         return EventOut.model_validate(stored).model_copy(update={"duplicate": not new})
 
     out = db.run(work)
@@ -69,7 +86,9 @@ BATCH_BODY = {  # documented by hand: the body is parsed by pydantic-core in one
     responses={413: {"model": ErrorOut}},
     openapi_extra={"requestBody": BATCH_BODY},
 )
-async def record_batch(request: Request, db: Db, _: Actor, now: Now, policy: Policy) -> BatchOut:
+async def record_batch(
+    request: Request, db: Db, _: Actor, now: Now, policy: Policy, wait: Wait = False
+) -> BatchOut:
     """Record up to ``LEADQ_MAX_BATCH_EVENTS`` events at once, all or nothing."""
     try:  # parse and validate in one pass: a quarter of the cost of json.loads + validate
         batch = EventBatch.model_validate_json(await request.body())
@@ -79,8 +98,10 @@ async def record_batch(request: Request, db: Db, _: Actor, now: Now, policy: Pol
     if len(batch.events) > limit:
         raise HTTPException(413, f"at most {limit} events per batch, got {len(batch.events)}")
 
+    queued = _queued(request, wait)
+
     def work(session: Session) -> Recorded:
-        return event_service.record_events(session, batch.events, now, policy.clock_skew)
+        return event_service.record_events(session, batch.events, now, policy.clock_skew, queued)
 
     recorded = await run_in_threadpool(db.run, work)
     return BatchOut(accepted=recorded.accepted, duplicates=recorded.duplicates)

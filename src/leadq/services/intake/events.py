@@ -15,6 +15,7 @@ from leadq.services.automation import reactions as automation
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.predictive.history import CONVERTING_EVENT
 from leadq.services.qualification import outcomes
+from leadq.services.scoring import queue
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import Event, Lead
@@ -94,9 +95,14 @@ def _check(
 
 
 def record_events(
-    session: Session, events: Sequence[EventInput], now: datetime, skew: timedelta
+    session: Session,
+    events: Sequence[EventInput],
+    now: datetime,
+    skew: timedelta,
+    queued: bool = False,
 ) -> Recorded:
-    """Store a batch all-or-nothing; a stored idempotency key makes its item a duplicate."""
+    """Store a batch all-or-nothing; a stored idempotency key makes its item a duplicate.
+    ``queued`` leaves rescoring to the queue's drainers instead of doing it here."""
     _check(session, events, now, skew, lambda i: f"events[{i}].")
     seen = _stored_keys(session, [e.idempotency_key for e in events if e.idempotency_key])
     rows: list[dict[str, Any]] = []
@@ -109,18 +115,22 @@ def record_events(
     if rows:
         _touch_leads(session, rows)  # locks the leads, in id order, before any key can wait
         rows = _insert(session, rows)
-    touched = _stored(session, rows, now)
+    touched = _stored(session, rows, now, queued)
     return Recorded(len(rows), len(events) - len(rows), touched)
 
 
-def _stored(session: Session, rows: list[dict[str, Any]], now: datetime) -> list[int]:
+def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued: bool) -> list[int]:
     """What follows every stored event, whichever way it came in: the touch rules (a reply,
-    call or meeting completes follow-up tasks), then rescoring. Returns the leads touched."""
+    call or meeting completes follow-up tasks), then rescoring, at once or through the queue.
+    Returns the leads touched."""
     for row in rows:
         automation.touched(session, row["lead_id"], row["type"], row["properties"] or {},
                            row["occurred_at"])  # fmt: skip
     touched = sorted({r["lead_id"] for r in rows})
-    rescore_leads(session, touched, now, "event")  # nothing to do without rows
+    if queued:
+        queue.enqueue(session, touched, now)
+    else:
+        rescore_leads(session, touched, now, "event")  # nothing to do without rows
     outcomes.refresh(session, sorted({r["lead_id"] for r in rows if r["type"] == CONVERTING_EVENT}))
     return touched
 
@@ -192,10 +202,11 @@ def find_by_key(session: Session, key: str) -> Event | None:
 
 
 def record_event(
-    session: Session, item: EventInput, now: datetime, skew: timedelta
+    session: Session, item: EventInput, now: datetime, skew: timedelta, queued: bool = False
 ) -> tuple[Event, bool]:
     """One event in as few statements as possible (the hot path of real-time intake); returns
-    it and whether it is new — a retry with a stored idempotency key returns the stored one."""
+    it and whether it is new — a retry with a stored idempotency key returns the stored one.
+    ``queued`` leaves rescoring to the queue's drainers."""
     try:
         check_not_future(item.occurred_at, now, skew)
     except ValueError as exc:
@@ -207,7 +218,7 @@ def record_event(
     insert = insert_ignoring_conflicts(session, Event, "idempotency_key").values(**row)
     event = session.scalars(insert.returning(Event)).first()
     if event is not None:
-        _stored(session, [row], now)
+        _stored(session, [row], now, queued)
         return event, True
     assert item.idempotency_key is not None  # only a key can conflict
     stored = find_by_key(session, item.idempotency_key)

@@ -61,6 +61,7 @@ from leadq.services.predictive.history import CONVERTED_STAGE
 from leadq.services.privacy import audit
 from leadq.services.qualification import outcomes
 from leadq.services.qualification.rules import current_rules
+from leadq.services.scoring import queue
 from leadq.store.tables import (
     Base,
     CampaignCost,
@@ -367,6 +368,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
     lead = get_lead(session, lead_id, for_update=True)
     if lead.erased_at is not None:
         return ErasureReport(lead.id, False, lead.erased_at)
+    queue.catch_up(session, [lead.id], now)  # the shell keeps a score with every event in it
     email = lead.email
     contacts = [t for t in (lead.email, lead.phone) if t and len(t) >= 3]
     name = tuple(n for n in (lead.first_name, lead.last_name) if n)

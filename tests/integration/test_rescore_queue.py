@@ -1,0 +1,103 @@
+"""Queued intake scoring: events are stored at once, their leads rescored by a drainer, and the
+result is what rescoring in the request gives (``?wait=true``, read your writes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from leadq.services.scoring import queue
+from leadq.store.db import Database
+from leadq.store.tables import RescoreRequest
+from tests.integration.test_scoring_api import API, assert_stored_equals_fresh, score_of, use_model
+
+EVENTS: list[dict[str, Any]] = [
+    {"type": "content_download", "properties": {"asset_type": "whitepaper"}},
+    {"type": "webinar_attended"},
+    {"type": "page_view", "properties": {"path": "/pricing"}},
+    {"type": "page_view", "properties": {"path": "/pricing/pro"}},
+]
+
+
+def _clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _twins(client: TestClient, count: int) -> list[tuple[int, int]]:
+    """Pairs of leads with the same profile: the first of each is scored through the queue."""
+    titles = ["CEO", "Analyst", "VP Sales", None]
+    pairs = []
+    for i in range(count):
+        profile = {"job_title": titles[i % 4], "company_size": 10 + 70 * i}
+        pair = [client.post(f"{API}/leads", json={"email": f"{side}{i}@acme.com", **profile})
+                .json()["id"] for side in ("q", "w")]  # fmt: skip
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
+def _batch(lead_id: int, n: int, when: datetime) -> list[dict[str, Any]]:
+    return [{"lead_id": lead_id, "occurred_at": (when + timedelta(minutes=k)).isoformat(),
+             **EVENTS[k % len(EVENTS)]} for k in range(n)]  # fmt: skip
+
+
+def _seen(client: TestClient, lead_id: int) -> tuple[Any, ...]:
+    card = score_of(client, lead_id)
+    lead = client.get(f"{API}/leads/{lead_id}").json()
+    return card["score"], card["grade"], card["breakdown"], lead["stage"]
+
+
+def test_queued_batches_and_singles_score_as_rescoring_at_once(
+    client: TestClient, db: Database, now: datetime
+) -> None:
+    use_model(client, "classic")
+    pairs = _twins(client, 8)
+    before = {q: _seen(client, q) for q, _ in pairs}
+    when = now - timedelta(hours=3)
+    queued = [e for i, (q, _) in enumerate(pairs) for e in _batch(q, 1 + i, when)]
+    waited = [e for i, (_, w) in enumerate(pairs) for e in _batch(w, 1 + i, when)]
+    assert client.post(f"{API}/events/batch", json={"events": queued}).json()["accepted"] == 36
+    assert client.post(f"{API}/events/batch?wait=true", json={"events": waited}).status_code == 200
+    single = {"lead_id": pairs[0][0], "type": "page_view", "properties": {"path": "/pricing"},
+              "occurred_at": now.isoformat()}  # fmt: skip
+    assert client.post(f"{API}/events", json=single).status_code == 201
+    assert client.post(f"{API}/events?wait=true",
+                       json={**single, "lead_id": pairs[0][1]}).status_code == 201  # fmt: skip
+
+    with db.reading() as session:  # stored, not scored yet: one request per lead and batch
+        rows = session.execute(select(RescoreRequest.lead_id)).scalars().all()
+    assert sorted(rows) == sorted([q for q, _ in pairs] + [pairs[0][0]])
+    assert {q: _seen(client, q) for q, _ in pairs} == before
+    assert queue.drain(db, _clock, limit=3) == 9  # three claims of three, then one of none
+
+    with db.reading() as session:
+        assert queue.waiting(session) == 0
+    for q, w in pairs:
+        assert _seen(client, q) == _seen(client, w)
+    assert len({_seen(client, q)[0] for q, _ in pairs}) > 3  # the pairs differ from each other
+
+
+def test_a_drainer_skips_leads_erased_or_merged_since_and_clears_their_requests(
+    client: TestClient, db: Database, now: datetime
+) -> None:
+    use_model(client, "classic")
+    kept, merged, erased = (
+        client.post(f"{API}/leads", json={"email": f"{n}@acme.com", **extra}).json()["id"]
+        for n, extra in (("kept", {"phone": "+48 601 234 567"}),
+                         ("dup", {"phone": "+48 601 234 567"}), ("gone", {}))
+    )  # fmt: skip
+    when = now - timedelta(hours=1)
+    batch = [e for lead in (kept, merged, erased) for e in _batch(lead, 3, when)]
+    assert client.post(f"{API}/events/batch", json={"events": batch}).status_code == 200
+    assert client.post(f"{API}/leads/{erased}/erase").status_code == 200
+    pair = client.get(f"{API}/duplicates").json()[0]["id"]
+    assert client.post(f"{API}/duplicates/{pair}/merge", json={"keep": kept}).status_code == 200
+    assert score_of(client, erased)["score"] > 0  # the erasure scored its events first
+    assert queue.drain(db, _clock) == 2  # the erasure took its lead's request
+    with db.reading() as session:
+        assert queue.waiting(session) == 0
+    assert client.get(f"{API}/leads/{erased}").json()["email"] is None
+    assert len(client.get(f"{API}/leads/{kept}/events").json()) == 6  # both leads' events
+    assert_stored_equals_fresh(db)
