@@ -1,5 +1,8 @@
 """Ingest benchmark: events/s for single-event POSTs and 1,000-event batches, and single-event
-latency (p50/p99) at a fixed 200 requests/s, against a running ``leadq serve``.
+latency (p50/p99) at a fixed 200 requests/s, against a running ``leadq serve``. Beside the
+batches, the same rows are inserted raw (psycopg ``executemany``, or sqlite3) into a copy of the
+``events`` table with the same indexes, and the time until the queued leads are rescored (the
+score, grade and stage of an event visible) is read from the rescoring queue.
 
     python bench/ingest.py                       # starts leadq serve on SQLite, then PostgreSQL
     python bench/ingest.py --backend sqlite
@@ -19,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -59,9 +63,27 @@ def _database(backend: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+AUTOMATION = """
+teams:
+  sales: {members: [{name: anna, email: anna@example.com}, {name: jan, email: jan@example.com}]}
+rules:
+  - {id: route, trigger: lead_created, do: [{assign: {round_robin: sales}}]}
+  - id: call_hot
+    trigger: grade_changed
+    when: {to: [hot]}
+    do: [{task: {kind: first_touch, due_minutes: 15}}]
+"""
+"""Rules in force with ``--automation``: routing of new leads, a task for each hot lead."""
+
+
 @contextmanager
-def _server(database_url: str, workers: int, model: str | None) -> Iterator[tuple[str, str]]:
+def _server(database_url: str, workers: int, model: str | None, automation: bool = False,
+            worker: bool = False) -> Iterator[tuple[str, str]]:  # fmt: skip
     env = {**os.environ, "LEADQ_DATABASE_URL": database_url}
+    if automation:
+        rules = Path(tempfile.mkdtemp()) / "automation.yaml"
+        rules.write_text(AUTOMATION, encoding="utf-8")
+        env["LEADQ_AUTOMATION_FILE"] = str(rules)
     subprocess.run([*LEADQ, "init"], env=env, check=True, capture_output=True)
     if model:  # real-time rescoring on every event
         subprocess.run([*LEADQ, "model", "add", model], env=env, check=True, capture_output=True)
@@ -71,21 +93,92 @@ def _server(database_url: str, workers: int, model: str | None) -> Iterator[tupl
         [*LEADQ, "apikey", "create", "bench"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
     port = _free_port()
-    process = subprocess.Popen(
-        [*LEADQ, "serve", "--port", str(port), "--workers", str(workers)], env=env
-    )
-    url = f"http://127.0.0.1:{port}"
+    log_path = Path(tempfile.mkdtemp()) / "serve.log"
+    print(f"server log: {log_path}", flush=True)  # one JSON line per request: not on screen
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*LEADQ, "serve", "--port", str(port), "--workers", str(workers)], env=env,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        drainer = (subprocess.Popen([*LEADQ, "worker"], env=env, stdout=log,
+                                    stderr=subprocess.STDOUT) if worker else None)  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{url}/api/v1/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            yield url, key
+        finally:
+            for running in (process, drainer):
+                if running:
+                    running.terminate()
+                    running.wait(timeout=15)
+
+
+class QueueWatch(threading.Thread):
+    """Reads the rescoring queue every 10 ms: when each accepted batch's requests were gone."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = create_engine(database_url)
+        self.samples: list[tuple[float, int | None, int | None]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with self.engine.connect() as conn:
+            while not self.done.is_set():
+                low, high = conn.execute(text("SELECT min(id), max(id) FROM rescore_queue")).one()
+                conn.commit()
+                self.samples.append((time.perf_counter(), low, high))
+                time.sleep(0.01)
+
+    def delays(self, accepted: list[float]) -> list[float]:
+        """Seconds from each acceptance until every request queued by then was drained."""
+        delays = []
+        for at in accepted:
+            after = [s for s in self.samples if s[0] >= at]
+            if not after:
+                continue
+            target = after[0][2]
+            gone = next((t for t, low, _ in after if low is None or target is None or low > target),
+                        None)  # fmt: skip
+            if gone is not None:
+                delays.append(gone - at)
+        return delays
+
+
+def _raw_insert(database_url: str, leads: list[int], batches: int) -> float:
+    """Rows/s of a plain insert of the batches' rows into a copy of ``events`` (same indexes)."""
+    engine = create_engine(database_url)
+    now = datetime.now(UTC)
+    rows = [(leads[(b * 1000 + i) % len(leads)], "page_view", now - timedelta(seconds=i), now,
+             json.dumps({"path": "/pricing", "seconds": i % 300}), None, f"raw-{uuid.uuid4().hex}")
+            for b in range(batches) for i in range(1000)]  # fmt: skip
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("CREATE TABLE events_raw (LIKE events INCLUDING ALL)"))
+        else:
+            schema = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'events'"))
+            conn.execute(text(schema.scalar_one().replace("events", "events_raw", 1)))
+    insert = ("INSERT INTO events_raw (lead_id, type, occurred_at, received_at, properties,"
+              " channel, idempotency_key) VALUES (%s, %s, %s, %s, %s, %s, %s)")  # fmt: skip
+    raw = engine.raw_connection()
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url, key
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            insert = insert.replace("%s", "?")
+            rows = [(*r[:2], r[2].isoformat(), r[3].isoformat(), *r[4:]) for r in rows]
+        start = time.perf_counter()
+        for b in range(batches):  # one transaction per batch, as intake commits one per request
+            cursor.executemany(insert, rows[b * 1000 : (b + 1) * 1000])
+            raw.commit()
+        return len(rows) / (time.perf_counter() - start)
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        raw.close()
+        engine.dispose()
 
 
 def _event(lead_id: int, i: int) -> dict[str, object]:
@@ -145,7 +238,8 @@ async def _leads(conn: Connection, count: int) -> list[int]:
     return ids
 
 
-async def _batches(conns: list[Connection], leads: list[int], batches: int) -> float:
+async def _batches(conns: list[Connection], leads: list[int], batches: int,
+                   accepted: list[float]) -> float:  # fmt: skip
     bodies = [  # encoded before the clock starts: the client's JSON work is not the server's
         json.dumps(
             {"events": [_event(leads[(b * 1000 + i) % len(leads)], i) for i in range(1000)]}
@@ -156,6 +250,7 @@ async def _batches(conns: list[Connection], leads: list[int], batches: int) -> f
     async def worker(conn: Connection) -> None:
         while bodies:
             await conn.post("/api/v1/events/batch", bodies.pop())
+            accepted.append(time.perf_counter())
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in conns))
@@ -202,12 +297,28 @@ async def _paced(
     return latencies, len(tasks) / (time.perf_counter() - begin)
 
 
-async def measure(url: str, key: str, label: str, args: argparse.Namespace) -> None:
+async def measure(url: str, key: str, label: str, args: argparse.Namespace,
+                  database_url: str | None = None) -> None:  # fmt: skip
     parsed = httpx.URL(url)
     host, port = parsed.host, parsed.port or 80
     conns = [Connection(host, port, key) for _ in range(args.concurrency)]
     leads = await _leads(conns[0], args.leads)
-    batch_rate = await _batches(conns, leads, args.batches)
+    watch = QueueWatch(database_url) if database_url else None
+    if watch:
+        watch.start()
+    accepted: list[float] = []
+    batch_rate = await _batches(conns, leads, args.batches, accepted)
+    if watch and database_url:
+        await asyncio.sleep(5)  # let the drainers finish
+        watch.done.set()
+        watch.join()
+        delays = watch.delays(accepted)
+        raw = _raw_insert(database_url, leads, args.batches)
+        print(f"{label:<11} batches of 1,000: {batch_rate:,.0f} events/s, raw insert of the same"
+              f" rows {raw:,.0f} rows/s: ratio {batch_rate / raw:.2f}; rescored within"
+              f" p50 {statistics.median(delays):.2f} s, p99"
+              f" {statistics.quantiles(delays, n=100)[98]:.2f} s, max {max(delays):.2f} s"
+              f" ({len(delays)} batches)", flush=True)  # fmt: skip
     single_rate = await _singles(conns, leads, args.singles)
     latencies, achieved = await _paced(host, port, key, leads, args.rate, args.seconds)
     p50 = statistics.median(latencies)
@@ -227,6 +338,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--workers", type=int, default=1, help="leadq serve --workers")
     parser.add_argument("--model", help="activate this scoring model first (e.g. classic)")
+    parser.add_argument("--automation", action="store_true", help="put automation rules in force")
+    parser.add_argument("--worker", action="store_true",
+                        help="run leadq worker beside the server (a second drainer)")  # fmt: skip
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--batches", type=int, default=40, help="1,000-event batches to send")
     parser.add_argument("--singles", type=int, default=3000, help="single events, closed loop")
@@ -243,11 +357,11 @@ def main() -> None:
     for backend in backends:
         with (
             _database(backend) as database_url,
-            _server(database_url, args.workers, args.model) as server,
+            _server(database_url, args.workers, args.model, args.automation, args.worker) as server,
         ):
             label = backend if args.workers == 1 else f"{backend}×{args.workers}"
             label += f"+{args.model}" if args.model else ""
-            asyncio.run(measure(*server, label, args))
+            asyncio.run(measure(*server, label, args, database_url))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from leadq.services.scoring import queue
 from leadq.store.db import Database
 from leadq.store.tables import Event
 
@@ -34,7 +35,9 @@ def stored(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(Event)) or 0
 
 
-def test_event_is_stored_and_moves_last_activity(client: TestClient, now: datetime) -> None:
+def test_event_is_stored_and_moves_last_activity(
+    client: TestClient, db: Database, now: datetime
+) -> None:
     lead_id = new_lead(client)
     when = now - timedelta(hours=1)
     response = client.post(f"{API}/events", json=event(lead_id, when, channel="web"))
@@ -42,10 +45,12 @@ def test_event_is_stored_and_moves_last_activity(client: TestClient, now: dateti
     body = response.json()
     assert body["type"] == "page_view" and body["properties"] == {"path": "/pricing"}
     assert datetime.fromisoformat(body["occurred_at"]) == when
+    assert client.get(f"{API}/leads/{lead_id}").json()["last_activity_at"] is None  # queued
+    assert queue.drain(db, lambda: now) == 1
     lead = client.get(f"{API}/leads/{lead_id}").json()
     assert datetime.fromisoformat(lead["last_activity_at"]) == when
     older = event(lead_id, when - timedelta(days=3))
-    client.post(f"{API}/events", json=older)
+    client.post(f"{API}/events?wait=true", json=older)  # in the request: the same moves
     lead = client.get(f"{API}/leads/{lead_id}").json()
     assert datetime.fromisoformat(lead["last_activity_at"]) == when  # an older event moves nothing
     timeline = client.get(f"{API}/leads/{lead_id}/events").json()

@@ -1,6 +1,7 @@
 """Killing ``leadq worker`` while it drains the rescoring queue loses no event and scores none
-twice: after a second worker finishes, every stored score equals a fresh one, the score history
-has no repeated entry, each grade crossing was recorded once and its automation ran once."""
+twice: after a second worker finishes, every stored score equals a fresh one, each lead's first
+and last activity are its events', the score history has no repeated entry, each grade crossing
+was recorded once and its automation ran once."""
 
 from __future__ import annotations
 
@@ -120,6 +121,8 @@ def _assert_scored_once(db: Database) -> None:
         hot = 0
         for lead in session.scalars(select(Lead)):
             assert lead.scored_at is not None, lead.id
+            times = [fact.occurred_at for fact in events[lead.id]]
+            assert (lead.first_event_at, lead.last_activity_at) == (min(times), max(times))
             card = evaluate(model, lead_facts(lead), events[lead.id], lead.scored_at)
             assert (lead.score, lead.grade, lead.score_breakdown) == (
                 card.score, card.grade, breakdown_json(card)), lead.id  # fmt: skip

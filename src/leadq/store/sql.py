@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -24,3 +28,12 @@ def insert_ignoring_conflicts(session: Session, model: type[Base],
     """``INSERT … ON CONFLICT (cols) DO NOTHING``: the database settles races on unique keys."""
     columns = [unique] if isinstance(unique, str) else list(unique)
     return dialect_insert(session, model).on_conflict_do_nothing(index_elements=columns)
+
+
+def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``= ANY(array)``, one parameter however many values
+    (a thousand placeholders cost more to send and parse than the lookup itself)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)  # type: ignore[no-any-return]
+    array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+    return column == any_(array)  # type: ignore[no-any-return]

@@ -36,6 +36,13 @@ from leadq.domain.leads import PROFILE_FIELDS
 from leadq.domain.search import SQL_FUNCTION
 
 
+def naive_utc(value: datetime) -> datetime:
+    """How a moment is stored: in UTC, without a zone (a naive one is refused)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime refused: pass an aware one")
+    return (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC, returns aware datetimes on every backend (SQLite has no time zones)."""
 
@@ -43,11 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused: pass an aware one")
-        return (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
+        return None if value is None else naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
@@ -332,6 +335,9 @@ class RescoreRequest(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """The span of the new events: the drainer moves the lead's activity with it."""
 
 
 class DomainEvent(Base):

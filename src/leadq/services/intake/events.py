@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput, check_not_future
@@ -17,8 +18,8 @@ from leadq.services.predictive.history import CONVERTING_EVENT
 from leadq.services.qualification import outcomes
 from leadq.services.scoring import queue
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import insert_ignoring_conflicts
-from leadq.store.tables import Event, Lead
+from leadq.store.sql import insert_ignoring_conflicts, one_of
+from leadq.store.tables import Event, Lead, naive_utc
 
 _IN_CHUNK = 5_000  # stays under every backend's bound-parameter limit
 
@@ -35,13 +36,18 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
 
 
-def _known_leads(session: Session, lead_ids: set[int]) -> dict[int, tuple[bool, int | None]]:
+def _known_leads(session: Session, lead_ids: set[int],
+                 lock: bool = False) -> dict[int, tuple[bool, int | None]]:  # fmt: skip
     """The stored leads among ``lead_ids``: whether each was erased, and the lead it was merged
-    into."""
+    into. ``lock`` holds them (``FOR KEY SHARE``, in id order) until the events are stored, so
+    no merge or erasure slips between the check and the insert, while drainers rescoring them
+    and other intake are not waited for."""
     found: dict[int, tuple[bool, int | None]] = {}
     for chunk in _chunks(sorted(lead_ids)):
         query = select(Lead.id, Lead.erased_at.is_not(None), Lead.merged_into_id).where(
-            Lead.id.in_(chunk))  # fmt: skip
+            one_of(session, Lead.id, chunk))  # fmt: skip
+        if lock:
+            query = query.order_by(Lead.id).with_for_update(read=True, key_share=True)
         found.update((lead_id, (erased, into)) for lead_id, erased, into in session.execute(query))
     return found
 
@@ -63,7 +69,7 @@ def _stored_keys(session: Session, keys: list[str]) -> set[str]:
         found.update(
             k
             for k in session.scalars(
-                select(Event.idempotency_key).where(Event.idempotency_key.in_(chunk))
+                select(Event.idempotency_key).where(one_of(session, Event.idempotency_key, chunk))
             )
             if k
         )
@@ -76,6 +82,7 @@ def _check(
     now: datetime,
     skew: timedelta,
     where: Callable[[int], str],
+    lock: bool,
 ) -> None:
     """Refuse the whole batch if any item is unusable, naming every bad item (first 100)."""
     errors: list[FieldError] = []
@@ -84,7 +91,7 @@ def _check(
             check_not_future(item.occurred_at, now, skew)
         except ValueError as exc:
             errors.append(FieldError(f"{where(i)}occurred_at", str(exc)))
-    known = _known_leads(session, {e.lead_id for e in events})
+    known = _known_leads(session, {e.lead_id for e in events}, lock)
     errors += [
         FieldError(f"{where(i)}lead_id", reason)
         for i, e in enumerate(events)
@@ -103,7 +110,7 @@ def record_events(
 ) -> Recorded:
     """Store a batch all-or-nothing; a stored idempotency key makes its item a duplicate.
     ``queued`` leaves rescoring to the queue's drainers instead of doing it here."""
-    _check(session, events, now, skew, lambda i: f"events[{i}].")
+    _check(session, events, now, skew, lambda i: f"events[{i}].", queued)
     seen = _stored_keys(session, [e.idempotency_key for e in events if e.idempotency_key])
     rows: list[dict[str, Any]] = []
     for item in events:
@@ -113,7 +120,8 @@ def record_events(
             seen.add(item.idempotency_key)
         rows.append(_row(item, now))
     if rows:
-        _touch_leads(session, rows)  # locks the leads, in id order, before any key can wait
+        if not queued:  # queued: the drainer moves the activity, the check locked the leads
+            _touch_leads(session, rows)  # locks the leads, in id order, before any key can wait
         rows = _insert(session, rows)
     touched = _stored(session, rows, now, queued)
     return Recorded(len(rows), len(events) - len(rows), touched)
@@ -128,7 +136,8 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued:
                            row["occurred_at"])  # fmt: skip
     touched = sorted({r["lead_id"] for r in rows})
     if queued:
-        queue.enqueue(session, touched, now)
+        spans = [(r["lead_id"], r["occurred_at"], r["occurred_at"]) for r in rows]
+        queue.enqueue(session, outcomes.spans(spans), now)
     else:
         rescore_leads(session, touched, now, "event")  # nothing to do without rows
     outcomes.refresh(session, sorted({r["lead_id"] for r in rows if r["type"] == CONVERTING_EVENT}))
@@ -138,12 +147,40 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued:
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Insert the rows; returns the ones stored. A key another transaction stored since
     ``_stored_keys`` looked (a retry racing itself) is skipped by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_arrays(session, rows)
     statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
     if not any(row["idempotency_key"] for row in rows):  # nothing can conflict
         session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
         return rows
     stored = set(session.connection().execute(statement.returning(Event.idempotency_key), rows)
                  .scalars())  # fmt: skip
+    return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]
+
+
+_INSERT_ARRAYS = text(
+    "INSERT INTO events (lead_id, type, occurred_at, received_at, properties, channel,"
+    " idempotency_key)"
+    " SELECT lead_id, type, occurred_at, :received, CAST(properties AS jsonb), channel, key"
+    " FROM unnest(CAST(:leads AS integer[]), CAST(:types AS text[]),"
+    " CAST(:times AS timestamp[]), CAST(:properties AS text[]), CAST(:channels AS text[]),"
+    " CAST(:keys AS text[])) AS t(lead_id, type, occurred_at, properties, channel, key)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+)
+"""PostgreSQL: a batch as one statement over column arrays, so its cost is the rows' cost."""
+
+
+def _insert_arrays(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    params = {
+        "received": naive_utc(rows[0]["received_at"]),
+        "leads": [row["lead_id"] for row in rows],
+        "types": [row["type"] for row in rows],
+        "times": [naive_utc(row["occurred_at"]) for row in rows],
+        "properties": [json.dumps(row["properties"]) for row in rows],
+        "channels": [row["channel"] for row in rows],
+        "keys": [row["idempotency_key"] for row in rows],
+    }
+    stored = set(session.connection().execute(_INSERT_ARRAYS, params).scalars())
     return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]
 
 
@@ -159,42 +196,14 @@ def _row(item: EventInput, now: datetime) -> dict[str, Any]:
     }
 
 
-_MOVE_LAST_ACTIVITY = (
-    update(Lead)
-    .where(Lead.id == bindparam("lead"), Lead.erased_at.is_(None), Lead.merged_into_id.is_(None))
-    .values(
-        last_activity_at=case(
-            (
-                or_(Lead.last_activity_at.is_(None), Lead.last_activity_at < bindparam("when")),
-                bindparam("when"),
-            ),
-            else_=Lead.last_activity_at,
-        ),
-        first_event_at=case(
-            (
-                or_(Lead.first_event_at.is_(None), Lead.first_event_at > bindparam("first")),
-                bindparam("first"),
-            ),
-            else_=Lead.first_event_at,
-        ),
-    )
-)
-"""Moves the lead's last activity forward and its first event back (a purchase changes more
-of what analytics reads: those leads are recomputed by ``outcomes.refresh``)."""
-
-
 def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Move each lead's last activity forward and first event back; returns how many of the
-    leads exist."""
-    latest: dict[int, datetime] = {}
-    earliest: dict[int, datetime] = {}
-    for row in rows:
-        lead, when = row["lead_id"], row["occurred_at"]
-        latest[lead] = max(when, latest.get(lead, when))
-        earliest[lead] = min(when, earliest.get(lead, when))
-    params = [{"lead": k, "when": v, "first": earliest[k]}
-              for k, v in sorted(latest.items())]  # id order: no deadlock  # fmt: skip
-    return session.connection().execute(_MOVE_LAST_ACTIVITY, params).rowcount
+    """Lock the leads in id order (the order every writer takes them in) and move their last
+    activity and first event; returns how many of the leads exist and take events."""
+    activity = outcomes.spans([(r["lead_id"], r["occurred_at"], r["occurred_at"]) for r in rows])
+    if session.get_bind().dialect.name == "postgresql" and len(activity) > 1:
+        session.execute(select(Lead.id).where(Lead.id.in_(sorted(activity))).order_by(Lead.id)
+                        .with_for_update(key_share=True))  # fmt: skip
+    return outcomes.move_activity(session, activity)
 
 
 def find_by_key(session: Session, key: str) -> Event | None:
@@ -212,7 +221,11 @@ def record_event(
     except ValueError as exc:
         raise InvalidInput([FieldError("occurred_at", str(exc))]) from None
     row = _row(item, now)
-    if not _touch_leads(session, [row]):  # the update doubles as the existence check
+    if queued:
+        reason = _refusal(item.lead_id, _known_leads(session, {item.lead_id}, lock=True))
+        if reason:
+            raise InvalidInput([FieldError("lead_id", reason)])
+    elif not _touch_leads(session, [row]):  # the update doubles as the existence check
         reason = _refusal(item.lead_id, _known_leads(session, {item.lead_id}))
         raise InvalidInput([FieldError("lead_id", reason or "no lead to record it for")])
     insert = insert_ignoring_conflicts(session, Event, "idempotency_key").values(**row)

@@ -15,7 +15,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Numeric, case, func, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Numeric,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.functions import Function
@@ -24,7 +36,7 @@ from leadq.domain.boundary import MAX_MAGNITUDE
 from leadq.domain.scoring.evaluate import DECAY_ID
 from leadq.domain.scoring.model import EngagementCriterion
 from leadq.services.predictive.history import CONVERTED_STAGE, CONVERTING_EVENT
-from leadq.store.tables import Event, Lead, StageChange
+from leadq.store.tables import Event, Lead, StageChange, naive_utc
 
 FUNNEL = ("iql", "mql", "sal", "sql", "opportunity", "customer")
 """The stages a lead moves up through; any other stage (nurture, disqualified…) ranks as iql."""
@@ -75,6 +87,61 @@ def moved(lead: Lead, stage: str, at: datetime) -> None:
     lead.furthest_stage = FUNNEL[reached]
     if stage == CONVERTED_STAGE and (lead.converted_at is None or at < lead.converted_at):
         lead.converted_at = at
+
+
+Span = tuple[datetime, datetime]
+"""The earliest and the latest moment of a lead's new events."""
+
+
+def spans(moments: Sequence[tuple[int, datetime, datetime]]) -> dict[int, Span]:
+    """(lead, earliest, latest) triples folded into one span per lead."""
+    found: dict[int, Span] = {}
+    for lead, first, last in moments:
+        old = found.get(lead, (first, last))
+        found[lead] = (min(first, old[0]), max(last, old[1]))
+    return found
+
+
+def move_activity(session: Session, activity: dict[int, Span]) -> int:
+    """New events move each lead's last activity forward and its first event back (a purchase
+    changes more of what analytics reads: ``refresh``). The caller has locked the leads, in id
+    order. Returns how many of the leads exist and take events."""
+    ids = sorted(activity)
+    if session.get_bind().dialect.name == "postgresql" and len(ids) > 1:
+        arrays = {"ids": ids, "first": [naive_utc(activity[k][0]) for k in ids],
+                  "last": [naive_utc(activity[k][1]) for k in ids]}  # fmt: skip
+        return session.connection().execute(_MOVE_ARRAYS, arrays).rowcount
+    rows = [{"lead": k, "first": activity[k][0], "when": activity[k][1]} for k in ids]
+    return session.connection().execute(_MOVE, rows).rowcount if rows else 0
+
+
+_MOVE = (
+    update(Lead)
+    .where(Lead.id == bindparam("lead"), Lead.erased_at.is_(None), Lead.merged_into_id.is_(None))
+    .values(
+        last_activity_at=case(
+            (or_(Lead.last_activity_at.is_(None), Lead.last_activity_at < bindparam("when")),
+             bindparam("when")),
+            else_=Lead.last_activity_at,
+        ),
+        first_event_at=case(
+            (or_(Lead.first_event_at.is_(None), Lead.first_event_at > bindparam("first")),
+             bindparam("first")),
+            else_=Lead.first_event_at,
+        ),
+    )
+)  # fmt: skip
+_MOVE_ARRAYS = text(
+    "UPDATE leads SET"
+    " last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < t.last"
+    " THEN t.last ELSE last_activity_at END,"
+    " first_event_at = CASE WHEN first_event_at IS NULL OR first_event_at > t.first"
+    " THEN t.first ELSE first_event_at END"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:first AS timestamp[]),"
+    " CAST(:last AS timestamp[])) AS t(id, first, last)"
+    " WHERE leads.id = t.id AND leads.erased_at IS NULL AND leads.merged_into_id IS NULL"
+)
+"""PostgreSQL: ``_MOVE`` for many leads in one statement."""
 
 
 def _rank(stage: Any) -> ColumnElement[int]:

@@ -17,12 +17,14 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select, text, true
 from sqlalchemy.orm import Session
 
+from leadq.services.qualification import outcomes
+from leadq.services.qualification.outcomes import Span
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.db import Database
-from leadq.store.tables import Lead, RescoreRequest
+from leadq.store.tables import Lead, RescoreRequest, naive_utc
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,29 @@ BATCH = 500
 """Leads rescored per claim: small enough that a claim commits well within a second."""
 
 
-def enqueue(session: Session, lead_ids: Sequence[int], at: datetime) -> None:
-    """Ask for these leads to be rescored (one row per lead, in the caller's transaction)."""
-    if lead_ids:
-        rows = [{"lead_id": lead_id, "queued_at": at} for lead_id in lead_ids]
-        session.connection().execute(insert(RescoreRequest), rows)
+def enqueue(session: Session, activity: dict[int, Span], at: datetime) -> None:
+    """Ask for these leads to be rescored, with the span of their new events (one row per lead,
+    in the caller's transaction)."""
+    ids = sorted(activity)
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        params = {"at": naive_utc(at), "ids": ids,
+                  "first": [naive_utc(activity[k][0]) for k in ids],
+                  "last": [naive_utc(activity[k][1]) for k in ids]}  # fmt: skip
+        session.connection().execute(_ENQUEUE_ARRAYS, params)
+        return
+    rows = [{"lead_id": k, "queued_at": at, "first_event_at": activity[k][0],
+             "last_event_at": activity[k][1]} for k in ids]  # fmt: skip
+    session.connection().execute(insert(RescoreRequest), rows)
+
+
+_ENQUEUE_ARRAYS = text(
+    "INSERT INTO rescore_queue (lead_id, queued_at, first_event_at, last_event_at)"
+    " SELECT id, :at, first, last FROM unnest(CAST(:ids AS integer[]),"
+    " CAST(:first AS timestamp[]), CAST(:last AS timestamp[])) AS t(id, first, last)"
+)
+"""PostgreSQL: a batch's requests in one statement."""
 
 
 def waiting(session: Session) -> int:
@@ -42,40 +62,57 @@ def waiting(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(RescoreRequest)) or 0
 
 
+Claimed = list[tuple[int, int, datetime, datetime]]
+"""Queue rows held by this transaction: (row id, lead id, first event, last event)."""
+
+
+def _claim(session: Session, where: ColumnElement[bool], limit: int | None = None,
+           skip_locked: bool = True) -> Claimed:  # fmt: skip
+    """Lock the oldest queue rows matching ``where`` (those another drainer holds are skipped,
+    or waited for). Their events were committed with them, so what follows reads them all."""
+    query = select(RescoreRequest.id, RescoreRequest.lead_id, RescoreRequest.first_event_at,
+                   RescoreRequest.last_event_at).where(where)  # fmt: skip
+    query = query.order_by(RescoreRequest.id).limit(limit)
+    rows = session.execute(query.with_for_update(skip_locked=skip_locked))
+    return [(row_id, lead, first, last) for row_id, lead, first, last in rows]
+
+
+def _settle(session: Session, claimed: Claimed, now: datetime) -> int:
+    """Apply the claimed requests: the leads' activity moves, then they are rescored (with the
+    lifecycle rules), then the requests are gone. Returns how many requests were handled."""
+    leads = {lead for _, lead, _, _ in claimed}
+    live = select(Lead.id).where(
+        Lead.id.in_(leads), Lead.erased_at.is_(None), Lead.merged_into_id.is_(None)
+    )
+    live_ids = list(session.scalars(live.order_by(Lead.id).with_for_update(key_share=True)))
+    spans = outcomes.spans([(lead, first, last) for _, lead, first, last in claimed])
+    outcomes.move_activity(session, spans)
+    rescore_leads(session, live_ids, now, "event")
+    handled = [row_id for row_id, _, _, _ in claimed]
+    session.execute(delete(RescoreRequest).where(RescoreRequest.id.in_(handled)))
+    return len(handled)
+
+
 def catch_up(session: Session, lead_ids: Sequence[int], now: datetime) -> None:
-    """Rescore at once those of these leads with requests waiting, and drop the requests: for
-    a use case that must find every accepted event in the score first (an erasure keeps the
-    score as it stands; a drainer holding the requests is waited for)."""
-    waiting = select(RescoreRequest.id, RescoreRequest.lead_id).where(
-        RescoreRequest.lead_id.in_(lead_ids)).with_for_update()  # fmt: skip
-    found = session.execute(waiting).all()
-    if found:
-        rescore_leads(session, sorted({lead for _, lead in found}), now, "event")
-        session.execute(delete(RescoreRequest).where(RescoreRequest.id.in_([i for i, _ in found])))
+    """Settle at once the requests waiting for these leads: for a use case that must find every
+    accepted event in the score first (an erasure keeps the score as it stands); a drainer
+    holding some of them is waited for."""
+    claimed = _claim(session, RescoreRequest.lead_id.in_(lead_ids), skip_locked=False)
+    if claimed:
+        _settle(session, claimed, now)
 
 
 def drain_once(db: Database, clock: Callable[[], datetime], limit: int = BATCH) -> int:
-    """Claim up to ``limit`` queue rows (rows another drainer holds are skipped), rescore their
-    leads and delete the rows, in one transaction; returns how many rows were handled."""
+    """Claim up to ``limit`` queue rows (rows another drainer holds are skipped) and every other
+    row waiting for the same leads, settle them once, in one transaction; returns how many
+    rows were handled."""
     with db.unit_of_work() as session:
-        claim = (
-            select(RescoreRequest.id, RescoreRequest.lead_id)
-            .order_by(RescoreRequest.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = session.execute(claim).all()
-        if not claimed:
+        first = _claim(session, true(), limit)
+        if not first:
             return 0
-        live = select(Lead.id).where(
-            Lead.id.in_({lead for _, lead in claimed}),
-            Lead.erased_at.is_(None),
-            Lead.merged_into_id.is_(None),
-        )
-        rescore_leads(session, sorted(session.scalars(live)), clock(), "event")
-        handled = [row_id for row_id, _ in claimed]
-        session.execute(delete(RescoreRequest).where(RescoreRequest.id.in_(handled)))
-        return len(handled)
+        more = _claim(session, RescoreRequest.lead_id.in_({row[1] for row in first}))
+        claimed = list({row[0]: row for row in first + more}.values())
+        return _settle(session, claimed, clock())
 
 
 def drain(db: Database, clock: Callable[[], datetime], limit: int = BATCH,

@@ -25,6 +25,8 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.Column("lead_id", sa.Integer(), nullable=False),
         sa.Column("queued_at", sa.DateTime(), nullable=False),
+        sa.Column("first_event_at", sa.DateTime(), nullable=False),
+        sa.Column("last_event_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_rescore_queue_lead_id_leads"),
         sa.PrimaryKeyConstraint("id", name="pk_rescore_queue"),
     )
