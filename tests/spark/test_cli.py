@@ -45,40 +45,28 @@ def tables(folder: Path) -> None:
 
 
 @needs_spark
-def test_both_engines_write_the_same_scores_and_predictions(tmp_path: Path) -> None:
-    tables(tmp_path)
-    common = ["score", "--leads", "leads.parquet", "--events", "events.parquet", "--as-of", AS_OF,
-              "--predictive", "model"]  # fmt: skip
-    run(tmp_path, *common, "--out", "polars.parquet")
-    result = run(tmp_path, *common, "--engine", "spark", "--master", "local[2]", "--out", "spark",
-                 process=True)  # fmt: skip
-    assert "Scored 200 leads with classic" in result.stdout
-    on_polars = pl.read_parquet(tmp_path / "polars.parquet").sort("id")
-    on_spark = pl.read_parquet(tmp_path / "spark" / "*.parquet").sort("id")
-    assert on_spark.equals(on_polars)
-    assert on_spark["score"].n_unique() > 5 and on_spark["probability"].n_unique() > 20
-
-
-@needs_spark
-def test_spark_submit_runs_the_job_file(tmp_path: Path) -> None:
-    """As on a cluster: spark-submit starts the driver and gives the master."""
+def test_spark_submit_runs_leadq_score_on_spark_as_the_polars_engine(tmp_path: Path) -> None:
+    """As on a cluster: spark-submit starts the driver and gives the master; the job file runs
+    ``leadq score --engine spark`` (one JVM for both: starting one is the slow part)."""
     tables(tmp_path)
     job = subprocess.run([sys.executable, "-m", "leadq.cli.spark_job"], capture_output=True,
                          text=True, check=True).stdout.strip()  # fmt: skip
     submit = Path(sys.executable).parent / "spark-submit"
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    common = ["--leads", "leads.parquet", "--events", "events.parquet", "--model", "dynamic",
+              "--as-of", AS_OF, "--predictive", "model"]  # fmt: skip
     result = subprocess.run(
-        [str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false", job,
-         "--leads", "leads.parquet", "--events", "events.parquet", "--model", "dynamic",
-         "--as-of", AS_OF, "--out", "submitted"],
+        [str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false", job, *common,
+         "--out", "submitted"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    run(tmp_path, "score", "--leads", "leads.parquet", "--events", "events.parquet", "--model",
-        "dynamic", "--as-of", AS_OF, "--out", "polars.parquet")  # fmt: skip
-    scores = pl.read_parquet(tmp_path / "submitted" / "*.parquet").sort("id")
-    assert scores.equals(pl.read_parquet(tmp_path / "polars.parquet").sort("id"))
-    assert scores.height == 200 and scores["score"].n_unique() > 1
+    assert "Scored 200 leads with dynamic" in result.stdout
+    run(tmp_path, "score", *common, "--out", "polars.parquet")
+    on_spark = pl.read_parquet(tmp_path / "submitted" / "*.parquet").sort("id")
+    assert on_spark.equals(pl.read_parquet(tmp_path / "polars.parquet").sort("id"))
+    assert on_spark.height == 200 and on_spark["score"].n_unique() > 1
+    assert on_spark["probability"].n_unique() > 20
 
 
 def test_without_pyspark_the_message_says_what_to_install(tmp_path: Path) -> None:
