@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -154,9 +155,11 @@ def _raw_insert(database_url: str, leads: list[int], batches: int) -> float:
     """Rows/s of a plain insert of the batches' rows into a copy of ``events`` (same indexes)."""
     engine = create_engine(database_url)
     now = datetime.now(UTC)
-    rows = [(leads[(b * 1000 + i) % len(leads)], "page_view", now - timedelta(seconds=i), now,
-             json.dumps({"path": "/pricing", "seconds": i % 300}), None, f"raw-{uuid.uuid4().hex}")
-            for b in range(batches) for i in range(1000)]  # fmt: skip
+    rows: list[tuple[Any, ...]] = [
+        (leads[(b * 1000 + i) % len(leads)], "page_view", now - timedelta(seconds=i), now,
+         json.dumps({"path": "/pricing", "seconds": i % 300}), None, f"raw-{uuid.uuid4().hex}")
+        for b in range(batches) for i in range(1000)
+    ]  # fmt: skip
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("CREATE TABLE events_raw (LIKE events INCLUDING ALL)"))
