@@ -37,7 +37,8 @@ REQUESTS = {
     "search, company": "/api/v1/leads?q=Baltic%20Freight&limit=50",
     "one lead": "/api/v1/leads/{lead}",
     "analytics by source": "/api/v1/analytics?by=source",
-    "dashboard": "/api/v1/analytics/dashboard",
+    "dashboard, computed": "/api/v1/analytics/dashboard?fresh=true",
+    "dashboard, kept (as readers get it)": "/api/v1/analytics/dashboard",
 }
 
 

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=10_000, ge=1)
     clock_skew_seconds: int = Field(default=300, ge=0)
+    dashboard_max_age_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="How long a computed dashboard is served before it is computed again "
+        "(the worker refreshes it at half this age); 0 computes it on every request",
+    )
     intake_scoring: Literal["queued", "inline"] = Field(
         default="queued",
         description="queued: events are stored and their leads rescored by the rescoring queue's "

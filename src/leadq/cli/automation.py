@@ -15,6 +15,7 @@ from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
 from leadq.config import Settings, get_settings
 from leadq.domain.automation import SegmentFilter
+from leadq.services.analytics import snapshots
 from leadq.services.automation import outbox, segments, tasks
 from leadq.services.automation.document import check_at_start, current_automation, load_automation
 from leadq.services.errors import Conflict
@@ -65,6 +66,8 @@ def _deliver(db: Database, settings: Settings, batch: int, rescored: int) -> Non
     with db.unit_of_work() as session:
         breached = tasks.breach_overdue(session, _now())
     done = outbox.deliver_due(db, current_automation(), settings, _now, batch)
+    if snapshots.refresh_due(db, _now(), settings.dashboard_max_age_seconds):
+        out.print(f"{_now().isoformat(timespec='seconds')} dashboard computed")
     if breached or done.handled or rescored:
         moment = _now().isoformat(timespec="seconds")
         out.print(f"{moment} rescored {rescored} queued, delivered {done.delivered}, retrying"

@@ -340,6 +340,17 @@ class RescoreRequest(Base):
     """The span of the new events: the drainer moves the lead's activity with it."""
 
 
+class ReportSnapshot(Base):
+    """A report as computed at ``as_of`` (the dashboard), served while it is young."""
+
+    __tablename__ = "report_snapshots"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column(Float)
+    body: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
 class DomainEvent(Base):
     """Facts other capabilities react to (a grade crossed, …); consumed in id order."""
 

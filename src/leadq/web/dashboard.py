@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from leadq.reporting.analytics_page import write_csv
-from leadq.services.analytics import dashboard
 from leadq.services.analytics import metrics as analytics
+from leadq.services.analytics import snapshots
 from leadq.store.db import Database
 from leadq.web.auth import Viewer, require
 from leadq.web.render import page
@@ -23,11 +23,11 @@ By = Annotated[str, Query(pattern="^(" + "|".join(DIMENSIONS) + ")$")]
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard_page(request: Request, viewer: Manager) -> HTMLResponse:
+def dashboard_page(request: Request, viewer: Manager, fresh: bool = False) -> HTMLResponse:
     db: Database = request.app.state.db
-    with db.reading() as session:
-        charts = dashboard.dashboard(session, datetime.now(UTC))
-    return page(request, "dashboard.html.j2", viewer, charts=charts)
+    max_age = request.app.state.settings.dashboard_max_age_seconds
+    kept = snapshots.current(db, datetime.now(UTC), max_age=max_age, fresh=fresh)
+    return page(request, "dashboard.html.j2", viewer, charts=kept.dashboard, as_of=kept.as_of)
 
 
 @router.get("/analytics", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from leadq.api.deps import Actor, Db, Now
 from leadq.api.routers import uploaded_file
 from leadq.api.schemas import ErrorOut
 from leadq.http.errors import error_response, field_name
-from leadq.services.analytics import costs, dashboard
+from leadq.services.analytics import costs, dashboard, snapshots
 from leadq.services.analytics.metrics import Dimension, Metrics, metrics
 from leadq.services.errors import FieldError, InvalidInput
 
@@ -53,6 +53,9 @@ class DashboardOut(BaseModel):
     score_trend: list[dashboard.WeekScores]
     speed_to_lead: list[dashboard.RepSpeed]
     low_score_sample: list[SampledLead]
+    as_of: datetime
+    """When these series were computed (a kept dashboard is served while it is young)."""
+    computed_seconds: float
 
 
 class CostIn(BaseModel):
@@ -97,16 +100,21 @@ def analytics(db: Db, _: Actor, now: Now, by: Dimension = "total",
 
 
 @router.get("/analytics/dashboard", response_model=DashboardOut)
-def dashboard_series(db: Db, _: Actor, now: Now,
+def dashboard_series(request: Request, db: Db, _: Actor, now: Now,
                      weeks: Annotated[int, Query(ge=1, le=dashboard.MAX_WEEKS)] = 12,
                      sample: Annotated[int, Query(ge=1, le=100)] = 10,
                      seed: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                     fresh: Annotated[bool, Query(description="compute it now")] = False,
                      ) -> DashboardOut:  # fmt: skip
-    """Every dashboard series; the low-score sample gives lead ids and scores only."""
-    with db.reading() as session:
-        found = dashboard.dashboard(session, now, weeks, sample, seed)
-        picked = [SampledLead.model_validate(lead) for lead in found.low_score_sample]
-    return DashboardOut(funnel=found.funnel, conversion_by_grade=found.conversion_by_grade,
+    """Every dashboard series as of ``as_of``: a dashboard computed within
+    ``LEADQ_DASHBOARD_MAX_AGE_SECONDS`` is served as it was; the low-score sample gives lead
+    ids and scores only."""
+    max_age = request.app.state.settings.dashboard_max_age_seconds
+    kept = snapshots.current(db, now, weeks, sample, seed, max_age, fresh)
+    found = kept.dashboard
+    picked = [SampledLead.model_validate(lead) for lead in found.low_score_sample]
+    return DashboardOut(as_of=kept.as_of, computed_seconds=kept.seconds, funnel=found.funnel,
+                        conversion_by_grade=found.conversion_by_grade,
                         conversion_by_decile=found.conversion_by_decile,
                         channels=found.channels, campaigns=found.campaigns,
                         score_trend=found.score_trend, speed_to_lead=found.speed_to_lead,

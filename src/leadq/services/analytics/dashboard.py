@@ -276,9 +276,13 @@ def low_score_sample(session: Session, size: int = 10, seed: int | None = None) 
     chosen = dict(session.execute(select(placed.c.place, placed.c.id)
                                   .where(placed.c.place.in_([p + 1 for p in positions])))
                   .all())  # fmt: skip
-    ids = [chosen[p + 1] for p in positions]
+    return leads_by_id(session, [chosen[p + 1] for p in positions])
+
+
+def leads_by_id(session: Session, ids: list[int]) -> list[Lead]:
+    """These leads in this order (one that is gone is left out)."""
     found = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}
-    return [found[lead_id] for lead_id in ids]
+    return [found[lead_id] for lead_id in ids if lead_id in found]
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.privacy import (
@@ -75,6 +75,7 @@ from leadq.store.tables import (
     ManualOverride,
     Note,
     OutboxMessage,
+    ReportSnapshot,
     SalesFeedback,
     SavedSegment,
     ScoreChange,
@@ -401,6 +402,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
     )  # fmt: skip
     _keep_shared_properties(session, lead.id)
     outcomes.refresh(session, [lead.id])
+    session.execute(delete(ReportSnapshot))  # kept reports may show what named the person
     details = {"by": by, "reason_given": reason is not None, **report.counts()}
     audit.record(session, actor, "lead.erased", "lead", lead.id, details, now)
     return report
