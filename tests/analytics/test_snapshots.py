@@ -105,7 +105,8 @@ def test_the_worker_refreshes_the_default_dashboard_at_half_its_age(db: Database
     assert snapshots.refresh_due(db, now + timedelta(seconds=151), 300)
     assert not snapshots.refresh_due(db, now + timedelta(seconds=999), 0)  # switched off
     assert snapshots.current(db, now + timedelta(seconds=160)).as_of == now + timedelta(
-        seconds=151)  # a reader gets the worker's one
+        seconds=151
+    )  # a reader gets the worker's one
 
 
 @pytest.mark.parametrize("bad", ["maybe", "", "2"])
