@@ -1,13 +1,13 @@
 """What analytics counts per lead, kept on the lead: its first event, when it converted, the
 revenue of its purchases, and the furthest funnel stage it reached.
 
-Analytics and the dashboard then read one row per lead instead of grouping every event and
-stage change of the workspace on each request (at a million leads and ten million events:
-seconds instead of minutes). Where history only grows, the facts move on in place (a stage
-change: ``moved``; a first event: intake's update of the lead); where it moves between leads
-or a purchase arrives, they are recomputed from history in SQL (``refresh``), the statement
-that also fills a whole workspace after a bulk load or an upgrade. A test holds the kept facts
-equal to a full recomputation."""
+Analytics and the dashboard then read one row per lead instead of grouping every event and stage
+change of the workspace on each request (at a million leads and ten million events: seconds
+instead of minutes). Where history only grows, the facts move on in place (a stage change:
+``moved``; a first event: ``move_activity``, by intake or the rescoring queue); where it moves
+between leads or a purchase arrives, they are recomputed from history in SQL (``refresh``), the
+statement that also fills a whole workspace after a bulk load or an upgrade. A test holds the
+kept facts equal to a full recomputation."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """The rescoring queue: intake appends the leads an event touched; a drainer rescores them.
 
-Intake stays an append (events plus one queue row per touched lead, in the same transaction),
-so a batch of events costs about what storing it costs. A drainer — the server's own thread
-and every ``leadq worker`` — claims queue rows in micro-batches, rescores their leads with the
-active model and the lifecycle rules, and deletes exactly the rows it claimed, all in one
-transaction: a crash rolls the claim back and the rows are claimed again; a row queued while a
-claim is being worked is a new row, left for the next round, so no event is ever missed.
-Rescoring is a recomputation at a moment, so a lead claimed twice (its rows from two batches)
-is scored once per claim and reaches the same score: no event counts twice.
-"""
+Intake stays an append (events plus one queue row per touched lead with the span of its new
+events, in the same transaction), so a batch of events costs about what storing it costs. A
+drainer — the server's own thread and every ``leadq worker`` — claims queue rows in micro-
+batches (and every other row of the same leads), moves the leads' first and last activity,
+rescores them with the active model and the lifecycle rules, and deletes exactly the rows it
+claimed, all in one transaction: a crash rolls the claim back and the rows are claimed again; a
+row queued while a claim is being worked is a new row, left for the next round, so no event is
+ever missed. Rescoring is a recomputation at a moment, so a lead claimed twice (its rows from
+two batches) is scored once per claim and reaches the same score: no event counts twice."""
 
 from __future__ import annotations
 
