@@ -2,8 +2,8 @@
 
 Intake stays an append (events plus one queue row per touched lead with the span of its new
 events, in the same transaction), so a batch of events costs about what storing it costs. A
-drainer — the server's own thread and every ``leadq worker`` — claims queue rows in micro-
-batches (and every other row of the same leads), moves the leads' first and last activity,
+drainer — the server's own thread and every ``leadq worker`` — claims queue rows in
+micro-batches (and every other row of the same leads), moves the leads' first and last activity,
 rescores them with the active model and the lifecycle rules, and deletes exactly the rows it
 claimed, all in one transaction: a crash rolls the claim back and the rows are claimed again; a
 row queued while a claim is being worked is a new row, left for the next round, so no event is
