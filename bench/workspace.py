@@ -1,6 +1,7 @@
 """Read a big workspace through the real API, as a client would: the lead list in each sort
-order and with each filter, search, a lead, analytics and the dashboard. Prints p50 / p95 per
-request over warm repeats (the first, cold call is shown apart).
+order and with each filter, search, a lead, analytics, two saved segments (saved by this script)
+and the dashboard, computed and kept. Prints p50 / p95 per request over warm repeats (the
+first, cold call is shown apart).
 
     python bench/workspace.py --url postgresql+psycopg://postgres@127.0.0.1:5432/big [--runs 7]
 
@@ -19,6 +20,8 @@ from sqlalchemy import func, select
 
 from leadq.api.app import create_app
 from leadq.config import Settings
+from leadq.domain.automation import SegmentFilter
+from leadq.services.automation import segments
 from leadq.services.people.apikeys import create_key
 from leadq.store.db import Database
 from leadq.store.tables import Lead
@@ -37,8 +40,16 @@ REQUESTS = {
     "search, company": "/api/v1/leads?q=Baltic%20Freight&limit=50",
     "one lead": "/api/v1/leads/{lead}",
     "analytics by source": "/api/v1/analytics?by=source",
+    "segment counts": "/api/v1/analytics?by=segment",
+    "segment, first page": "/api/v1/segments/hot-stale/leads?limit=50",
     "dashboard, computed": "/api/v1/analytics/dashboard?fresh=true",
     "dashboard, kept (as readers get it)": "/api/v1/analytics/dashboard",
+}
+
+
+SEGMENTS = {
+    "hot-stale": SegmentFilter(grade=["hot"], inactive_days=30),
+    "warm-referrals": SegmentFilter(grade=["warm"], source=["referral", "event"]),
 }
 
 
@@ -57,6 +68,8 @@ def main() -> None:
     db = Database(args.url)
     with db.unit_of_work() as session:
         token, _ = create_key(session, "bench", datetime.now(UTC))
+        for name, spec in SEGMENTS.items():  # saved (or re-saved) for the segment requests
+            segments.save(session, name, spec, "bench", datetime.now(UTC))
         leads = session.scalar(select(func.count()).select_from(Lead)) or 0
         middle = session.scalar(select(func.max(Lead.id))) or 1
     print(f"{leads:,} leads")
