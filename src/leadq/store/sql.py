@@ -13,6 +13,11 @@ from sqlalchemy.sql.dml import Insert
 from leadq.store.tables import Base
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (the statements that differ ask this)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """An ``INSERT`` that can take ``ON CONFLICT`` on the session's database."""
     dialect = session.get_bind().dialect.name
@@ -33,7 +38,7 @@ def insert_ignoring_conflicts(session: Session, model: type[Base],
 def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     """``column IN (values)``; on PostgreSQL ``= ANY(array)``, one parameter however many values
     (a thousand placeholders cost more to send and parse than the lookup itself)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         return column.in_(values)  # type: ignore[no-any-return]
     array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
     return column == any_(array)  # type: ignore[no-any-return]

@@ -31,6 +31,7 @@ from leadq.services.analytics.metrics import (
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.qualification.outcomes import FUNNEL
 from leadq.services.scoring.rescoring import active_model
+from leadq.store.sql import on_postgres
 from leadq.store.tables import FollowUpTask, Lead
 
 UNSCORED = "unscored"
@@ -156,7 +157,7 @@ def conversion_by_decile(session: Session) -> list[Rate]:
 
 def _monday(session: Session, moment: Any) -> ColumnElement[Any]:
     """The Monday of the ISO week of a UTC moment."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         return func.date_trunc("week", moment)
     return func.date(moment, "weekday 0", "-6 days")
 

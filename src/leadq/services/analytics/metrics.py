@@ -22,6 +22,7 @@ from leadq.services.automation import segments
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.qualification.outcomes import QUALIFIED_STAGES, earliest
 from leadq.services.scoring.rescoring import active_model
+from leadq.store.sql import on_postgres
 from leadq.store.tables import CampaignCost, Lead, SavedSegment
 
 Dimension = Literal["total", "source", "campaign", "segment", "week"]
@@ -135,7 +136,7 @@ def iso_week(day: date) -> str:
 
 
 def _days(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         return func.extract("epoch", later - earlier) / 86_400.0
     return func.julianday(later) - func.julianday(earlier)
 

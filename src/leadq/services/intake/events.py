@@ -18,7 +18,7 @@ from leadq.services.predictive.history import CONVERTING_EVENT
 from leadq.services.qualification import outcomes
 from leadq.services.scoring import queue
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import insert_ignoring_conflicts, one_of
+from leadq.store.sql import insert_ignoring_conflicts, on_postgres, one_of
 from leadq.store.tables import Event, Lead, naive_utc
 
 _IN_CHUNK = 5_000  # stays under every backend's bound-parameter limit
@@ -136,8 +136,7 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued:
                            row["occurred_at"])  # fmt: skip
     touched = sorted({r["lead_id"] for r in rows})
     if queued:
-        spans = [(r["lead_id"], r["occurred_at"], r["occurred_at"]) for r in rows]
-        queue.enqueue(session, outcomes.spans(spans), now)
+        queue.enqueue(session, _activity(rows), now)
     else:
         rescore_leads(session, touched, now, "event")  # nothing to do without rows
     outcomes.refresh(session, sorted({r["lead_id"] for r in rows if r["type"] == CONVERTING_EVENT}))
@@ -147,7 +146,7 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued:
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Insert the rows; returns the ones stored. A key another transaction stored since
     ``_stored_keys`` looked (a retry racing itself) is skipped by the database."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         return _insert_arrays(session, rows)
     statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
     if not any(row["idempotency_key"] for row in rows):  # nothing can conflict
@@ -199,11 +198,16 @@ def _row(item: EventInput, now: datetime) -> dict[str, Any]:
 def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> int:
     """Lock the leads in id order (the order every writer takes them in) and move their last
     activity and first event; returns how many of the leads exist and take events."""
-    activity = outcomes.spans([(r["lead_id"], r["occurred_at"], r["occurred_at"]) for r in rows])
-    if session.get_bind().dialect.name == "postgresql" and len(activity) > 1:
+    activity = _activity(rows)
+    if on_postgres(session) and len(activity) > 1:
         session.execute(select(Lead.id).where(Lead.id.in_(sorted(activity))).order_by(Lead.id)
                         .with_for_update(key_share=True))  # fmt: skip
     return outcomes.move_activity(session, activity)
+
+
+def _activity(rows: list[dict[str, Any]]) -> dict[int, outcomes.Span]:
+    """The span of the rows' times per lead: what their leads' activity moves by."""
+    return outcomes.spans([(r["lead_id"], r["occurred_at"], r["occurred_at"]) for r in rows])
 
 
 def find_by_key(session: Session, key: str) -> Event | None:

@@ -10,8 +10,13 @@ from leadq.services.errors import Conflict, NotFound
 from leadq.store.tables import Lead
 
 
-def get_lead(session: Session, lead_id: int, for_update: bool = False) -> Lead:
-    lock = {"key_share": True} if for_update else None
+def get_lead(session: Session, lead_id: int, for_update: bool = False,
+             exclusive: bool = False) -> Lead:  # fmt: skip
+    """``for_update`` locks the lead for a change (``FOR NO KEY UPDATE``: intake still adds its
+    events); ``exclusive`` also keeps intake out until the transaction ends (``FOR UPDATE``)."""
+    lock: dict[str, bool] | bool | None = (
+        True if exclusive else {"key_share": True} if for_update else None
+    )
     lead = session.get(Lead, lead_id, with_for_update=lock)
     if lead is None:
         raise NotFound("lead", lead_id)

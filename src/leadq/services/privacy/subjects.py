@@ -54,7 +54,7 @@ from leadq.domain.privacy import (
     months_before,
     shared_only,
 )
-from leadq.services.errors import FieldError, InvalidInput, NotFound
+from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.intake import uploads
 from leadq.services.intake.lookup import get_lead
 from leadq.services.predictive.history import CONVERTED_STAGE
@@ -366,9 +366,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
     """Remove the person's data everywhere and keep the anonymous shell (see the module
     docstring). ``reason`` is free text that may name the person, so it is not stored: the
     audit entry says only whether one was given. Erasing an erased lead changes nothing."""
-    lead = session.get(Lead, lead_id, with_for_update=True)  # FOR UPDATE: intake waits
-    if lead is None:
-        raise NotFound("lead", lead_id)
+    lead = get_lead(session, lead_id, exclusive=True)  # intake waits until it is erased
     if lead.erased_at is not None:
         return ErasureReport(lead.id, False, lead.erased_at)
     queue.catch_up(session, [lead.id], now)  # the shell keeps a score with every event in it

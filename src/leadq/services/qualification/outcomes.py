@@ -36,6 +36,7 @@ from leadq.domain.boundary import MAX_MAGNITUDE
 from leadq.domain.scoring.evaluate import DECAY_ID
 from leadq.domain.scoring.model import EngagementCriterion
 from leadq.services.predictive.history import CONVERTED_STAGE, CONVERTING_EVENT
+from leadq.store.sql import on_postgres
 from leadq.store.tables import Event, Lead, StageChange, naive_utc
 
 FUNNEL = ("iql", "mql", "sal", "sql", "opportunity", "customer")
@@ -48,7 +49,7 @@ class JsonReads:
     """The JSON reads analytics needs, spelled for the session's database."""
 
     def __init__(self, session: Session) -> None:
-        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.postgres = on_postgres(session)
 
     def number(self, document: Any, key: str) -> ColumnElement[float]:
         """``document[key]`` when it is a JSON number within ``MAX_MAGNITUDE``, else NULL: an
@@ -107,7 +108,7 @@ def move_activity(session: Session, activity: dict[int, Span]) -> int:
     changes more of what analytics reads: ``refresh``). The caller has locked the leads, in id
     order. Returns how many of the leads exist and take events."""
     ids = sorted(activity)
-    if session.get_bind().dialect.name == "postgresql" and len(ids) > 1:
+    if on_postgres(session) and len(ids) > 1:
         arrays = {"ids": ids, "first": [naive_utc(activity[k][0]) for k in ids],
                   "last": [naive_utc(activity[k][1]) for k in ids]}  # fmt: skip
         return session.connection().execute(_MOVE_ARRAYS, arrays).rowcount
@@ -150,7 +151,7 @@ def _rank(stage: Any) -> ColumnElement[int]:
 
 def earliest(session: Session, first: Any, second: Any) -> ColumnElement[Any]:
     """The earlier of two moments, either of which may be missing."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         return func.least(first, second)  # LEAST skips NULLs
     return func.coalesce(func.min(first, second), first, second)  # SQLite's min does not
 

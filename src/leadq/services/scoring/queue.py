@@ -24,6 +24,7 @@ from leadq.services.qualification import outcomes
 from leadq.services.qualification.outcomes import Span
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.db import Database
+from leadq.store.sql import on_postgres
 from leadq.store.tables import Lead, RescoreRequest, naive_utc
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def enqueue(session: Session, activity: dict[int, Span], at: datetime) -> None:
     ids = sorted(activity)
     if not ids:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         params = {"at": naive_utc(at), "ids": ids,
                   "first": [naive_utc(activity[k][0]) for k in ids],
                   "last": [naive_utc(activity[k][1]) for k in ids]}  # fmt: skip
