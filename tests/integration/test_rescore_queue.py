@@ -4,14 +4,17 @@ result is what rescoring in the request gives (``?wait=true``, read your writes)
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadq.services.scoring import queue
 from leadq.store.db import Database
 from leadq.store.tables import RescoreRequest
+from tests.cli import invoke
 from tests.integration.test_scoring_api import API, assert_stored_equals_fresh, score_of, use_model
 
 EVENTS: list[dict[str, Any]] = [
@@ -101,3 +104,25 @@ def test_a_drainer_skips_leads_erased_or_merged_since_and_clears_their_requests(
     assert client.get(f"{API}/leads/{erased}").json()["email"] is None
     assert len(client.get(f"{API}/leads/{kept}/events").json()) == 6  # both leads' events
     assert_stored_equals_fresh(db)
+
+
+@pytest.mark.parametrize("wait", ["maybe", "", "2", "\x00"])
+def test_wait_must_be_a_yes_or_no_and_a_refusal_stores_nothing(
+    client: TestClient, db: Database, now: datetime, wait: str
+) -> None:
+    lead = client.post(f"{API}/leads", json={"email": "w@acme.com"}).json()["id"]
+    answer = client.post(f"{API}/events/batch", params={"wait": wait},
+                         json={"events": _batch(lead, 2, now - timedelta(hours=1))})  # fmt: skip
+    assert answer.status_code in (400, 422), answer.text
+    assert "wait" in answer.text
+    assert client.get(f"{API}/leads/{lead}/events").json() == []
+    with db.reading() as session:
+        assert queue.waiting(session) == 0
+
+
+@pytest.mark.parametrize("count", ["0", "5001", "many"])
+def test_the_worker_refuses_a_claim_size_out_of_bounds(tmp_path: Path, count: str) -> None:
+    args = ["worker", "--once", "--leads-per-claim", count]
+    result = invoke(tmp_path, args, {"LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"})
+    assert result.returncode == 2 and "Invalid value for '--leads-per-claim'" in result.stderr
+    assert "worker started" not in result.stdout  # refused before it claims anything
