@@ -12,7 +12,7 @@ from sqlalchemy import select
 from leadq.domain.consent import ConsentInput
 from leadq.services.predictive.history import history
 from leadq.services.privacy.consents import record_consent
-from leadq.services.scoring.rescoring import rescore_everyone
+from leadq.services.scoring.bulk import rescore_everyone
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 from tests.consent.conftest import record

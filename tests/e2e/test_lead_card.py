@@ -12,6 +12,7 @@ from leadq.services.intake.policy import IntakePolicy
 from leadq.services.qualification import decisions as qualification
 from leadq.services.qualification.decisions import OverrideRequest
 from leadq.services.qualification.rules import current_rules
+from leadq.services.scoring import bulk
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from tests.cli import Result, invoke
@@ -38,7 +39,7 @@ def _workspace(url: str, model: bool) -> None:
         with db.unit_of_work() as session:
             scoring.add_model(session, text, "classic.yaml", now)
             scoring.activate(session, "classic", now)
-        scoring.rescore_everyone(db, now, "model activated")
+        bulk.rescore_everyone(db, now, "model activated")
     lead = LeadInput(email="ceo@acme.com", first_name="Ada", job_title="CEO", company_size=300)
     with db.unit_of_work() as session:
         upsert_lead(session, lead, "tests", now, IntakePolicy())

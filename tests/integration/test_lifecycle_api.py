@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from leadq.domain.events import EventInput
 from leadq.services.intake.events import record_events
-from leadq.services.scoring.rescoring import rescore_everyone
+from leadq.services.scoring.bulk import rescore_everyone
 from leadq.store.db import Database
 from leadq.store.tables import SalesFeedback
 from tests.integration.test_scoring_api import API, lead_with, score_of, use_model

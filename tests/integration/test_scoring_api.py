@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadq.domain.scoring.evaluate import EventFact, evaluate
-from leadq.services.scoring.rescoring import model_of, rescore_everyone
+from leadq.services.scoring.bulk import rescore_everyone
+from leadq.services.scoring.rescoring import model_of
 from leadq.store.db import Database
 from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange, ScoringModelVersion
 

@@ -19,7 +19,7 @@ from leadq.services.analytics import dashboard
 from leadq.services.analytics.metrics import DIMENSIONS, metrics_by
 from leadq.services.errors import NotFound
 from leadq.services.privacy import subjects as privacy
-from leadq.services.scoring.rescoring import rescore_everyone
+from leadq.services.scoring.bulk import rescore_everyone
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Company, Event, Lead, OutboxMessage
 from tests.privacy.person import (

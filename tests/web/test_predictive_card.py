@@ -9,7 +9,7 @@ from pathlib import Path
 from markupsafe import escape
 from sqlalchemy import select
 
-from leadq.services.scoring import rescoring as scoring
+from leadq.services.scoring import bulk
 from leadq.store.db import Database
 from leadq.store.tables import Lead
 from tests.predictive.workspace import activate_trained
@@ -20,7 +20,7 @@ def test_probability_order_and_reasons_on_the_card(
     browser: Browser, db: Database, now: datetime, tmp_path: Path
 ) -> None:
     activate_trained(db, now, tmp_path / "model", leads=240)
-    scoring.rescore_everyone(db, now, "model activated")
+    bulk.rescore_everyone(db, now, "model activated")
     with db.reading() as session:
         best = session.scalars(
             select(Lead).order_by(Lead.probability.desc(), Lead.id.desc()).limit(1)

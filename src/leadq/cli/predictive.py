@@ -14,7 +14,7 @@ from leadq.cli.support import ACTOR, err, out
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
 from leadq.services.predictive import registry
-from leadq.services.scoring import rescoring as scoring
+from leadq.services.scoring import bulk
 
 if TYPE_CHECKING:  # training pulls in scikit-learn and LightGBM: imported by the commands
     from leadq.predictive.training import Trained
@@ -160,7 +160,7 @@ def list_models() -> None:
 
 
 def _rescore_all(reason: str) -> None:
-    total, _ = scoring.rescore_everyone(_database(), _now(), reason)
+    total, _ = bulk.rescore_everyone(_database(), _now(), reason)
     out.print(f"{total} leads rescored")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from leadq.cli.support import ACTOR, out, progress_bar
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
-from leadq.services.scoring import documents
+from leadq.services.scoring import bulk, documents
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.store.tables import Lead
@@ -73,7 +73,7 @@ def _rescore(db: Database, reason: str) -> tuple[int, int]:
         total = session.scalar(select(func.count()).select_from(Lead)) or 0
     with progress_bar() as bar:
         task = bar.add_task("Rescoring", total=max(total, 1))
-        return scoring.rescore_everyone(db, _now(), reason, lambda n: bar.advance(task, n))
+        return bulk.rescore_everyone(db, _now(), reason, lambda n: bar.advance(task, n))
 
 
 def rescore() -> None:

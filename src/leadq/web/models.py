@@ -13,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from leadq.http.params import ModelReference
 from leadq.services.errors import ConfigError, LeadqError, NotFound
-from leadq.services.scoring import documents
+from leadq.services.scoring import bulk, documents
 from leadq.services.scoring import preview as model_preview
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
@@ -107,7 +107,7 @@ async def activate(request: Request, reference: ModelReference, viewer: Editor,
         flash(request, str(exc), "error")
         return back("/models")
     ref = f"{row.name}@{row.version}"
-    total, changed = await run_in_threadpool(scoring.rescore_everyone, db, now,
+    total, changed = await run_in_threadpool(bulk.rescore_everyone, db, now,
                                              f"model {ref} activated")  # fmt: skip
     flash(request, f"{ref} is active: {total} leads rescored, {changed} changed")
     return back(f"/models?edit={ref}")

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from leadq.api.deps import Actor, Db, Now
 from leadq.api.schemas import ErrorOut
 from leadq.http.params import ModelReference
-from leadq.services.scoring import documents
+from leadq.services.scoring import bulk, documents
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.tables import ScoringModelVersion
 
@@ -82,6 +82,6 @@ async def activate(reference: ModelReference, db: Db, actor: Actor, now: Now) ->
 
     ref = await run_in_threadpool(db.run, switch)
     total, changed = await run_in_threadpool(
-        scoring.rescore_everyone, db, now, f"model {ref} activated"
+        bulk.rescore_everyone, db, now, f"model {ref} activated"
     )
     return Activated(model=ref, leads=total, changed=changed)

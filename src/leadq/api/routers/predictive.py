@@ -16,7 +16,7 @@ from leadq.api.deps import Actor, Db, Now
 from leadq.api.schemas import ErrorOut
 from leadq.http.params import ModelReference
 from leadq.services.predictive import registry
-from leadq.services.scoring import rescoring as scoring
+from leadq.services.scoring import bulk
 from leadq.store.tables import PredictiveModelVersion
 
 router = APIRouter(prefix="/predictive", tags=["predictive models"],
@@ -65,7 +65,7 @@ async def _switch(db: Any, now: datetime, change: Any) -> Switched:
         return f"{row.name}@{row.version}", row.role or ""
 
     ref, role = await run_in_threadpool(db.run, work)
-    total, _ = await run_in_threadpool(scoring.rescore_everyone, db, now, f"{ref} is {role}")
+    total, _ = await run_in_threadpool(bulk.rescore_everyone, db, now, f"{ref} is {role}")
     return Switched(model=ref, role=role, leads=total)
 
 

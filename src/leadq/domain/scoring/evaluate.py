@@ -262,8 +262,16 @@ def matrix_grade(thresholds: Mapping[str, float], points: float) -> str:
 # -- the score ---------------------------------------------------------------------------------
 
 
-def _line(criterion: Criterion, value: Any, points: float) -> Line:
+def criterion_line(criterion: Criterion, value: Any, points: float) -> Line:
     return Line(criterion.id, criterion.label or criterion.id.replace("_", " "), value, points)
+
+
+def decay_line(days: float | None, points: float) -> Line:
+    return Line(DECAY_ID, "inactivity decay", days, points)
+
+
+def floor_line(floor: float, points: float) -> Line:
+    return Line(FLOOR_ID, "score floor", floor, points)
 
 
 def settles(criterion: Criterion, line: Line) -> bool:
@@ -306,16 +314,16 @@ def evaluate(
         else:
             value, points = engagement_points(criterion, events, as_of)
             engagement += points
-        lines.append(_line(criterion, value, points))
+        lines.append(criterion_line(criterion, value, points))
     if model.decay is not None:
         days = inactivity_days(events, as_of)
         periods = math.floor(days / model.decay.every_days) if days is not None else 0
         decay = model.decay.points * periods
         engagement += decay
-        lines.append(Line(DECAY_ID, "inactivity decay", days, decay))
+        lines.append(decay_line(days, decay))
     total = fit + engagement
     if model.floor is not None and total < model.floor:
-        lines.append(Line(FLOOR_ID, "score floor", model.floor, model.floor - total))
+        lines.append(floor_line(model.floor, model.floor - total))
         total = model.floor
     matrix: Matrix | None = model.matrix
     return ScoreCard(

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from leadq.domain.free_mail import free_mail_domains
-from leadq.domain.scoring.evaluate import DECAY_ID, FLOOR_ID, NUMBER_TEXT, grade_ladder
+from leadq.domain.scoring.evaluate import DAY, DECAY_ID, FLOOR_ID, NUMBER_TEXT, grade_ladder
 from leadq.domain.scoring.model import (
     Condition,
     EngagementCriterion,
@@ -133,10 +134,23 @@ def _days_since(column: str, as_of: datetime) -> pl.Expr:
     return (pl.lit(as_of) - pl.col(column)).dt.total_microseconds().cast(pl.Float64) / DAY_US
 
 
+def _periods_since(column: str, as_of: datetime, every_days: float) -> pl.Expr:
+    """Whole periods of ``every_days`` from ``column`` to ``as_of``, rounded as the evaluator
+    rounds: polars divides by a constant through its reciprocal, which rounds differently at
+    the last bit, so the two divisions run in numpy."""
+    micros = (pl.lit(as_of) - pl.col(column)).dt.total_microseconds().cast(pl.Float64)
+
+    def floored(series: pl.Series) -> pl.Series:
+        periods = np.floor(series.to_numpy() / DAY_US / every_days)
+        return pl.Series(series.name, periods, dtype=pl.Float64).fill_nan(None)
+
+    return micros.map_batches(floored, return_dtype=pl.Float64, is_elementwise=True)
+
+
 def _event_mask(criterion: EngagementCriterion, schema: pl.Schema, as_of: datetime) -> pl.Expr:
     mask = pl.col("type") == criterion.event
     if criterion.within_days:
-        mask = mask & (_days_since("occurred_at", as_of) < criterion.within_days)
+        mask = mask & (pl.col("occurred_at") > pl.lit(as_of - criterion.within_days * DAY))
     if criterion.where:
         mask = mask & when_expr(criterion.where, schema)
     return mask
@@ -184,10 +198,12 @@ def score_frame(
     events: pl.LazyFrame | None,
     as_of: datetime,
     carry: tuple[str, ...] = (),
+    explain: bool = False,
 ) -> pl.LazyFrame:
     """Score every lead: ``id, score, grade, fit_points, engagement_points, fit_grade,
     engagement_grade`` and ``points.<criterion>`` per criterion (plus decay and floor), then
-    the ``carry`` columns of the leads."""
+    the ``carry`` columns of the leads. ``explain`` adds what the evaluator's breakdown shows
+    beside the points: ``count.<criterion>`` per engagement criterion, ``last_activity``."""
     lead_schema = leads.collect_schema()
     frame = leads
     if events is not None:
@@ -221,8 +237,8 @@ def score_frame(
         columns.append(points.alias(f"points.{criterion.id}"))
     if model.decay is not None:
         naive_as_of = as_of.astimezone(UTC).replace(tzinfo=None)
-        days = _days_since("_last", naive_as_of)
-        decay = ((days / model.decay.every_days).floor() * model.decay.points).fill_null(0.0)
+        periods = _periods_since("_last", naive_as_of, model.decay.every_days)
+        decay = (periods * model.decay.points).fill_null(0.0)
         engagement = engagement + decay
         columns.append(decay.alias(f"points.{DECAY_ID}"))
     total = fit + engagement
@@ -244,4 +260,19 @@ def score_frame(
         outputs.append(
             _grade_expr(dict(model.matrix.engagement), engagement, True).alias("engagement_grade")
         )
+    if explain:
+        columns.extend(_explained(model, events is not None))
     return frame.select([*outputs, *columns, *(pl.col(name) for name in carry)])
+
+
+def _explained(model: ScoringModel, with_events: bool) -> list[pl.Expr]:
+    """What the breakdown lines show besides points: occurrences counted (at most the cap),
+    and the newest event (naive UTC), from which the evaluator's inactivity days follow."""
+    counts = []
+    for c in model.criteria():
+        if isinstance(c, EngagementCriterion):
+            n = pl.col(f"_n.{c.id}").fill_null(0).cast(pl.Int64) if with_events else pl.lit(0)
+            limited = n if c.limit is None else pl.min_horizontal(n, c.limit)
+            counts.append(limited.alias(f"count.{c.id}"))
+    last = pl.col("_last") if with_events else pl.lit(None, dtype=pl.Datetime("us"))
+    return [*counts, last.alias("last_activity")]

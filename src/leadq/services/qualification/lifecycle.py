@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,7 +38,18 @@ def change_stage(session: Session, lead: Lead, to: Stage, actor: str, reason: st
     outcomes.moved(lead, to.value, at)
 
 
-def situation(lead: Lead, profile: Mapping[str, Any], score: float | None, grade: str | None,
+class Staged(Protocol):
+    """What the rules read of a stored lead (a ``Lead``, or a row of its columns)."""
+
+    stage: str
+    stage_changed_at: datetime | None
+    created_at: datetime
+    pql: bool
+    accepted_at: datetime | None
+    last_activity_at: datetime | None
+
+
+def situation(lead: Staged, profile: Mapping[str, Any], score: float | None, grade: str | None,
               grades: Sequence[str], verdicts: Mapping[str, Assessment],
               events: Sequence[EventFact], stage_pinned: bool) -> Situation:  # fmt: skip
     """What the rules see; ``profile`` is the lead as the scoring model saw it."""

@@ -193,21 +193,26 @@ def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel | None,
     how many scores changed. A stored score never moves back in time: concurrent requests
     read the clock before they queue for the lead, so each lead is scored as of the later of
     ``as_of`` and its last scoring."""
-    leads = list(leads)
     rules = current_rules()
     changed = 0
-    for start in range(0, len(leads), 1000):
-        chunk = leads[start : start + 1000]
-        moments = [max(as_of, lead.scored_at) if lead.scored_at else as_of for lead in chunk]
-        settled = [
-            _settled(model, lead, m) if model else {}
-            for lead, m in zip(chunk, moments, strict=True)
-        ]
-        loaded = _load(session, chunk, model, rules, max(moments), settled)
-        for lead, moment, known in zip(chunk, moments, settled, strict=True):
-            changed += _rescore_one(session, lead, model, rules, loaded, moment, known, reason)
-        registry.predict_leads(session, chunk, max(moments))
+    for moment, group in _by_moment(leads, as_of):
+        for start in range(0, len(group), 1000):
+            chunk = group[start : start + 1000]
+            settled = [_settled(model, lead, moment) if model else {} for lead in chunk]
+            loaded = _load(session, chunk, model, rules, moment, settled)
+            for lead, known in zip(chunk, settled, strict=True):
+                changed += _rescore_one(session, lead, model, rules, loaded, moment, known, reason)
+            registry.predict_leads(session, chunk, moment)
     return changed
+
+
+def _by_moment(leads: Iterable[Lead], as_of: datetime) -> list[tuple[datetime, list[Lead]]]:
+    """The leads by the moment each is scored as of: events are loaded per moment, so a lead
+    scored earlier never sees (as its last activity) an event after its own moment."""
+    groups: dict[datetime, list[Lead]] = defaultdict(list)
+    for lead in leads:
+        groups[max(as_of, lead.scored_at) if lead.scored_at else as_of].append(lead)
+    return sorted(groups.items())
 
 
 def _rescore_one(session: Session, lead: Lead, model: ScoringModel | None, rules: Rules,
@@ -242,16 +247,22 @@ def _store(session: Session, lead: Lead, card: ScoreCard, reason: str) -> bool:
         return False
     session.add(ScoreChange(lead_id=lead.id, model=card.model, score=card.score,
                             grade=card.grade, reason=reason, at=card.as_of))  # fmt: skip
-    if before[0] != card.score:
-        moved = {"before": before[0], "score": card.score, "model": card.model}
-        automation.emit(session, SCORE_CHANGED, lead.id, moved, card.as_of, record=False)
-    if before[1] != card.grade:
-        payload = {"from": before[1], "to": card.grade, "score": card.score, "model": card.model}
-        automation.emit(session, GRADE_CHANGED, lead.id, payload, card.as_of)
+    announce(session, lead.id, before[0], before[1], card)
     return True
 
 
-def _locked(lead_ids: Sequence[int]) -> Select[Lead]:
+def announce(session: Session, lead_id: int, score: float | None, grade: str | None,
+             card: ScoreCard) -> None:  # fmt: skip
+    """The happenings of a stored score that moved from ``score`` and ``grade``."""
+    if score != card.score:
+        moved = {"before": score, "score": card.score, "model": card.model}
+        automation.emit(session, SCORE_CHANGED, lead_id, moved, card.as_of, record=False)
+    if grade != card.grade:
+        payload = {"from": grade, "to": card.grade, "score": card.score, "model": card.model}
+        automation.emit(session, GRADE_CHANGED, lead_id, payload, card.as_of)
+
+
+def locked(lead_ids: Sequence[int]) -> Select[Lead]:
     """Leads locked in id order (the order every writer uses, so writers never deadlock),
     ``FOR NO KEY UPDATE`` so inserts of their events are not blocked."""
     return (
@@ -265,17 +276,17 @@ def rescore_leads(session: Session, lead_ids: Sequence[int], as_of: datetime, re
     lifecycle rules."""
     if not lead_ids:
         return 0
-    leads = session.scalars(_locked(lead_ids))
+    leads = session.scalars(locked(lead_ids))
     return rescore(session, leads, active_model(session), as_of, reason)
 
 
 Progress = Callable[[int], None]
 
 
-def rescore_everyone(db: Database, as_of: datetime, reason: str,
-                     progress: Progress | None = None) -> tuple[int, int]:  # fmt: skip
-    """Every lead as of ``as_of`` (time-driven decay, expiring overrides, lifecycle rules that
-    count days), in chunks of 1,000 transactions."""
+def rescore_each(db: Database, as_of: datetime, reason: str,
+                 progress: Progress | None = None) -> tuple[int, int]:  # fmt: skip
+    """Every lead as of ``as_of``, one lead at a time through the evaluator, in transactions of
+    1,000 (what ``bulk.rescore_everyone`` does when the vectorised engine cannot)."""
     with db.reading() as session:
         model = active_model(session)
         live = select(Lead.id).where(Lead.erased_at.is_(None))  # an erased shell stays as is
@@ -284,7 +295,7 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
         with db.unit_of_work() as session:
-            leads = session.scalars(_locked(chunk))
+            leads = session.scalars(locked(chunk))
             changed += rescore(session, leads, model, as_of, reason)
         if progress:
             progress(len(chunk))

@@ -1,0 +1,319 @@
+"""Rescoring the whole workspace on the vectorised engine.
+
+Activating a model, the nightly rescore (decay, expiring overrides, rules that count days)
+and a predictive role change rescore every lead. Chunk by chunk, leads and the events their
+scores count are read in a few set-based queries, scored by ``vectorised.score_frame``, and
+only leads whose score, grade or model changed are written, with score history and
+happenings as real-time rescoring writes them. A lead the engine cannot read exactly takes
+the per-lead path in the same transaction: one with overrides or framework answers, one
+whose custom fields or event properties have a type the rest of the workspace does not use
+for that name, one a lifecycle rule moves now, one already scored after ``as_of``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from leadq.domain.leads import PROFILE_FIELDS
+from leadq.domain.lifecycle import advance
+from leadq.domain.scoring.evaluate import (
+    DAY,
+    DECAY_ID,
+    FLOOR_ID,
+    EventFact,
+    Line,
+    ScoreCard,
+    criterion_line,
+    decay_line,
+    fit_points,
+    floor_line,
+    profile_value,
+)
+from leadq.domain.scoring.model import EngagementCriterion, FitCriterion, ScoringModel
+from leadq.domain.scoring.vectorised import score_frame
+from leadq.services.predictive import registry
+from leadq.services.qualification.answers import current_answers
+from leadq.services.qualification.lifecycle import situation
+from leadq.services.qualification.rules import Rules, current_rules
+from leadq.services.scoring.rescoring import (
+    Progress,
+    active_model,
+    announce,
+    breakdown_json,
+    locked,
+    rescore,
+    rescore_each,
+)
+from leadq.store.db import Database
+from leadq.store.tables import Event, Lead, ScoreChange
+
+CHUNK = 20_000
+LAST_ACTIVITY = "_last_activity"
+"""Not an event type (types are slugs): the newest event of any type, which decay counts."""
+
+_COLUMNS = (
+    Lead.id, *(getattr(Lead, name) for name in PROFILE_FIELDS), Lead.attributes, Lead.overrides,
+    Lead.score, Lead.grade, Lead.scoring_model, Lead.scored_at, Lead.fit_grade,
+    Lead.engagement_grade, Lead.engagement_points, Lead.stage, Lead.stage_changed_at,
+    Lead.created_at, Lead.pql, Lead.accepted_at, Lead.last_activity_at,
+)  # fmt: skip
+
+
+def rescore_everyone(db: Database, as_of: datetime, reason: str,
+                     progress: Progress | None = None) -> tuple[int, int]:  # fmt: skip
+    """Every live lead as of ``as_of``; returns (leads, scores changed). Without an active
+    model, with a half-life criterion (whose sums the engines round apart) or with a predictive
+    model deployed, every lead takes the per-lead path."""
+    with db.reading() as session:
+        model = active_model(session)
+        deployed = registry.deployment(session)
+    if model is None or not vectorisable(model) or deployed.champion or deployed.challenger:
+        return rescore_each(db, as_of, reason, progress)
+    rules, after, total, changed = current_rules(), 0, 0, 0
+    while True:
+        with db.unit_of_work() as session:
+            rows = _chunk_of_leads(session, after)
+            if rows:
+                changed += _rescore_chunk(session, model, rules, rows, as_of, reason)
+        if not rows:
+            return total, changed
+        after, total = rows[-1].id, total + len(rows)
+        if progress:
+            progress(len(rows))
+
+
+def vectorisable(model: ScoringModel) -> bool:
+    """Whether the vectorised engine gives the evaluator's results bit for bit."""
+    return not any(isinstance(c, EngagementCriterion) and c.half_life_days is not None
+                   for c in model.criteria())  # fmt: skip
+
+
+def _chunk_of_leads(session: Session, after: int) -> Sequence[Row[Any]]:
+    """The next live leads by id, locked as every writer locks them."""
+    query = (
+        select(*_COLUMNS).where(Lead.id > after, Lead.erased_at.is_(None)).order_by(Lead.id)
+        .limit(CHUNK).with_for_update(key_share=True)
+    )  # fmt: skip
+    return session.execute(query).all()
+
+
+@dataclass
+class _Chunk:
+    """A chunk's leads as the engine reads them, and the ones it must leave to the evaluator."""
+
+    profiles: dict[int, dict[str, Any]]
+    answers: dict[int, Any]
+    lifecycle_facts: dict[int, list[EventFact]]
+    exact: set[int]
+
+
+def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
+                   as_of: datetime, reason: str) -> int:  # fmt: skip
+    exact = {r.id for r in rows if r.overrides or (r.scored_at and r.scored_at > as_of)}
+    wanted = model.uses_frameworks() or any(r.stage in rules.lifecycle.framework_stages
+                                            for r in rows)  # fmt: skip
+    answers = current_answers(session, [r.id for r in rows]) if wanted else {}
+    exact |= set(answers)
+    profiles = {r.id: lead_facts_of(r) for r in rows if r.id not in exact}
+    leads = _lead_frame(model, profiles, exact)
+    events, lifecycle_facts = _event_frame(session, model, rules, rows, as_of, exact)
+    chunk = _Chunk(profiles, answers, lifecycle_facts, exact)
+    scored = _score(model, leads, events, as_of, chunk)
+    changed = _write(session, model, rules, rows, scored, as_of, reason, chunk)
+    if chunk.exact:
+        changed += rescore(session, session.scalars(locked(sorted(chunk.exact))), model, as_of,
+                           reason)  # fmt: skip
+    return changed
+
+
+def lead_facts_of(row: Row[Any]) -> dict[str, Any]:
+    """What the model sees of a lead without framework answers (``rescoring.lead_facts``)."""
+    profile = {name: getattr(row, name) for name in PROFILE_FIELDS}
+    return {**profile, "attributes": row.attributes or {}, "framework": {}}
+
+
+# -- reading into frames -----------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "other"
+
+
+_DTYPES: dict[str, pl.DataType] = {"bool": pl.Boolean(), "number": pl.Float64(),
+                                   "text": pl.String()}  # fmt: skip
+
+
+def typed_column(name: str, values: Sequence[Any]) -> tuple[pl.Series, list[int]]:
+    """One column of one type, as the engine needs, and the positions of values of any other
+    type (those rows are left to the evaluator, which reads each value as it is)."""
+    kinds = [_kind(v) for v in values if v is not None]
+    usable = [k for k in kinds if k != "other"]
+    kind = max(set(usable), key=usable.count) if usable else "text"
+    odd = [i for i, v in enumerate(values) if v is not None and _kind(v) != kind]
+    cells = [None if v is None or _kind(v) != kind else v for v in values]
+    if kind == "number":
+        cells = [None if v is None else float(v) for v in cells]
+    return pl.Series(name, cells, dtype=_DTYPES[kind]), odd
+
+
+def _lead_frame(model: ScoringModel, profiles: Mapping[int, Mapping[str, Any]],
+                exact: set[int]) -> pl.DataFrame:  # fmt: skip
+    ids = list(profiles)
+    columns = [pl.Series("id", ids, dtype=pl.Int64)]
+    for name in sorted(model.profile_fields()):
+        column, odd = typed_column(name, [profile_value(profiles[i], name) for i in ids])
+        exact.update(ids[i] for i in odd)
+        columns.append(column)
+    return pl.DataFrame(columns)
+
+
+def _event_names(model: ScoringModel) -> list[str]:
+    return sorted({name for c in model.criteria() if isinstance(c, EngagementCriterion)
+                   for name in c.where})  # fmt: skip
+
+
+def _event_frame(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
+                 as_of: datetime, exact: set[int],
+                 ) -> tuple[pl.DataFrame, dict[int, list[EventFact]]]:  # fmt: skip
+    """The events the scores count (the model's types, and for decay each lead's newest event
+    as ``LAST_ACTIVITY``), and per lead the events the lifecycle rules count."""
+    counted = {c.event for c in model.criteria() if isinstance(c, EngagementCriterion)}
+    lifecycle_types = rules.lifecycle.event_types()
+    in_chunk = Event.lead_id.between(rows[0].id, rows[-1].id) & (Event.occurred_at <= as_of)
+    query = select(Event.lead_id, Event.type, Event.occurred_at, Event.channel, Event.properties)
+    found = session.execute(query.where(in_chunk, Event.type.in_(counted | lifecycle_types)))
+    names = _event_names(model)
+    cells: dict[str, list[Any]] = defaultdict(list)
+    lifecycle_facts: dict[int, list[EventFact]] = defaultdict(list)
+    for lead_id, kind, at, channel, properties in found:
+        if kind in lifecycle_types:
+            lifecycle_facts[lead_id].append(EventFact(kind, at, properties or {}, channel))
+        if kind in counted:
+            _add_event(cells, names, lead_id, kind, at, channel, properties or {})
+    if model.decay is not None:
+        newest = select(Event.lead_id, func.max(Event.occurred_at)).where(in_chunk)
+        for lead_id, at in session.execute(newest.group_by(Event.lead_id)):
+            _add_event(cells, names, lead_id, LAST_ACTIVITY, at, None, {})
+    return _events_of(cells, names, exact), lifecycle_facts
+
+
+def _add_event(cells: dict[str, list[Any]], names: Iterable[str], lead_id: int, kind: str,
+               at: datetime, channel: str | None,
+               properties: Mapping[str, Any]) -> None:  # fmt: skip
+    cells["lead_id"].append(lead_id)
+    cells["type"].append(kind)
+    cells["occurred_at"].append(at)
+    for name in names:
+        cells[name].append(channel if name == "channel" else properties.get(name))
+
+
+def _events_of(cells: Mapping[str, list[Any]], names: Sequence[str],
+               exact: set[int]) -> pl.DataFrame:  # fmt: skip
+    lead_ids = cells.get("lead_id", [])
+    columns = [
+        pl.Series("lead_id", lead_ids, dtype=pl.Int64),
+        pl.Series("type", cells.get("type", []), dtype=pl.String),
+        pl.Series("occurred_at", cells.get("occurred_at", []), dtype=pl.Datetime("us", "UTC")),
+    ]
+    for name in names:
+        column, odd = typed_column(name, cells.get(name, [None] * len(lead_ids)))
+        exact.update(lead_ids[i] for i in odd)
+        columns.append(column)
+    return pl.DataFrame(columns)
+
+
+# -- scoring and writing -----------------------------------------------------------------------
+
+
+def _score(model: ScoringModel, leads: pl.DataFrame, events: pl.DataFrame, as_of: datetime,
+           chunk: _Chunk) -> dict[int, dict[str, Any]]:  # fmt: skip
+    frame = score_frame_of(model, leads, events, as_of)
+    return {row["id"]: row for row in frame.to_dicts() if row["id"] not in chunk.exact}
+
+
+def score_frame_of(model: ScoringModel, leads: pl.DataFrame, events: pl.DataFrame,
+                   as_of: datetime) -> pl.DataFrame:  # fmt: skip
+    return score_frame(model, leads.lazy(), events.lazy(), as_of, explain=True).collect()
+
+
+def card_of(model: ScoringModel, profile: Mapping[str, Any], row: Mapping[str, Any],
+            as_of: datetime) -> ScoreCard:  # fmt: skip
+    """The engine's row as the evaluator's score card, each line with the value it shows."""
+    lines: list[Line] = []
+    for criterion in model.criteria():
+        points = row[f"points.{criterion.id}"]
+        if isinstance(criterion, FitCriterion):
+            value = fit_points(criterion, profile)[0]
+        else:
+            value = row[f"count.{criterion.id}"]
+        lines.append(criterion_line(criterion, value, points))
+    if model.decay is not None:
+        last = row["last_activity"]
+        days = (as_of - last.replace(tzinfo=UTC)) / DAY if last is not None else None
+        lines.append(decay_line(days, row[f"points.{DECAY_ID}"]))
+    if model.floor is not None and row[f"points.{FLOOR_ID}"] > 0:
+        lines.append(floor_line(model.floor, row[f"points.{FLOOR_ID}"]))
+    return ScoreCard(model.ref, as_of, row["score"], row["grade"], row["fit_points"],
+                     row["engagement_points"], row.get("fit_grade"), row.get("engagement_grade"),
+                     lines)  # fmt: skip
+
+
+def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
+           scored: Mapping[int, Mapping[str, Any]], as_of: datetime, reason: str,
+           chunk: _Chunk) -> int:  # fmt: skip
+    """Store the scores that changed (and count them); a lead some lifecycle rule moves now
+    goes to the evaluator's path instead, which writes the move with its score."""
+    updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    grades = list(model.grades)
+    for row in rows:
+        if row.id not in scored:
+            continue
+        card = card_of(model, chunk.profiles[row.id], scored[row.id], as_of)
+        now = situation(row, chunk.profiles[row.id], card.score, card.grade, grades, {},
+                        chunk.lifecycle_facts.get(row.id, []), False)  # fmt: skip
+        if advance(rules.lifecycle, now, as_of):
+            chunk.exact.add(row.id)
+            continue
+        if _same(row, card):
+            continue
+        updates.append(_stored(row.id, card))
+        if (row.score, row.grade, row.scoring_model) != (card.score, card.grade, card.model):
+            history.append({"lead_id": row.id, "model": card.model, "score": card.score,
+                            "grade": card.grade, "reason": reason, "at": as_of})  # fmt: skip
+            announce(session, row.id, row.score, row.grade, card)
+    if updates:
+        session.execute(update(Lead), updates)
+    if history:
+        session.execute(insert(ScoreChange), history)
+    return len(history)
+
+
+def _same(row: Row[Any], card: ScoreCard) -> bool:
+    """Whether the stored score says what the card says; its breakdown then stays as it was,
+    true as of its own ``scored_at``."""
+    return (row.score, row.grade, row.scoring_model, row.fit_grade, row.engagement_grade,
+            row.engagement_points) == (card.score, card.grade, card.model, card.fit_grade,
+                                       card.engagement_grade, card.engagement_points)  # fmt: skip
+
+
+def _stored(lead_id: int, card: ScoreCard) -> dict[str, Any]:
+    return {"id": lead_id, "score": card.score, "grade": card.grade,
+            "fit_grade": card.fit_grade, "engagement_grade": card.engagement_grade,
+            "scoring_model": card.model, "scored_at": card.as_of.astimezone(UTC),
+            "score_breakdown": breakdown_json(card),
+            "engagement_points": card.engagement_points}  # fmt: skip
