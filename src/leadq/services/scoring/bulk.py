@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.leads import PROFILE_FIELDS
@@ -53,6 +53,7 @@ from leadq.services.scoring.rescoring import (
     rescore_each,
 )
 from leadq.store.db import Database
+from leadq.store.sql import update_by_id
 from leadq.store.tables import Event, Lead, ScoreChange
 
 CHUNK = 20_000
@@ -296,8 +297,7 @@ def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[R
             history.append({"lead_id": row.id, "model": card.model, "score": card.score,
                             "grade": card.grade, "reason": reason, "at": as_of})  # fmt: skip
             announce(session, row.id, row.score, row.grade, card)
-    if updates:
-        session.execute(update(Lead), updates)
+    update_by_id(session, Lead, updates)
     if history:
         session.execute(insert(ScoreChange), history)
     return len(history)
