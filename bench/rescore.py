@@ -6,7 +6,8 @@ engine (``services.scoring.bulk``); prints wall time, leads per second and peak 
         [--model dynamic]
 
 Run it on a workspace ``bench/populate.py`` filled (``classic`` active); it leaves ``classic``
-active again, with every score as of the last run.
+active again, with every score as of a day after the run (a lead scored after a moment is
+rescored as of its own scoring: run it once per populated workspace).
 """
 
 from __future__ import annotations
@@ -55,11 +56,11 @@ def main() -> None:
     args = parser.parse_args()
     db = Database(args.url)
     now = datetime.now(UTC)
-    _activate(db, args.model, now - timedelta(days=2))
-    _run(db, f"activate {args.model}", now - timedelta(days=2))
-    _run(db, f"rescore {args.model} a day later", now - timedelta(days=1))
-    _activate(db, "classic", now)
-    _run(db, "activate classic again", now)
+    _activate(db, args.model, now)
+    _run(db, f"activate {args.model}", now)
+    _run(db, f"rescore {args.model} a day later", now + timedelta(days=1))
+    _activate(db, "classic", now + timedelta(days=1))
+    _run(db, "activate classic again", now + timedelta(days=1))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 from leadq.services.scoring import bulk
 from leadq.services.scoring.rescoring import activate, active_model, add_model, locked, rescore
 from leadq.store.db import Database
-from leadq.store.tables import DomainEvent, Event, FrameworkAnswer, Lead, ScoreChange, StageChange
+from leadq.store.tables import (
+    AuditEntry,
+    DomainEvent,
+    Event,
+    FrameworkAnswer,
+    Lead,
+    ScoreChange,
+    StageChange,
+)
 
 AS_OF = datetime(2026, 6, 1, 12, tzinfo=UTC)
 LEADS = 10_000
@@ -158,7 +166,9 @@ def _workspace(db: Database) -> None:
 
 def _leads(session: Session) -> dict[int, tuple[Any, ...]]:
     query = select(Lead.id, Lead.score, Lead.grade, Lead.fit_grade, Lead.engagement_grade,
-                   Lead.scoring_model, Lead.stage, Lead.pql, Lead.engagement_points)  # fmt: skip
+                   Lead.scoring_model, Lead.stage, Lead.pql, Lead.engagement_points,
+                   Lead.pql_at, Lead.stage_changed_at, Lead.accepted_at, Lead.furthest_stage,
+                   Lead.converted_at)  # fmt: skip
     return {row[0]: tuple(row[1:]) for row in session.execute(query)}
 
 
@@ -176,7 +186,11 @@ def _facts(session: Session, after: dict[str, int]) -> dict[str, Counter[Any]]:
     happenings = select(DomainEvent.lead_id, DomainEvent.type, DomainEvent.payload).where(
         DomainEvent.id > after["events"]
     )
+    flags = select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.actor).where(
+        AuditEntry.id > after["audit"]
+    )
     return {
+        "audit": Counter(tuple(r) for r in session.execute(flags)),
         "scores": Counter(tuple(r) for r in session.execute(scores)),
         "stages": Counter(tuple(r) for r in session.execute(stages)),
         "happenings": Counter((r[0], r[1], repr(sorted(r[2].items())))
@@ -189,7 +203,7 @@ def _last_ids(session: Session) -> dict[str, int]:
         return session.scalar(select(func.coalesce(func.max(column), 0))) or 0
 
     return {"scores": top(ScoreChange.id), "stages": top(StageChange.id),
-            "events": top(DomainEvent.id)}  # fmt: skip
+            "events": top(DomainEvent.id), "audit": top(AuditEntry.id)}  # fmt: skip
 
 
 def test_bulk_rescoring_equals_the_per_lead_evaluator(db: Database) -> None:
@@ -217,6 +231,7 @@ def test_bulk_rescoring_equals_the_per_lead_evaluator(db: Database) -> None:
     assert got_cards == expected_cards
     assert got_facts == expected_facts
     assert sum(expected_facts["stages"].values()) > 100  # the lifecycle rules had work to do
+    assert sum(expected_facts["audit"].values()) >= 5  # PQL flags among it
 
 
 def _erased(db: Database) -> int:

@@ -18,24 +18,10 @@ from leadq.services.automation import reactions as automation
 from leadq.services.privacy import audit
 from leadq.services.qualification import outcomes
 from leadq.services.qualification.rules import Rules
-from leadq.store.tables import Lead, StageChange
+from leadq.store.tables import StageChange
 
 STAGE_CHANGED = "lead.stage_changed"
 PQL_FLAGGED = "lead.pql_flagged"
-
-
-def change_stage(session: Session, lead: Lead, to: Stage, actor: str, reason: str | None,
-                 at: datetime) -> None:  # fmt: skip
-    """Move the lead (the caller has checked the move is allowed) and record it."""
-    before = lead.stage
-    session.add(StageChange(lead_id=lead.id, from_stage=before, to_stage=to.value,
-                            actor=actor, reason=reason, at=at))  # fmt: skip
-    moved = {"from": before, "to": to.value, "actor": actor, "reason": reason}
-    automation.emit(session, STAGE_CHANGED, lead.id, moved, at)
-    lead.stage, lead.stage_changed_at = to.value, at
-    if to not in ACCEPTED:
-        lead.accepted_at = None
-    outcomes.moved(lead, to.value, at)
 
 
 class Staged(Protocol):
@@ -47,6 +33,27 @@ class Staged(Protocol):
     pql: bool
     accepted_at: datetime | None
     last_activity_at: datetime | None
+
+
+class Movable(Staged, outcomes.Funnel, Protocol):
+    """What a stage change writes on a lead (a ``Lead``, or a record the caller stores)."""
+
+    id: int
+    pql_at: datetime | None
+
+
+def change_stage(session: Session, lead: Movable, to: Stage, actor: str, reason: str | None,
+                 at: datetime) -> None:  # fmt: skip
+    """Move the lead (the caller has checked the move is allowed) and record it."""
+    before = lead.stage
+    session.add(StageChange(lead_id=lead.id, from_stage=before, to_stage=to.value,
+                            actor=actor, reason=reason, at=at))  # fmt: skip
+    moved = {"from": before, "to": to.value, "actor": actor, "reason": reason}
+    automation.emit(session, STAGE_CHANGED, lead.id, moved, at)
+    lead.stage, lead.stage_changed_at = to.value, at
+    if to not in ACCEPTED:
+        lead.accepted_at = None
+    outcomes.moved(lead, to.value, at)
 
 
 def situation(lead: Staged, profile: Mapping[str, Any], score: float | None, grade: str | None,
@@ -69,7 +76,7 @@ def situation(lead: Staged, profile: Mapping[str, Any], score: float | None, gra
     )
 
 
-def progress(session: Session, lead: Lead, rules: Rules, now: Situation,
+def progress(session: Session, lead: Movable, rules: Rules, now: Situation,
              as_of: datetime) -> list[Step]:  # fmt: skip
     """Apply the flags and moves the rules make due; returns them."""
     steps = advance(rules.lifecycle, now, as_of)

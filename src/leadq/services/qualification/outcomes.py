@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -81,7 +81,14 @@ class JsonReads:
 RANK = {name: rank for rank, name in enumerate(FUNNEL)}
 
 
-def moved(lead: Lead, stage: str, at: datetime) -> None:
+class Funnel(Protocol):
+    """How far a lead (a ``Lead``, or a record of its columns) has come."""
+
+    furthest_stage: str | None
+    converted_at: datetime | None
+
+
+def moved(lead: Funnel, stage: str, at: datetime) -> None:
     """A stage change (or a new lead's first stage) moves the facts on as ``refresh`` would
     find them, without a statement: the furthest stage, and becoming a customer converts."""
     reached = max(RANK.get(lead.furthest_stage or "", 0), RANK.get(stage, 0))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +23,6 @@ from sqlalchemy import Row, func, insert, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.leads import PROFILE_FIELDS
-from leadq.domain.lifecycle import advance
 from leadq.domain.scoring.evaluate import (
     DAY,
     DECAY_ID,
@@ -41,7 +40,7 @@ from leadq.domain.scoring.model import EngagementCriterion, FitCriterion, Scorin
 from leadq.domain.scoring.vectorised import score_frame
 from leadq.services.predictive import registry
 from leadq.services.qualification.answers import current_answers
-from leadq.services.qualification.lifecycle import situation
+from leadq.services.qualification.lifecycle import progress, situation
 from leadq.services.qualification.rules import Rules, current_rules
 from leadq.services.scoring.rescoring import (
     Progress,
@@ -54,7 +53,7 @@ from leadq.services.scoring.rescoring import (
 )
 from leadq.store.db import Database
 from leadq.store.sql import update_by_id
-from leadq.store.tables import Event, Lead, ScoreChange
+from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange
 
 CHUNK = 20_000
 LAST_ACTIVITY = "_last_activity"
@@ -64,7 +63,8 @@ _COLUMNS = (
     Lead.id, *(getattr(Lead, name) for name in PROFILE_FIELDS), Lead.attributes, Lead.overrides,
     Lead.score, Lead.grade, Lead.scoring_model, Lead.scored_at, Lead.fit_grade,
     Lead.engagement_grade, Lead.engagement_points, Lead.stage, Lead.stage_changed_at,
-    Lead.created_at, Lead.pql, Lead.accepted_at, Lead.last_activity_at,
+    Lead.created_at, Lead.pql, Lead.pql_at, Lead.accepted_at, Lead.last_activity_at,
+    Lead.furthest_stage, Lead.converted_at,
 )  # fmt: skip
 
 
@@ -276,31 +276,74 @@ def card_of(model: ScoringModel, profile: Mapping[str, Any], row: Mapping[str, A
 def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
            scored: Mapping[int, Mapping[str, Any]], as_of: datetime, reason: str,
            chunk: _Chunk) -> int:  # fmt: skip
-    """Store the scores that changed (and count them); a lead some lifecycle rule moves now
-    goes to the evaluator's path instead, which writes the move with its score."""
-    updates: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
+    """Store the scores that changed, then let the lifecycle rules move the leads, as
+    ``rescoring.rescore`` does one lead at a time; returns how many scores changed."""
+    written = _Written()
     grades = list(model.grades)
     for row in rows:
         if row.id not in scored:
             continue
         card = card_of(model, chunk.profiles[row.id], scored[row.id], as_of)
+        if not _same(row, card):
+            written.score(session, row, card, reason)
         now = situation(row, chunk.profiles[row.id], card.score, card.grade, grades, {},
                         chunk.lifecycle_facts.get(row.id, []), False)  # fmt: skip
-        if advance(rules.lifecycle, now, as_of):
-            chunk.exact.add(row.id)
-            continue
-        if _same(row, card):
-            continue
-        updates.append(_stored(row.id, card))
+        moving = _Moving.of(row)
+        if progress(session, moving, rules, now, as_of):
+            written.moves.append(moving.stored())
+    written.store(session)
+    return len(written.history)
+
+
+@dataclass
+class _Written:
+    """A chunk's writes, made together: rows for ``update_by_id`` and for inserts."""
+
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
+
+    def score(self, session: Session, row: Row[Any], card: ScoreCard, reason: str) -> None:
+        self.scores.append(_stored(row.id, card))
         if (row.score, row.grade, row.scoring_model) != (card.score, card.grade, card.model):
-            history.append({"lead_id": row.id, "model": card.model, "score": card.score,
-                            "grade": card.grade, "reason": reason, "at": as_of})  # fmt: skip
-            announce(session, row.id, row.score, row.grade, card)
-    update_by_id(session, Lead, updates)
-    if history:
-        session.execute(insert(ScoreChange), history)
-    return len(history)
+            change = {"lead_id": row.id, "model": card.model, "score": card.score,
+                      "grade": card.grade, "reason": reason, "at": card.as_of}  # fmt: skip
+            self.history.append(change)
+            announce(session, row.id, row.score, row.grade, card, self.recorded)
+
+    def store(self, session: Session) -> None:
+        update_by_id(session, Lead, self.scores)
+        update_by_id(session, Lead, self.moves)
+        for model, rows in ((ScoreChange, self.history), (DomainEvent, self.recorded)):
+            if rows:
+                session.execute(insert(model), rows)
+
+
+@dataclass
+class _Moving:
+    """What the lifecycle rules change on a lead, as a record of its columns."""
+
+    id: int
+    stage: str
+    stage_changed_at: datetime | None
+    created_at: datetime
+    pql: bool
+    pql_at: datetime | None
+    accepted_at: datetime | None
+    last_activity_at: datetime | None
+    furthest_stage: str | None
+    converted_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> _Moving:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+    def stored(self) -> dict[str, Any]:
+        """The columns the rules may have changed."""
+        return {
+            k: v for k, v in asdict(self).items() if k not in ("created_at", "last_activity_at")
+        }
 
 
 def _same(row: Row[Any], card: ScoreCard) -> bool:

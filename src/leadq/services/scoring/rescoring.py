@@ -252,14 +252,19 @@ def _store(session: Session, lead: Lead, card: ScoreCard, reason: str) -> bool:
 
 
 def announce(session: Session, lead_id: int, score: float | None, grade: str | None,
-             card: ScoreCard) -> None:  # fmt: skip
-    """The happenings of a stored score that moved from ``score`` and ``grade``."""
+             card: ScoreCard, recorded: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+    """The happenings of a stored score that moved from ``score`` and ``grade``; a grade
+    change is a domain event, added to the session or, given ``recorded``, appended to it as a
+    row for the caller to insert with others."""
     if score != card.score:
         moved = {"before": score, "score": card.score, "model": card.model}
         automation.emit(session, SCORE_CHANGED, lead_id, moved, card.as_of, record=False)
     if grade != card.grade:
         payload = {"from": grade, "to": card.grade, "score": card.score, "model": card.model}
-        automation.emit(session, GRADE_CHANGED, lead_id, payload, card.as_of)
+        automation.emit(session, GRADE_CHANGED, lead_id, payload, card.as_of, recorded is None)
+        if recorded is not None:
+            recorded.append({"type": GRADE_CHANGED, "lead_id": lead_id, "payload": payload,
+                             "at": card.as_of})  # fmt: skip
 
 
 def locked(lead_ids: Sequence[int]) -> Select[Lead]:
