@@ -50,12 +50,15 @@ from leadq.services.scoring.rescoring import (
     locked,
     rescore,
     rescore_each,
+    rescore_leads,
 )
 from leadq.store.db import Database
-from leadq.store.sql import update_by_id
+from leadq.store.sql import one_of, update_by_id
 from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange
 
 CHUNK = 20_000
+FEW = 100
+"""Fewer leads than this are rescored one at a time: building frames costs more."""
 LAST_ACTIVITY = "_last_activity"
 """Not an event type (types are slugs): the newest event of any type, which decay counts."""
 
@@ -75,8 +78,8 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
     model deployed, every lead takes the per-lead path."""
     with db.reading() as session:
         model = active_model(session)
-        deployed = registry.deployment(session)
-    if model is None or not vectorisable(model) or deployed.champion or deployed.challenger:
+        vectorised = model is not None and _vectorised_for(session, model)
+    if model is None or not vectorised:
         return rescore_each(db, as_of, reason, progress)
     rules, after, total, changed = current_rules(), 0, 0, 0
     while True:
@@ -89,6 +92,23 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
         after, total = rows[-1].id, total + len(rows)
         if progress:
             progress(len(rows))
+
+
+def rescore_claimed(session: Session, lead_ids: Sequence[int], as_of: datetime,
+                    reason: str) -> int:  # fmt: skip
+    """Rescore leads the caller has locked (a drainer's claim); on the vectorised engine when
+    there are enough of them to pay for it, else one at a time (``rescore_leads``)."""
+    model = active_model(session)
+    if len(lead_ids) < FEW or model is None or not _vectorised_for(session, model):
+        return rescore_leads(session, lead_ids, as_of, reason)
+    live = Lead.id.in_(lead_ids) & Lead.erased_at.is_(None)
+    rows = session.execute(select(*_COLUMNS).where(live).order_by(Lead.id)).all()
+    return _rescore_chunk(session, model, current_rules(), rows, as_of, reason) if rows else 0
+
+
+def _vectorised_for(session: Session, model: ScoringModel) -> bool:
+    deployed = registry.deployment(session)
+    return vectorisable(model) and not (deployed.champion or deployed.challenger)
 
 
 def vectorisable(model: ScoringModel) -> bool:
@@ -111,7 +131,6 @@ class _Chunk:
     """A chunk's leads as the engine reads them, and the ones it must leave to the evaluator."""
 
     profiles: dict[int, dict[str, Any]]
-    answers: dict[int, Any]
     lifecycle_facts: dict[int, list[EventFact]]
     exact: set[int]
 
@@ -121,12 +140,12 @@ def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Se
     exact = {r.id for r in rows if r.overrides or (r.scored_at and r.scored_at > as_of)}
     wanted = model.uses_frameworks() or any(r.stage in rules.lifecycle.framework_stages
                                             for r in rows)  # fmt: skip
-    answers = current_answers(session, [r.id for r in rows]) if wanted else {}
-    exact |= set(answers)
+    if wanted:
+        exact |= set(current_answers(session, [r.id for r in rows]))
     profiles = {r.id: lead_facts_of(r) for r in rows if r.id not in exact}
     leads = _lead_frame(model, profiles, exact)
     events, lifecycle_facts = _event_frame(session, model, rules, rows, as_of, exact)
-    chunk = _Chunk(profiles, answers, lifecycle_facts, exact)
+    chunk = _Chunk(profiles, lifecycle_facts, exact)
     scored = _score(model, leads, events, as_of, chunk)
     changed = _write(session, model, rules, rows, scored, as_of, reason, chunk)
     if chunk.exact:
@@ -194,13 +213,21 @@ def _event_frame(session: Session, model: ScoringModel, rules: Rules, rows: Sequ
     as ``LAST_ACTIVITY``), and per lead the events the lifecycle rules count."""
     counted = {c.event for c in model.criteria() if isinstance(c, EngagementCriterion)}
     lifecycle_types = rules.lifecycle.event_types()
-    in_chunk = Event.lead_id.between(rows[0].id, rows[-1].id) & (Event.occurred_at <= as_of)
+    ids = [r.id for r in rows]
+    of_rows = (
+        Event.lead_id.between(ids[0], ids[-1]) if ids[-1] - ids[0] < 2 * len(ids)
+        else one_of(session, Event.lead_id, ids)
+    )  # fmt: skip
+    in_chunk = of_rows & (Event.occurred_at <= as_of)
     query = select(Event.lead_id, Event.type, Event.occurred_at, Event.channel, Event.properties)
     found = session.execute(query.where(in_chunk, Event.type.in_(counted | lifecycle_types)))
     names = _event_names(model)
     cells: dict[str, list[Any]] = defaultdict(list)
     lifecycle_facts: dict[int, list[EventFact]] = defaultdict(list)
+    wanted = set(ids)  # a range may hold leads that are not ours (erased, or not claimed)
     for lead_id, kind, at, channel, properties in found:
+        if lead_id not in wanted:
+            continue
         if kind in lifecycle_types:
             lifecycle_facts[lead_id].append(EventFact(kind, at, properties or {}, channel))
         if kind in counted:
@@ -208,7 +235,8 @@ def _event_frame(session: Session, model: ScoringModel, rules: Rules, rows: Sequ
     if model.decay is not None:
         newest = select(Event.lead_id, func.max(Event.occurred_at)).where(in_chunk)
         for lead_id, at in session.execute(newest.group_by(Event.lead_id)):
-            _add_event(cells, names, lead_id, LAST_ACTIVITY, at, None, {})
+            if lead_id in wanted:
+                _add_event(cells, names, lead_id, LAST_ACTIVITY, at, None, {})
     return _events_of(cells, names, exact), lifecycle_facts
 
 
@@ -281,13 +309,13 @@ def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[R
     written = _Written()
     grades = list(model.grades)
     for row in rows:
-        if row.id not in scored:
+        if (engine := scored.get(row.id)) is None:
             continue
-        card = card_of(model, chunk.profiles[row.id], scored[row.id], as_of)
-        if not _same(row, card):
-            written.score(session, row, card, reason)
-        now = situation(row, chunk.profiles[row.id], card.score, card.grade, grades, {},
-                        chunk.lifecycle_facts.get(row.id, []), False)  # fmt: skip
+        if not _same(row, engine, model.ref):
+            written.score(session, row, card_of(model, chunk.profiles[row.id], engine, as_of),
+                          reason)  # fmt: skip
+        now = situation(row, chunk.profiles[row.id], engine["score"], engine["grade"], grades,
+                        {}, chunk.lifecycle_facts.get(row.id, []), False)  # fmt: skip
         moving = _Moving.of(row)
         if progress(session, moving, rules, now, as_of):
             written.moves.append(moving.stored())
@@ -346,12 +374,13 @@ class _Moving:
         }
 
 
-def _same(row: Row[Any], card: ScoreCard) -> bool:
-    """Whether the stored score says what the card says; its breakdown then stays as it was,
-    true as of its own ``scored_at``."""
+def _same(row: Row[Any], engine: Mapping[str, Any], model: str) -> bool:
+    """Whether the stored score says what the engine's row says; its breakdown then stays as
+    it was, true as of its own ``scored_at``."""
     return (row.score, row.grade, row.scoring_model, row.fit_grade, row.engagement_grade,
-            row.engagement_points) == (card.score, card.grade, card.model, card.fit_grade,
-                                       card.engagement_grade, card.engagement_points)  # fmt: skip
+            row.engagement_points) == (engine["score"], engine["grade"], model,
+                                       engine.get("fit_grade"), engine.get("engagement_grade"),
+                                       engine["engagement_points"])  # fmt: skip
 
 
 def _stored(lead_id: int, card: ScoreCard) -> dict[str, Any]:
