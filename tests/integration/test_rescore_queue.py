@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from leadq.services.scoring import bulk, queue
+from leadq.services.scoring import queue
 from leadq.store.db import Database
 from leadq.store.tables import RescoreRequest
 from tests.cli import invoke
@@ -80,23 +80,6 @@ def test_queued_batches_and_singles_score_as_rescoring_at_once(
     for q, w in pairs:
         assert _seen(client, q) == _seen(client, w)
     assert len({_seen(client, q)[0] for q, _ in pairs}) > 3  # the pairs differ from each other
-
-
-def test_a_claim_of_many_leads_scores_on_the_vectorised_engine_as_one_at_a_time(
-    client: TestClient, db: Database, now: datetime
-) -> None:
-    use_model(client, "dynamic")  # decay and a floor besides the counts
-    pairs = _twins(client, bulk.FEW + 20)
-    when = now - timedelta(days=40)
-    queued = [e for i, (q, _) in enumerate(pairs) for e in _batch(q, 1 + i % 9, when)]
-    waited = [e for i, (_, w) in enumerate(pairs) for e in _batch(w, 1 + i % 9, when)]
-    assert client.post(f"{API}/events/batch", json={"events": queued}).status_code == 200
-    assert client.post(f"{API}/events/batch?wait=true", json={"events": waited}).status_code == 200
-    assert queue.drain(db, _clock, limit=1000) == len(pairs)  # one claim: every queued lead
-    for q, w in pairs:
-        assert _seen(client, q)[0:2] == _seen(client, w)[0:2]
-        assert _seen(client, q)[3] == _seen(client, w)[3]
-    assert_stored_equals_fresh(db)
 
 
 def test_a_drainer_skips_leads_erased_or_merged_since_and_clears_their_requests(

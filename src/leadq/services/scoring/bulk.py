@@ -50,15 +50,12 @@ from leadq.services.scoring.rescoring import (
     locked,
     rescore,
     rescore_each,
-    rescore_leads,
 )
 from leadq.store.db import Database
 from leadq.store.sql import one_of, update_by_id
 from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange
 
 CHUNK = 20_000
-FEW = 100
-"""Fewer leads than this are rescored one at a time: building frames costs more."""
 LAST_ACTIVITY = "_last_activity"
 """Not an event type (types are slugs): the newest event of any type, which decay counts."""
 
@@ -92,18 +89,6 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
         after, total = rows[-1].id, total + len(rows)
         if progress:
             progress(len(rows))
-
-
-def rescore_claimed(session: Session, lead_ids: Sequence[int], as_of: datetime,
-                    reason: str) -> int:  # fmt: skip
-    """Rescore leads the caller has locked (a drainer's claim); on the vectorised engine when
-    there are enough of them to pay for it, else one at a time (``rescore_leads``)."""
-    model = active_model(session)
-    if len(lead_ids) < FEW or model is None or not _vectorised_for(session, model):
-        return rescore_leads(session, lead_ids, as_of, reason)
-    live = Lead.id.in_(lead_ids) & Lead.erased_at.is_(None)
-    rows = session.execute(select(*_COLUMNS).where(live).order_by(Lead.id)).all()
-    return _rescore_chunk(session, model, current_rules(), rows, as_of, reason) if rows else 0
 
 
 def _vectorised_for(session: Session, model: ScoringModel) -> bool:

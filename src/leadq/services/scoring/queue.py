@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from leadq.services.qualification import outcomes
 from leadq.services.qualification.outcomes import Span
-from leadq.services.scoring.bulk import rescore_claimed
+from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.db import Database
 from leadq.store.sql import on_postgres
 from leadq.store.tables import Lead, RescoreRequest, naive_utc
@@ -88,7 +88,7 @@ def _settle(session: Session, claimed: Claimed, now: datetime) -> int:
     live_ids = list(session.scalars(live.order_by(Lead.id).with_for_update(key_share=True)))
     spans = outcomes.spans([(lead, first, last) for _, lead, first, last in claimed])
     outcomes.move_activity(session, spans)
-    rescore_claimed(session, live_ids, now, "event")
+    rescore_leads(session, live_ids, now, "event")
     handled = [row_id for row_id, _, _, _ in claimed]
     session.execute(delete(RescoreRequest).where(RescoreRequest.id.in_(handled)))
     return len(handled)
