@@ -39,12 +39,12 @@ def test_a_generated_workspace_holds_true_scores(request: pytest.FixtureRequest,
         assert session.scalar(select(func.count()).select_from(Event)) == 6000
         stored = {lead: score for lead, score in session.execute(select(Lead.id, Lead.score))}
         grades = set(session.scalars(select(Lead.grade).distinct()))
-        engagement = dict(session.execute(select(Lead.id, Lead.engagement_points)).tuples().all())
+        engagement = dict(session.execute(select(Lead.id, Lead.engagement_points)).all())
         bought = session.scalar(select(func.count()).where(Lead.revenue > 0))
     assert len(grades) > 1 and len(set(stored.values())) > 5
     assert bought and set(engagement.values()) != {None}
     with db.unit_of_work() as session:
         changed = rescore_leads(session, list(stored), datetime.now(UTC), "check")
-        rescored = dict(session.execute(select(Lead.id, Lead.engagement_points)).tuples().all())
+        rescored = dict(session.execute(select(Lead.id, Lead.engagement_points)).all())
         session.rollback()
     assert changed == 0 and rescored == engagement
