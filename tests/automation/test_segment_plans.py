@@ -1,7 +1,10 @@
-"""On PostgreSQL, a segment's first page reads leads in id order from the primary key (no sort
-of the members), and counting a segment filtered on an indexed field reads that field's index:
+"""On PostgreSQL, a segment's first page reads leads in id order from the primary key and stops
+at the page (no sort of the members), and the members rules added are read from their index:
 with sequential scans and sorts priced out, a plan without them means an index is missing or
-the query no longer fits it."""
+the query no longer fits it. (Members are rules' additions OR the filter's matches: a UNION of
+the two lets a count read the filtered field's index, but at 1,000,000 leads it made the first
+page 192 ms instead of 17 ms, materialising every match before the first 50, for a count 15 %
+faster: 379 ms instead of 446 ms.)"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from leadq.domain.automation import SegmentFilter
@@ -28,7 +31,7 @@ def _plan(session: Session, query: Select[Any]) -> str:
 
 
 @pytest.mark.parametrize("field", sorted(INDEXED))
-def test_segment_page_and_count_read_indexes(field: str, request: pytest.FixtureRequest,
+def test_segment_page_reads_the_primary_key_in_order(field: str, request: pytest.FixtureRequest,
                                              tmp_path: Path) -> None:  # fmt: skip
     db = fresh_database("postgresql", request, tmp_path)
     with db.unit_of_work() as session:
@@ -38,7 +41,6 @@ def test_segment_page_and_count_read_indexes(field: str, request: pytest.Fixture
         session.execute(text("SET LOCAL enable_sort = off"))
         members = segments.membership(session, "picked", NOW)
         page = _plan(session, select(Lead.id).where(members).order_by(Lead.id).limit(50))
-        count = _plan(session, select(func.count()).select_from(Lead).where(members))
-    assert "Index" in page and "pk_leads" in page and " Sort " not in page, page
-    assert f"ix_leads_{field}" in count, count
-    assert "pk_segment_members" in count, count
+    assert "Index Scan using pk_leads" in page and " Sort " not in page, page
+    assert "Limit" in page.splitlines()[0], page
+    assert "pk_segment_members" in page, page

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, union
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.automation import NAME_PATTERN, SegmentFilter
@@ -69,11 +69,11 @@ def membership(session: Session, name: str, now: datetime) -> ColumnElement[bool
     """A condition on ``leads`` true for the segment's live members."""
     segment = find(session, name)
     added = select(SegmentMember.lead_id).where(SegmentMember.segment_id == segment.id)
-    if not segment.filter:
-        return Lead.id.in_(added)
-    spec = SegmentFilter.model_validate(segment.filter)
-    matching = select(Lead.id).where(*conditions(spec, now))
-    return Lead.id.in_(union(added, matching))  # each side read from its own index
+    spec = SegmentFilter.model_validate(segment.filter or {})
+    matching: list[ColumnElement[bool]] = []
+    if segment.filter:
+        matching.append(and_(*conditions(spec, now)))
+    return or_(Lead.id.in_(added), *matching)
 
 
 def listing(session: Session) -> list[dict[str, Any]]:
