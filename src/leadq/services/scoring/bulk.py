@@ -3,11 +3,11 @@
 Activating a model, the nightly rescore (decay, expiring overrides, rules that count days)
 and a predictive role change rescore every lead. Chunk by chunk, leads and the events their
 scores count are read in a few set-based queries, scored by ``vectorised.score_frame``, and
-only leads whose score, grade or model changed are written, with score history and
-happenings as real-time rescoring writes them. A lead the engine cannot read exactly takes
-the per-lead path in the same transaction: one with overrides or framework answers, one
-whose custom fields or event properties have a type the rest of the workspace does not use
-for that name, one a lifecycle rule moves now, one already scored after ``as_of``.
+only leads whose stored score differs are written, with score history, happenings and
+lifecycle moves as real-time rescoring writes them. A lead the engine cannot read exactly
+takes the per-lead path in the same transaction: one with overrides or framework answers, one
+whose custom fields or event properties have a type the rest of its chunk does not use for
+that name, one already scored after ``as_of``.
 """
 
 from __future__ import annotations
@@ -43,10 +43,12 @@ from leadq.services.qualification.answers import current_answers
 from leadq.services.qualification.lifecycle import progress, situation
 from leadq.services.qualification.rules import Rules, current_rules
 from leadq.services.scoring.rescoring import (
+    LAST_ACTIVITY,
     Progress,
     active_model,
     announce,
     breakdown_json,
+    lead_facts,
     locked,
     rescore,
     rescore_each,
@@ -56,8 +58,6 @@ from leadq.store.sql import one_of, update_by_id
 from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange
 
 CHUNK = 20_000
-LAST_ACTIVITY = "_last_activity"
-"""Not an event type (types are slugs): the newest event of any type, which decay counts."""
 
 _COLUMNS = (
     Lead.id, *(getattr(Lead, name) for name in PROFILE_FIELDS), Lead.attributes, Lead.overrides,
@@ -75,8 +75,8 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
     model deployed, every lead takes the per-lead path."""
     with db.reading() as session:
         model = active_model(session)
-        vectorised = model is not None and _vectorised_for(session, model)
-    if model is None or not vectorised:
+        deployed = registry.deployment(session)
+    if model is None or not vectorisable(model) or deployed.champion or deployed.challenger:
         return rescore_each(db, as_of, reason, progress)
     rules, after, total, changed = current_rules(), 0, 0, 0
     while True:
@@ -89,11 +89,6 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
         after, total = rows[-1].id, total + len(rows)
         if progress:
             progress(len(rows))
-
-
-def _vectorised_for(session: Session, model: ScoringModel) -> bool:
-    deployed = registry.deployment(session)
-    return vectorisable(model) and not (deployed.champion or deployed.challenger)
 
 
 def vectorisable(model: ScoringModel) -> bool:
@@ -127,7 +122,7 @@ def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Se
                                             for r in rows)  # fmt: skip
     if wanted:
         exact |= set(current_answers(session, [r.id for r in rows]))
-    profiles = {r.id: lead_facts_of(r) for r in rows if r.id not in exact}
+    profiles = {r.id: lead_facts(r) for r in rows if r.id not in exact}
     leads = _lead_frame(model, profiles, exact)
     events, lifecycle_facts = _event_frame(session, model, rules, rows, as_of, exact)
     chunk = _Chunk(profiles, lifecycle_facts, exact)
@@ -137,12 +132,6 @@ def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Se
         changed += rescore(session, session.scalars(locked(sorted(chunk.exact))), model, as_of,
                            reason)  # fmt: skip
     return changed
-
-
-def lead_facts_of(row: Row[Any]) -> dict[str, Any]:
-    """What the model sees of a lead without framework answers (``rescoring.lead_facts``)."""
-    profile = {name: getattr(row, name) for name in PROFILE_FIELDS}
-    return {**profile, "attributes": row.attributes or {}, "framework": {}}
 
 
 # -- reading into frames -----------------------------------------------------------------------
@@ -209,7 +198,7 @@ def _event_frame(session: Session, model: ScoringModel, rules: Rules, rows: Sequ
     names = _event_names(model)
     cells: dict[str, list[Any]] = defaultdict(list)
     lifecycle_facts: dict[int, list[EventFact]] = defaultdict(list)
-    wanted = set(ids)  # a range may hold leads that are not ours (erased, or not claimed)
+    wanted = set(ids)  # a range of ids also holds erased leads
     for lead_id, kind, at, channel, properties in found:
         if lead_id not in wanted:
             continue
@@ -255,13 +244,8 @@ def _events_of(cells: Mapping[str, list[Any]], names: Sequence[str],
 
 def _score(model: ScoringModel, leads: pl.DataFrame, events: pl.DataFrame, as_of: datetime,
            chunk: _Chunk) -> dict[int, dict[str, Any]]:  # fmt: skip
-    frame = score_frame_of(model, leads, events, as_of)
+    frame = score_frame(model, leads.lazy(), events.lazy(), as_of, explain=True).collect()
     return {row["id"]: row for row in frame.to_dicts() if row["id"] not in chunk.exact}
-
-
-def score_frame_of(model: ScoringModel, leads: pl.DataFrame, events: pl.DataFrame,
-                   as_of: datetime) -> pl.DataFrame:  # fmt: skip
-    return score_frame(model, leads.lazy(), events.lazy(), as_of, explain=True).collect()
 
 
 def card_of(model: ScoringModel, profile: Mapping[str, Any], row: Mapping[str, Any],

@@ -15,10 +15,11 @@ from functools import lru_cache
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from leadq.domain.frameworks import scoring_facts
+from leadq.domain.leads import PROFILE_FIELDS
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
 from leadq.domain.scoring.model import EngagementCriterion, ScoringModel
 from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
@@ -40,6 +41,8 @@ from leadq.store.tables import (
     ScoringModelVersion,
 )
 
+LAST_ACTIVITY = "_last_activity"
+"""Not an event type (types are slugs): the newest event of any type, which decay counts."""
 GRADE_CHANGED = "lead.grade_changed"
 SCORE_CHANGED = "lead.score_changed"
 
@@ -134,7 +137,7 @@ def _facts(session: Session, model: ScoringModel | None, lead_ids: Sequence[int]
         )
         for lead_id, at in session.execute(last):
             if at is not None and not any(f.occurred_at == at for f in facts[lead_id]):
-                facts[lead_id].append(EventFact("_last_activity", at))
+                facts[lead_id].append(EventFact(LAST_ACTIVITY, at))
     return facts
 
 
@@ -158,8 +161,11 @@ def lead_overrides(lead: Lead) -> list[Override]:
     ]  # fmt: skip
 
 
-def lead_facts(lead: Lead, frameworks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {**lead.profile(), "attributes": lead.attributes, "framework": frameworks or {}}
+def lead_facts(lead: Lead | Row[Any],
+               frameworks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+    """What a scoring model sees of a lead (a ``Lead``, or a row of its columns)."""
+    profile = {name: getattr(lead, name) for name in PROFILE_FIELDS}
+    return {**profile, "attributes": lead.attributes or {}, "framework": frameworks or {}}
 
 
 def breakdown_json(card: ScoreCard) -> list[dict[str, Any]]:
