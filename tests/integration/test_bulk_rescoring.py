@@ -28,7 +28,9 @@ from leadq.store.tables import (
 )
 
 AS_OF = datetime(2026, 6, 1, 12, tzinfo=UTC)
-LEADS = 10_000
+LEADS = {"postgresql": 10_000, "sqlite": 3_000}
+"""The full sample where bulk rescoring runs in production; a smaller one for the embedded
+default, whose write path differs only in its last statement."""
 
 MODEL = """
 name: trip
@@ -144,9 +146,9 @@ def _events(rng: random.Random, lead_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _workspace(db: Database) -> None:
+def _workspace(db: Database) -> int:
     rng = random.Random(20)
-    leads = [_lead(rng, i) for i in range(LEADS)]
+    leads = [_lead(rng, i) for i in range(LEADS[db.engine.dialect.name])]
     events = [e for lead in leads for e in _events(rng, lead["id"])]
     answers = [
         {"lead_id": lead["id"], "framework": "bant", "question": q, "value": v, "actor": "rep",
@@ -162,6 +164,7 @@ def _workspace(db: Database) -> None:
         session.execute(insert(Event), events)
         session.execute(insert(FrameworkAnswer), answers)
         activate(session, add_model(session, MODEL, "trip.yaml", AS_OF).name, AS_OF)
+    return len(leads)
 
 
 def _leads(session: Session) -> dict[int, tuple[Any, ...]]:
@@ -207,7 +210,7 @@ def _last_ids(session: Session) -> dict[str, int]:
 
 
 def test_bulk_rescoring_equals_the_per_lead_evaluator(db: Database) -> None:
-    _workspace(db)
+    size = _workspace(db)
     with db.unit_of_work() as session:
         before, last = _leads(session), _last_ids(session)
     # what the evaluator would store, one lead at a time, in a transaction rolled back
@@ -226,12 +229,12 @@ def test_bulk_rescoring_equals_the_per_lead_evaluator(db: Database) -> None:
         got, got_facts = _leads(session), _facts(session, last)
         got_cards = _breakdowns(session, changed_ids)
     assert total == len(before) - _erased(db)
-    assert changed == expected_changed > 1000
+    assert changed == expected_changed > size // 10
     assert got == expected
     assert got_cards == expected_cards
     assert got_facts == expected_facts
-    assert sum(expected_facts["stages"].values()) > 100  # the lifecycle rules had work to do
-    assert sum(expected_facts["audit"].values()) >= 5  # PQL flags among it
+    assert sum(expected_facts["stages"].values()) > size // 100  # the lifecycle rules had work
+    assert sum(expected_facts["audit"].values()) >= size // 2000  # PQL flags among it
 
 
 def _erased(db: Database) -> int:

@@ -34,6 +34,8 @@ COMMANDS: dict[str, Entry] = {
                   " order with their channels."),
     "import": Entry("intake", "import_app", "Import leads or events from CSV."),
     "export": Entry("intake", "export_app", "Export data as CSV."),
+    "consume": Entry("streams", "consume_app", "Read events from NATS JetStream or a RabbitMQ"
+                     " stream into intake, until stopped."),
     "apikey": Entry("people", "key_app", "Create, list and revoke API keys."),
     "model": Entry("scoring", "model_app", "Scoring models: validate, add, activate, list."),
     "lead": Entry("leads", "lead_app", "Look at one lead."),

@@ -583,3 +583,14 @@ class CampaignCost(Base):
         UniqueConstraint("campaign", "source", "spent_on",
                          name="uq_campaign_costs_campaign_source_spent_on"),
     )  # fmt: skip
+
+
+class StreamPosition(Base):
+    """How far a stream consumer has read a broker stream that keeps no offsets for it
+    (RabbitMQ streams over AMQP): written in the transaction that stores the events it read."""
+
+    __tablename__ = "stream_positions"
+
+    consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
