@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import func, select
 
 from leadq.domain.leads import LeadInput
+from leadq.services.errors import Conflict
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.streams import position_of
@@ -227,8 +228,6 @@ def test_nats_redelivery_after_a_crash_between_commit_and_ack_is_stored_once(
 
 @needs_nats
 def test_nats_dead_letter_subject_inside_the_consumed_stream_is_refused(jetstream: str) -> None:
-    from leadq.services.errors import Conflict
-
     with pytest.raises(Conflict, match="would come back"):
         asyncio.run(JetStreamSource.open(NATS_URL, f"{jetstream}.events", "leadq",
                                          f"{jetstream}.events"))  # fmt: skip
@@ -387,3 +386,29 @@ def test_consume_refuses_bad_options_and_unreachable_brokers_in_one_line(
     assert result.returncode == 2, result.stderr
     assert said in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@needs_rabbitmq
+def test_rabbitmq_refuses_a_queue_that_is_not_a_stream(rabbit_queue: str) -> None:
+    async def go() -> None:
+        connection = await aio_pika.connect(AMQP_URL)
+        await (await connection.channel()).declare_queue(f"{rabbit_queue}.events", durable=True)
+        await connection.close()
+        await _open_rabbit(rabbit_queue, "c", "first", 10)
+
+    with pytest.raises(Conflict, match="exists and is not a stream queue"):
+        asyncio.run(go())
+
+
+@needs_nats
+def test_nats_refuses_a_durable_made_as_a_push_consumer(jetstream: str) -> None:
+    async def go() -> None:
+        connection = await nats.connect(NATS_URL)
+        await connection.jetstream().add_consumer(
+            jetstream.upper(), durable_name="leadq", deliver_subject="somewhere.else",
+        )  # fmt: skip
+        await connection.close()
+        await _open_nats(jetstream)
+
+    with pytest.raises(Conflict, match=r"'leadq' on \w+ was made as another kind of consumer"):
+        asyncio.run(go())

@@ -13,7 +13,7 @@ from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as FetchTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from leadq.services.errors import Conflict
 from leadq.services.intake.streams import Message, broker_key
@@ -57,10 +57,7 @@ class JetStreamSource:
         try:
             stream = await _stream_of(jetstream, subject, "subject")
             await _dead_letter_stream(jetstream, stream, dead_subject)
-            subscription = await jetstream.pull_subscribe(
-                subject, durable=durable, stream=stream,
-                config=ConsumerConfig(ack_wait=ack_wait, ack_policy=AckPolicy.ALL),
-            )  # fmt: skip
+            subscription = await _subscribe(jetstream, subject, durable, stream, ack_wait)
         except BaseException:
             await connection.close()
             raise
@@ -97,6 +94,27 @@ class JetStreamSource:
 
     async def close(self) -> None:
         await self.connection.close()  # acknowledgements were flushed with each batch
+
+
+async def _subscribe(
+    jetstream: JetStreamContext, subject: str, durable: str, stream: str, ack_wait: float
+) -> Any:
+    """A durable pull consumer acknowledging "all up to this one"; one of that name made
+    otherwise (a push consumer, another acknowledgement policy) is refused, not changed."""
+    try:
+        made = (await jetstream.consumer_info(stream, durable)).config
+    except NotFoundError:
+        made = None
+    if made is not None and (made.deliver_subject or made.ack_policy != AckPolicy.ALL):
+        raise Conflict("durable", f"{durable!r} on {stream} was made as another kind of"
+                       " consumer (push, or another ack policy): choose another name or delete"
+                       " it")  # fmt: skip
+    config = ConsumerConfig(ack_wait=ack_wait, ack_policy=AckPolicy.ALL)
+    try:
+        return await jetstream.pull_subscribe(subject, durable=durable, stream=stream,
+                                              config=config)  # fmt: skip
+    except APIError as exc:  # a durable of that name made otherwise (push, another filter…)
+        raise Conflict("durable", f"{durable!r} on {stream}: {exc.description or exc}") from None
 
 
 async def _stream_of(jetstream: JetStreamContext, subject: str, what: str) -> str:

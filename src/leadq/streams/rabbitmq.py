@@ -9,7 +9,9 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from aiormq.exceptions import ChannelPreconditionFailed
 
+from leadq.services.errors import Conflict
 from leadq.services.intake.streams import Message, broker_key
 from leadq.streams.consumer import Received, header_value
 
@@ -37,9 +39,13 @@ class RabbitStreamSource:
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=prefetch)  # a stream consumer needs one
-            stream = await channel.declare_queue(
-                queue, durable=True, arguments={"x-queue-type": "stream"}
-            )
+            try:
+                stream = await channel.declare_queue(
+                    queue, durable=True, arguments={"x-queue-type": "stream"}
+                )
+            except ChannelPreconditionFailed as exc:
+                raise Conflict("queue", f"{queue!r} exists and is not a stream queue (the"
+                               f" broker says: {exc}); consume a stream") from None  # fmt: skip
             await channel.declare_queue(dead_queue, durable=True)
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             await stream.consume(arrived.put, arguments={"x-stream-offset": start})
