@@ -17,11 +17,11 @@ from leadq.services.intake.streams import position_of
 from leadq.streams.consumer import Intake, Source, Tally, consume
 
 consume_app = typer.Typer(
-    help="Read events from a message broker into intake (each message one event, as in"
-    " POST /events) until stopped; refused messages go to a dead-letter subject or queue with"
-    " the reason.",
+    help="Read events from NATS JetStream or a RabbitMQ stream into intake, until stopped.",
     no_args_is_help=True,
 )
+"""Each message is one event, as in ``POST /events``; a refused one goes to the dead-letter
+subject or queue with the reason."""
 
 Batch = Annotated[int, typer.Option(min=1, max=10_000, help="Messages stored per transaction")]
 Wait = Annotated[

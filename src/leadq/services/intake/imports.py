@@ -39,7 +39,13 @@ from leadq.domain.leads import (
 from leadq.services.errors import FieldError, InvalidInput, LeadqError
 from leadq.services.intake import presets
 from leadq.services.intake.events import record_events
-from leadq.services.intake.leads import PLACEHOLDER_SOURCE, History, Outcome, upsert_lead
+from leadq.services.intake.leads import (
+    PLACEHOLDER_SOURCE,
+    History,
+    Outcome,
+    Rescoring,
+    upsert_lead,
+)
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.presets import CREATED_AT, IMPORT_FIELDS, STATUS, Preset
 from leadq.store.db import Database
@@ -502,8 +508,11 @@ def _store_leads(
         return
 
     def work(session: Session) -> list[Outcome]:
-        return [upsert_lead(session, item.lead, actor, now, policy, history=item.history).outcome
-                for item in chunk]  # fmt: skip
+        rescoring = Rescoring(now)  # the chunk's leads rescored together, as of the same moment
+        outcomes = [upsert_lead(session, item.lead, actor, now, policy, history=item.history,
+                                rescoring=rescoring).outcome for item in chunk]  # fmt: skip
+        rescoring.run(session)
+        return outcomes
 
     for outcome in db.run(work):
         setattr(summary, outcome.value, getattr(summary, outcome.value) + 1)

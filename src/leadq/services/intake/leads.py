@@ -98,16 +98,20 @@ def upsert_lead(
     policy: IntakePolicy,
     anonymous: bool = False,
     history: History | None = None,
+    rescoring: Rescoring | None = None,
 ) -> Upsert:
     """Create the lead, or merge this arrival into the lead the same person already is;
     ``anonymous`` for a door without credentials (a public form), whose consents never undo a
-    withdrawal."""
+    withdrawal. ``rescoring`` collects the lead to be rescored with others (an import's chunk)
+    instead of rescoring it now."""
     data, warnings = policy.lenient(data)
     consents.check_times(data.consents, now, policy.clock_skew)
     existing = find_duplicate(session, data.email, data.phone)
     if existing is None:
         result = Upsert(_create(session, data, actor, now, history), Outcome.created)
     else:
+        if rescoring is not None:
+            rescoring.settle(session, existing.id)
         result = _merge(session, existing, data, actor, now)
         if history and history.created_at and history.created_at < existing.created_at:
             existing.created_at = history.created_at  # it arrived earlier elsewhere
@@ -116,8 +120,37 @@ def upsert_lead(
     consents.record_intake(session, result.lead.id, data.consents, data.do_not_email,
                            data.do_not_call, actor, now, policy.clock_skew, anonymous)  # fmt: skip
     if result.outcome is not Outcome.unchanged:
-        rescore_leads(session, [result.lead.id], now, f"lead {result.outcome.value}")
+        reason = f"lead {result.outcome.value}"
+        if rescoring is None:
+            rescore_leads(session, [result.lead.id], now, reason)
+        else:
+            rescoring.add(result.lead.id, reason)
     return result
+
+
+@dataclass
+class Rescoring:
+    """Leads waiting to be rescored together, each with the reason one-at-a-time intake would
+    give. A lead arriving again is rescored before it changes, so its score history is the one
+    it would have had row by row."""
+
+    as_of: datetime
+    waiting: dict[int, str] = field(default_factory=dict)
+
+    def add(self, lead_id: int, reason: str) -> None:
+        self.waiting[lead_id] = reason
+
+    def settle(self, session: Session, lead_id: int) -> None:
+        if lead_id in self.waiting:
+            self.run(session)
+
+    def run(self, session: Session) -> None:
+        by_reason: dict[str, list[int]] = {}
+        for lead_id, reason in self.waiting.items():
+            by_reason.setdefault(reason, []).append(lead_id)
+        for reason, ids in by_reason.items():
+            rescore_leads(session, ids, self.as_of, reason)
+        self.waiting.clear()
 
 
 def _create(session: Session, data: LeadInput, actor: str, now: datetime,
