@@ -42,7 +42,7 @@ def per_lead(
     return row
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_model, leads, events)
 def test_vectorised_engine_equals_evaluator(
     model: ScoringModel, profiles: list[dict[str, Any]], raw_events: list[dict[str, Any]]

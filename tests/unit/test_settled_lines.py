@@ -22,7 +22,7 @@ def facts_of(raw: list[dict[str, Any]]) -> list[EventFact]:
     ]  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models, leads, events, events, st.integers(0, 90 * 1440))
 def test_settled_lines_equal_a_full_evaluation(
     model: ScoringModel, profiles: list[dict[str, Any]], before: list[dict[str, Any]],
