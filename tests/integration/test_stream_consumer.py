@@ -31,6 +31,7 @@ from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.streams import position_of
 from leadq.store.db import Database
 from leadq.store.tables import Event
+from leadq.streams import consumer as consumer_module
 from leadq.streams.consumer import Intake, Received, Source, Tally, consume
 from leadq.streams.nats import JetStreamSource
 from leadq.streams.rabbitmq import RabbitStreamSource
@@ -412,3 +413,28 @@ def test_nats_refuses_a_durable_made_as_a_push_consumer(jetstream: str) -> None:
 
     with pytest.raises(Conflict, match=r"'leadq' on \w+ was made as another kind of consumer"):
         asyncio.run(go())
+
+
+@needs_nats
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_database_away_leaves_the_batch_unacknowledged_and_loses_nothing(
+    db: Database, leads: list[int], jetstream: str, tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(consumer_module, "RETRY_PAUSES", (0.1,))
+    _publish_nats(f"{jetstream}.events", [_event(leads[0], n) for n in range(3)])
+    away = Database(f"sqlite:///{tmp_path}/no/such/folder/leadq.db")
+
+    async def with_database_away() -> Tally:
+        source = await _open_nats(jetstream, ack_wait=1.0)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.5, stop.set)  # the operator stops it meanwhile
+        try:
+            return await consume(source, _intake(away), stop, wait=0.2)
+        finally:
+            await source.close()
+
+    assert asyncio.run(with_database_away()).batches == 0
+    time.sleep(1.2)  # never acknowledged: the server delivers the batch again
+    back = _run(_open_nats(jetstream, ack_wait=1.0), db)
+    assert (back.stored, back.duplicates) == (3, 0)
