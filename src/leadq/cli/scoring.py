@@ -71,7 +71,7 @@ def list_models() -> None:
 def _rescore(db: Database, reason: str) -> tuple[int, int]:
     with db.reading() as session:
         total = session.scalar(select(func.count()).select_from(Lead)) or 0
-    with progress_bar() as bar:
+    with progress_bar("leads") as bar:
         task = bar.add_task("Rescoring", total=max(total, 1))
         return bulk.rescore_everyone(db, _now(), reason, lambda n: bar.advance(task, n))
 

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from leadq.services.errors import LeadqError
 
@@ -36,12 +45,29 @@ class UserError(LeadqError):
     """A mistake on the command line: reported in one line, exit status 2."""
 
 
-def progress_bar() -> Progress:
+class RateColumn(ProgressColumn):
+    """Items per second, once there is a rate to tell."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(
+            "" if speed is None else f"{speed:,.0f} {self.unit}/s", style="progress.data.speed"
+        )
+
+
+def progress_bar(unit: str = "rows") -> Progress:
+    """Done of total, the rate, time spent and time left (from the recent rate)."""
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(unit),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=err,
         transient=True,
     )
