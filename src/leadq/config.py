@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         "drainers (the server's own thread, leadq worker) within about a second; inline: in the "
         "request that stores them",
     )
+    import_automation: Literal["new-only", "all", "none"] = Field(
+        default="new-only",
+        description="Which imported rows automation rules react to: new-only leaves out rows"
+        " whose creation date another CRM gives (a migration's history), all, or none",
+    )
     default_phone_region: str | None = Field(
         default=None, description="ISO country used for phone numbers without a + prefix"
     )

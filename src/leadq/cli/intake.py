@@ -18,7 +18,7 @@ from leadq.cli.support import now as _now
 from leadq.config import get_settings
 from leadq.domain.countries import country_code
 from leadq.services.intake import imports
-from leadq.services.intake.policy import IntakePolicy
+from leadq.services.intake.policy import ImportAutomation, IntakePolicy
 
 import_app = typer.Typer(help="Import leads or events from CSV.", no_args_is_help=True)
 
@@ -49,6 +49,9 @@ def _report(summary: imports.Summary, kind: str) -> None:
             f"{summary.rejected} rejected"
         )
     out.print(f"Imported {kind}: {line}")
+    if summary.automation_withheld:
+        out.print(f"Automation rules left alone {summary.automation_withheld} lead(s) the file"
+                  " dates (another CRM's history; --automation all runs them)")  # fmt: skip
     if summary.preset:
         out.print(f"Columns read as: {summary.preset}")
     if summary.unmapped_statuses:
@@ -88,9 +91,12 @@ def _policy(phone_region: str | None) -> IntakePolicy:
 
 def _run_import(kind: str, file: Path, encoding: str, rejects: Path | None,
                 mapping: dict[str, str], phone_region: str | None = None, preset: str | None = None,
-                stages: dict[str, str] | None = None) -> None:  # fmt: skip
+                stages: dict[str, str] | None = None,
+                automation: ImportAutomation | None = None) -> None:  # fmt: skip
     db = _database()
     policy = _policy(phone_region)
+    if automation is not None:
+        policy = replace(policy, import_automation=automation)
     rejects_path = rejects or file.with_name(f"{file.stem}.rejects.csv")
     total = imports.count_lines(file, encoding)
     with progress_bar() as bar:
@@ -138,6 +144,13 @@ def import_leads(
             " [LEADQ_DEFAULT_PHONE_REGION]",
         ),
     ] = None,
+    automation: Annotated[
+        ImportAutomation | None,
+        typer.Option(
+            help="Which rows automation rules react to: new-only (not rows the file dates, a"
+            " migration's history), all or none [LEADQ_IMPORT_AUTOMATION, new-only]"
+        ),
+    ] = None,
 ) -> None:
     """Import leads; the same e-mail twice is one lead, merged, not duplicated.
 
@@ -153,7 +166,8 @@ def import_leads(
     if dry_run:
         _show_plan(file, mapping, _policy(phone_region), encoding, preset, table)
         return
-    _run_import("leads", file, encoding, rejects, mapping, phone_region, preset, table)
+    _run_import("leads", file, encoding, rejects, mapping, phone_region, preset, table,
+                automation)  # fmt: skip
 
 
 def _show_plan(file: Path, mapping: dict[str, str], policy: IntakePolicy, encoding: str,

@@ -72,6 +72,13 @@ def emit(session: Session, kind: str, lead_id: int, payload: dict[str, Any], at:
     session.info.setdefault(PENDING, []).append(Happening(kind, lead_id, payload, at))
 
 
+def withhold(session: Session, lead_ids: set[int]) -> None:
+    """These leads' pending happenings stay facts (``domain_events``) that no rule reacts to:
+    an import of another CRM's history must not send a notification per old lead."""
+    pending: list[Happening] = session.info.get(PENDING, [])
+    session.info[PENDING] = [h for h in pending if h.lead_id not in lead_ids]
+
+
 # -- reacting ----------------------------------------------------------------------------------
 
 

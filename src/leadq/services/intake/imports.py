@@ -36,6 +36,7 @@ from leadq.domain.leads import (
     normalise_phone,
     slug,
 )
+from leadq.services.automation import reactions as automation
 from leadq.services.errors import FieldError, InvalidInput, LeadqError
 from leadq.services.intake import presets
 from leadq.services.intake.events import record_events
@@ -88,6 +89,8 @@ class Summary:
     duplicates: int = 0
     rejected: int = 0
     warned: int = 0
+    automation_withheld: int = 0
+    """Leads the automation rules did not react to (``LEADQ_IMPORT_AUTOMATION``)."""
     preset: str | None = None
     unmapped_statuses: Counter[str] = field(default_factory=Counter)
     """CRM statuses the preset's table does not know: those leads start as new leads."""
@@ -454,14 +457,16 @@ def import_leads(
             return _lead_input(row, chosen, policy)
 
         warned = _Warnings(warnings_path or _beside(path, "warnings"))
+        history: set[int] = set()
         for leads in _chunks(reader, header, rejects, progress, prepare):
             for item in leads:
                 for warning in item.warnings:
                     warned.warn(item.line, warning)
                 if item.history.status and item.history.stage is None:
                     summary.unmapped_statuses[item.history.status] += 1
-            _store_leads(db, leads, actor, now, policy, summary)
+            _store_leads(db, leads, actor, now, policy, summary, history)
         summary.warned, summary.warnings_file = warned.count, warned.close()
+    summary.automation_withheld = len(history)
     return summary
 
 
@@ -503,19 +508,36 @@ def _store_leads(
     now: datetime,
     policy: IntakePolicy,
     summary: Summary,
+    history: set[int],
 ) -> None:
+    """One chunk in one transaction. ``history`` gathers, over the whole file, the leads whose
+    happenings automation is not to react to: once a file dates a person, they are history."""
     if not chunk:
         return
 
     def work(session: Session) -> list[Outcome]:
         rescoring = Rescoring(now)  # the chunk's leads rescored together, as of the same moment
-        outcomes = [upsert_lead(session, item.lead, actor, now, policy, history=item.history,
-                                rescoring=rescoring).outcome for item in chunk]  # fmt: skip
+        outcomes: list[Outcome] = []
+        for item in chunk:
+            result = upsert_lead(session, item.lead, actor, now, policy, history=item.history,
+                                 rescoring=rescoring)  # fmt: skip
+            outcomes.append(result.outcome)
+            if _withheld(item, policy):
+                history.add(result.lead.id)
         rescoring.run(session)
+        automation.withhold(session, history)
         return outcomes
 
     for outcome in db.run(work):
         setattr(summary, outcome.value, getattr(summary, outcome.value) + 1)
+
+
+def _withheld(item: Prepared, policy: IntakePolicy) -> bool:
+    """Whether automation leaves this row's lead alone: ``new-only`` withholds the leads of
+    rows another CRM dates (the history a migration brings), ``none`` every row's."""
+    if policy.import_automation == "none":
+        return True
+    return policy.import_automation == "new-only" and item.history.created_at is not None
 
 
 # -- events ------------------------------------------------------------------------------------

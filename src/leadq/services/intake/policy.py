@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from leadq.config import Settings
 from leadq.domain.countries import country_code
@@ -14,14 +15,21 @@ RAW_PHONE = "phone_raw"
 """The attribute that keeps a phone number intake could not read, as it was written."""
 
 
+ImportAutomation = Literal["new-only", "all", "none"]
+"""Which imported rows the automation rules react to: all but those another CRM dates (its
+history), every row, or none."""
+
+
 @dataclass(frozen=True)
 class IntakePolicy:
     phone_region: str | None = None
     clock_skew: timedelta = timedelta(minutes=5)
+    import_automation: ImportAutomation = "new-only"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakePolicy:
-        return cls(settings.default_phone_region, timedelta(seconds=settings.clock_skew_seconds))
+        return cls(settings.default_phone_region, timedelta(seconds=settings.clock_skew_seconds),
+                   settings.import_automation)  # fmt: skip
 
     def region_of(self, lead: LeadInput) -> str | None:
         """Where a national phone number is read: the lead's own country, else the default."""
