@@ -515,20 +515,23 @@ def _store_leads(
     if not chunk:
         return
 
-    def work(session: Session) -> list[Outcome]:
+    def work(session: Session) -> tuple[list[Outcome], set[int]]:
         rescoring = Rescoring(now)  # the chunk's leads rescored together, as of the same moment
         outcomes: list[Outcome] = []
+        dated: set[int] = set()  # kept apart until the commit: a retried chunk starts afresh
         for item in chunk:
             result = upsert_lead(session, item.lead, actor, now, policy, history=item.history,
                                  rescoring=rescoring)  # fmt: skip
             outcomes.append(result.outcome)
             if _withheld(item, policy):
-                history.add(result.lead.id)
+                dated.add(result.lead.id)
         rescoring.run(session)
-        automation.withhold(session, history)
-        return outcomes
+        automation.withhold(session, history | dated)
+        return outcomes, dated
 
-    for outcome in db.run(work):
+    outcomes, dated = db.run(work)
+    history |= dated
+    for outcome in outcomes:
         setattr(summary, outcome.value, getattr(summary, outcome.value) + 1)
 
 
