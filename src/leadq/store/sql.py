@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, ColumnElement, any_, bindparam, update
+from sqlalchemy import JSON, ColumnElement, any_, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -79,3 +79,17 @@ def _copied(kind: TypeEngine[Any]) -> Callable[[Any], Any]:
     if isinstance(kind, UTCDateTime):
         return lambda value: None if value is None else naive_utc(value)
     return lambda value: value
+
+
+def distinct_values(session: Session, column: Any) -> list[Any]:
+    """The column's distinct non-null values, read by skipping through its index (a recursive
+    query, one index probe per value) instead of scanning every row as ``DISTINCT`` does."""
+    table, name = column.table.name, column.name
+    query = text(
+        f"WITH RECURSIVE found(v) AS ("  # names: our own tables and columns, never input
+        f" SELECT min({name}) FROM {table}"
+        f" UNION ALL SELECT (SELECT min({name}) FROM {table} WHERE {name} > found.v)"
+        f" FROM found WHERE found.v IS NOT NULL"
+        f") SELECT v FROM found WHERE v IS NOT NULL"
+    )
+    return list(session.scalars(query))

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 
 from leadq.domain.lifecycle import Stage
 from leadq.services.automation.segments import listing
@@ -16,6 +15,7 @@ from leadq.services.intake.leads import LeadFilter
 from leadq.services.people.users import Role, list_users
 from leadq.services.qualification.inbox import InboxQuery, Priority, inbox
 from leadq.store.db import Database
+from leadq.store.sql import distinct_values
 from leadq.store.tables import Lead
 from leadq.web.auth import Signed
 from leadq.web.render import page
@@ -34,8 +34,7 @@ def _options(db: Database) -> dict[str, list[str]]:
     with db.reading() as session:
 
         def distinct(column: Any) -> list[str]:
-            query = select(column).where(column.is_not(None)).distinct()
-            return sorted(str(v) for v in session.scalars(query))
+            return sorted(str(v) for v in distinct_values(session, column))
 
         users = [u.username for u in list_users(session) if u.disabled_at is None
                  and u.role in (Role.rep, Role.manager, Role.admin)]  # fmt: skip

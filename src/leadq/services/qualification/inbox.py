@@ -39,6 +39,11 @@ class InboxQuery:
     closed: bool = False
 
 
+COUNT_CAP = 10_000
+"""Leads counted exactly; past this the inbox says "10,000+" (counting a million open leads
+costs more than the page itself)."""
+
+
 @dataclass(frozen=True)
 class InboxPage:
     leads: list[Lead]
@@ -47,6 +52,12 @@ class InboxPage:
     pages: int
     open_tasks: dict[int, int]
     overdue: set[int]
+    capped: bool = False
+    """More than ``total`` leads match: the count and the page count are lower bounds."""
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or (self.capped and len(self.leads) == PER_PAGE)
 
 
 def _overdue(now: datetime) -> ColumnElement[bool]:
@@ -61,7 +72,7 @@ def _ordering(session: Session, order: Priority) -> list[Any]:
         return [score, Lead.id.desc()]
     probability = Lead.probability.desc().nulls_last()
     if order is Priority.probability:
-        return [probability, score, Lead.id.desc()]
+        return [probability, Lead.id.desc()]  # as ix_leads_by_probability reads
     model = active_model(session)
     ranks = {grade: rank for rank, grade in enumerate(model.grades)} if model else {}
     grade = case(ranks, value=Lead.grade, else_=-1) if ranks else Lead.score
@@ -77,13 +88,16 @@ def inbox(session: Session, query: InboxQuery, now: datetime) -> InboxPage:
         conditions.append(_overdue(now))
     if not query.closed and query.where.stage is None:
         conditions.append(Lead.stage.not_in(CLOSED))
-    total = session.scalar(select(func.count()).select_from(Lead).where(*conditions)) or 0
+    matching = select(Lead.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(matching)) or 0
+    capped, total = total > COUNT_CAP, min(total, COUNT_CAP)
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, query.page), pages)
+    page = max(1, query.page) if capped else min(max(1, query.page), pages)
     listing = (select(Lead).where(*conditions).order_by(*_ordering(session, query.order))
                .offset((page - 1) * PER_PAGE).limit(PER_PAGE))  # fmt: skip
     leads = list(session.scalars(listing))
-    return InboxPage(leads, total, page, pages, *_tasks(session, [lead.id for lead in leads], now))
+    tasks = _tasks(session, [lead.id for lead in leads], now)
+    return InboxPage(leads, total, page, max(pages, page), *tasks, capped=capped)
 
 
 def _tasks(session: Session, ids: list[int], now: datetime) -> tuple[dict[int, int], set[int]]:
