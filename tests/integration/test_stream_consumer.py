@@ -438,3 +438,17 @@ def test_a_database_away_leaves_the_batch_unacknowledged_and_loses_nothing(
     time.sleep(1.2)  # never acknowledged: the server delivers the batch again
     back = _run(_open_nats(jetstream, ack_wait=1.0), db)
     assert (back.stored, back.duplicates) == (3, 0)
+
+
+@needs_rabbitmq
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_a_consumer_name_longer_than_its_column_still_keeps_its_offset(
+    db: Database, leads: list[int], rabbit_queue: str, tmp_path: Any
+) -> None:
+    _publish_rabbit(f"{rabbit_queue}.events", [_event(leads[0], n) for n in range(3)])
+    queues = ["--queue", f"{rabbit_queue}.events", "--dead-letter", f"{rabbit_queue}.dead"]
+    args = ["consume", "rabbitmq", *queues, "--name", "n" * 300, "--until-idle", "--wait", "0.5"]
+    for stored in (3, 0):  # the second run resumes after the first one's offset
+        result = invoke(tmp_path, args, {"LEADQ_DATABASE_URL": db.url})
+        assert result.returncode == 0, result.stderr
+        assert f"stored {stored} events, 0 already stored" in result.stdout

@@ -13,7 +13,7 @@ import typer
 from leadq.cli.support import UserError, database, err, out
 from leadq.cli.support import now as _now
 from leadq.config import get_settings
-from leadq.services.intake.streams import position_of
+from leadq.services.intake.streams import broker_key, position_of
 from leadq.streams.consumer import Intake, Source, Tally, consume
 
 consume_app = typer.Typer(
@@ -79,7 +79,7 @@ def consume_rabbitmq(
     after the last message stored."""
     from leadq.streams.rabbitmq import RabbitStreamSource
 
-    consumer = name or f"rabbitmq:{queue}"
+    consumer = broker_key(name) if name else broker_key("rabbitmq", queue)  # fits its column
     offset = _start(consumer, start)
     _run(lambda: RabbitStreamSource.open(url, queue, dead_letter, consumer, offset, batch),
          batch, wait, until_idle)  # fmt: skip
