@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.services.automation.segments import membership
@@ -66,17 +66,46 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
     return Lead.id.in_(late)
 
 
-def _ordering(session: Session, order: Priority) -> list[Any]:
-    score = Lead.score.desc().nulls_last()
-    if order is Priority.score:
-        return [score, Lead.id.desc()]
-    probability = Lead.probability.desc().nulls_last()
-    if order is Priority.probability:
-        return [probability, Lead.id.desc()]  # as ix_leads_by_probability reads
+def _ordering(order: Priority) -> list[Any]:
+    """Score or probability first, as their list indexes read (ties by id)."""
+    column = Lead.probability if order is Priority.probability else Lead.score
+    return [column.desc().nulls_last(), Lead.id.desc()]
+
+
+def _grade_buckets(session: Session) -> list[ColumnElement[bool]] | None:
+    """The active model's grades, best first, then every other lead (no grade, or one of
+    another model): the "both" order reads them one after another, each by probability. None
+    without a model, when that order is the score's."""
     model = active_model(session)
-    ranks = {grade: rank for rank, grade in enumerate(model.grades)} if model else {}
-    grade = case(ranks, value=Lead.grade, else_=-1) if ranks else Lead.score
-    return [grade.desc(), probability, score, Lead.id.desc()]
+    if model is None:
+        return None
+    best_first = list(reversed(model.grades))
+    return [*(Lead.grade == g for g in best_first),
+            or_(Lead.grade.is_(None), Lead.grade.not_in(best_first))]  # fmt: skip
+
+
+def _page(session: Session, conditions: list[Any], order: Priority, page: int) -> list[Lead]:
+    skip = (page - 1) * PER_PAGE
+    buckets = _grade_buckets(session) if order is Priority.both else None
+    if buckets is None:
+        ordering = _ordering(order if order is Priority.probability else Priority.score)
+        listing = select(Lead).where(*conditions).order_by(*ordering)
+        return list(session.scalars(listing.offset(skip).limit(PER_PAGE)))
+    found: list[Lead] = []
+    for bucket in buckets:  # each bucket read by the probability index, not a sort of all
+        where = [*conditions, bucket]
+        if skip:  # counted only as far as the page: does the page start in this bucket?
+            reach = select(Lead.id).where(*where).limit(skip + 1).subquery()
+            in_bucket = session.scalar(select(func.count()).select_from(reach)) or 0
+            if in_bucket <= skip:
+                skip -= in_bucket
+                continue
+        listing = select(Lead).where(*where).order_by(*_ordering(Priority.probability))
+        found += session.scalars(listing.offset(skip).limit(PER_PAGE - len(found)))
+        skip = 0
+        if len(found) == PER_PAGE:
+            break
+    return found
 
 
 def inbox(session: Session, query: InboxQuery, now: datetime) -> InboxPage:
@@ -93,9 +122,7 @@ def inbox(session: Session, query: InboxQuery, now: datetime) -> InboxPage:
     capped, total = total > COUNT_CAP, min(total, COUNT_CAP)
     pages = max(1, -(-total // PER_PAGE))
     page = max(1, query.page) if capped else min(max(1, query.page), pages)
-    listing = (select(Lead).where(*conditions).order_by(*_ordering(session, query.order))
-               .offset((page - 1) * PER_PAGE).limit(PER_PAGE))  # fmt: skip
-    leads = list(session.scalars(listing))
+    leads = _page(session, conditions, query.order, page)
     tasks = _tasks(session, [lead.id for lead in leads], now)
     return InboxPage(leads, total, page, max(pages, page), *tasks, capped=capped)
 
