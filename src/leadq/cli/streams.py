@@ -14,6 +14,7 @@ from leadq.cli.support import UserError, database, err, out
 from leadq.cli.support import now as _now
 from leadq.config import get_settings
 from leadq.services.intake.streams import broker_key, position_of
+from leadq.store.db import Database
 from leadq.streams.consumer import Intake, Source, Tally, consume
 
 consume_app = typer.Typer(
@@ -59,9 +60,10 @@ def consume_nats(
     """From a NATS JetStream stream, through a durable pull consumer."""
     from leadq.streams.nats import JetStreamSource
 
-    _run(lambda: JetStreamSource.open(url, subject, durable, dead_letter,
-                                      connect_within=connect_timeout),
-         batch, wait, until_idle)  # fmt: skip
+    source = lambda: JetStreamSource.open(  # noqa: E731
+        url, subject, durable, dead_letter, connect_within=connect_timeout
+    )
+    _run(database(), source, batch, wait, until_idle)
 
 
 @consume_app.command("rabbitmq")
@@ -79,15 +81,16 @@ def consume_rabbitmq(
     after the last message stored."""
     from leadq.streams.rabbitmq import RabbitStreamSource
 
+    db = database()
     consumer = broker_key(name) if name else broker_key("rabbitmq", queue)  # fits its column
-    offset = _start(consumer, start)
-    _run(lambda: RabbitStreamSource.open(url, queue, dead_letter, consumer, offset, batch),
+    offset = _start(db, consumer, start)
+    _run(db, lambda: RabbitStreamSource.open(url, queue, dead_letter, consumer, offset, batch),
          batch, wait, until_idle)  # fmt: skip
 
 
-def _start(consumer: str, given: str) -> str | int:
+def _start(db: Database, consumer: str, given: str) -> str | int:
     """Resume after the stored offset; the ``--start`` option only for a new consumer."""
-    with database().reading() as session:
+    with db.reading() as session:
         stored = position_of(session, consumer)
     if stored is not None:
         return stored + 1
@@ -98,13 +101,13 @@ def _start(consumer: str, given: str) -> str | int:
     raise UserError(f"--start {given!r}: use first, next, last or an offset (a whole number)")
 
 
-def _run(open_source: Callable[[], Awaitable[Source]], batch: int, wait: float,
+def _run(db: Database, open_source: Callable[[], Awaitable[Source]], batch: int, wait: float,
          until_idle: bool) -> None:  # fmt: skip
     settings = get_settings()
     if batch > settings.max_batch_events:
         raise UserError(f"--batch {batch}: at most LEADQ_MAX_BATCH_EVENTS"
                         f" ({settings.max_batch_events})")  # fmt: skip
-    intake = Intake(database(), _now, timedelta(seconds=settings.clock_skew_seconds),
+    intake = Intake(db, _now, timedelta(seconds=settings.clock_skew_seconds),
                     settings.intake_scoring == "queued")  # fmt: skip
     tally = asyncio.run(_consume(open_source, intake, batch, wait, until_idle))
     out.print(f"stored {tally.stored} events, {tally.duplicates} already stored, {tally.dead}"

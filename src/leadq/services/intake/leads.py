@@ -353,8 +353,14 @@ def listing(where: LeadFilter, sort: str, limit: int, cursor: str | None = None)
     if cursor is not None:
         value, last_id = _decode_cursor(cursor, column)
         query = query.where(_after(column, descending, value, last_id))
+    return query.order_by(*ordering(sort)).limit(limit)
+
+
+def ordering(sort: str) -> list[Any]:
+    """``ORDER BY`` of a sort, as its list index reads it: unscored (or unset) last, ties by id."""
+    column, descending = SORTS[sort]
     ordered = (column.desc() if descending else column.asc()).nulls_last()
-    return query.order_by(ordered, Lead.id.desc() if descending else Lead.id.asc()).limit(limit)
+    return [ordered, Lead.id.desc() if descending else Lead.id.asc()]
 
 
 def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:

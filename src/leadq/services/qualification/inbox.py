@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from leadq.services.automation.segments import membership
-from leadq.services.intake.leads import LeadFilter
+from leadq.services.intake.leads import LeadFilter, ordering
 from leadq.services.scoring.rescoring import active_model
 from leadq.store.tables import FollowUpTask, Lead
 
@@ -66,12 +66,6 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
     return Lead.id.in_(late)
 
 
-def _ordering(order: Priority) -> list[Any]:
-    """Score or probability first, as their list indexes read (ties by id)."""
-    column = Lead.probability if order is Priority.probability else Lead.score
-    return [column.desc().nulls_last(), Lead.id.desc()]
-
-
 def _grade_buckets(session: Session) -> list[ColumnElement[bool]] | None:
     """The active model's grades, best first, then every other lead (no grade, or one of
     another model): the "both" order reads them one after another, each by probability. None
@@ -87,9 +81,9 @@ def _grade_buckets(session: Session) -> list[ColumnElement[bool]] | None:
 def _page(session: Session, conditions: list[Any], order: Priority, page: int) -> list[Lead]:
     skip = (page - 1) * PER_PAGE
     buckets = _grade_buckets(session) if order is Priority.both else None
-    if buckets is None:
-        ordering = _ordering(order if order is Priority.probability else Priority.score)
-        listing = select(Lead).where(*conditions).order_by(*ordering)
+    if buckets is None:  # "both" without a model in force: by score
+        sort = "-probability" if order is Priority.probability else "-score"
+        listing = select(Lead).where(*conditions).order_by(*ordering(sort))
         return list(session.scalars(listing.offset(skip).limit(PER_PAGE)))
     found: list[Lead] = []
     for bucket in buckets:  # each bucket read by the probability index, not a sort of all
@@ -100,7 +94,7 @@ def _page(session: Session, conditions: list[Any], order: Priority, page: int) -
             if in_bucket <= skip:
                 skip -= in_bucket
                 continue
-        listing = select(Lead).where(*where).order_by(*_ordering(Priority.probability))
+        listing = select(Lead).where(*where).order_by(*ordering("-probability"))
         found += session.scalars(listing.offset(skip).limit(PER_PAGE - len(found)))
         skip = 0
         if len(found) == PER_PAGE:
