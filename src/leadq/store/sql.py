@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, ColumnElement, any_, bindparam, text, update
+from sqlalchemy import JSON, ColumnElement, any_, bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -69,6 +69,32 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
             copy.write_row([to(row[name]) for to, name in zip(adapt, names, strict=True)])
     cursor.execute(f"UPDATE {table} AS t SET {assigned} FROM {staged} AS s WHERE t.id = s.id")
     cursor.execute(f"DROP TABLE {staged}")
+
+
+def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """``INSERT`` many rows, each with the same columns, whose ids nobody needs back: on
+    PostgreSQL one COPY (an ``INSERT`` of many rows is text the driver must parse whole),
+    elsewhere an executemany."""
+    if not rows:
+        return
+    if not on_postgres(session):
+        session.execute(insert(model), list(rows))
+        return
+    names, columns = list(rows[0]), model.__table__.c
+    adapt = [_copied(columns[name].type) for name in names]
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {model.__tablename__} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([to(row[name]) for to, name in zip(adapt, names, strict=True)])
+
+
+def next_ids(session: Session, model: type[Base], count: int) -> list[int] | None:
+    """``count`` ids from the table's sequence on PostgreSQL, in order, so that new rows can be
+    inserted without asking for their ids back; None elsewhere (the database assigns them)."""
+    if not on_postgres(session) or count == 0:
+        return None
+    query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+    return sorted(session.scalars(query, {"table": model.__tablename__, "n": count}))
 
 
 def _copied(kind: TypeEngine[Any]) -> Callable[[Any], Any]:

@@ -40,10 +40,16 @@ def suggest(session: Session, lead: Lead, now: datetime) -> int:
     query = select(Lead.id).where(Lead.phone == lead.phone, Lead.id != lead.id,
                                   Lead.erased_at.is_(None)).limit(SHARED_LINE)  # fmt: skip
     others = list(session.scalars(query))
-    if not others or len(others) >= SHARED_LINE:
+    return pair(session, lead.id, others if len(others) < SHARED_LINE else [], now)
+
+
+def pair(session: Session, lead_id: int, others: list[int], now: datetime) -> int:
+    """Open a pair of ``lead_id`` with each of ``others`` (a pair once dismissed stays so);
+    returns how many pairs were new."""
+    if not others:
         return 0
     insert = insert_ignoring_conflicts(session, PossibleDuplicate, ("lead_id", "other_id"))
-    rows = [{"lead_id": min(lead.id, other), "other_id": max(lead.id, other),
+    rows = [{"lead_id": min(lead_id, other), "other_id": max(lead_id, other),
              "reason": SAME_PHONE, "status": OPEN, "created_at": now}
             for other in others]  # fmt: skip
     stored = session.execute(insert.returning(PossibleDuplicate.id), rows)

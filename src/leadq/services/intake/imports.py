@@ -40,13 +40,7 @@ from leadq.services.automation import reactions as automation
 from leadq.services.errors import FieldError, InvalidInput, LeadqError
 from leadq.services.intake import presets
 from leadq.services.intake.events import record_events
-from leadq.services.intake.leads import (
-    PLACEHOLDER_SOURCE,
-    History,
-    Outcome,
-    Rescoring,
-    upsert_lead,
-)
+from leadq.services.intake.leads import PLACEHOLDER_SOURCE, Arrival, History, Outcome, upsert_leads
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.presets import CREATED_AT, IMPORT_FIELDS, STATUS, Preset
 from leadq.store.db import Database
@@ -516,18 +510,13 @@ def _store_leads(
         return
 
     def work(session: Session) -> tuple[list[Outcome], set[int]]:
-        rescoring = Rescoring(now)  # the chunk's leads rescored together, as of the same moment
-        outcomes: list[Outcome] = []
-        dated: set[int] = set()  # kept apart until the commit: a retried chunk starts afresh
-        for item in chunk:
-            result = upsert_lead(session, item.lead, actor, now, policy, history=item.history,
-                                 rescoring=rescoring)  # fmt: skip
-            outcomes.append(result.outcome)
-            if _withheld(item, policy):
-                dated.add(result.lead.id)
-        rescoring.run(session)
+        arrivals = [Arrival(item.lead, item.history) for item in chunk]
+        results = upsert_leads(session, arrivals, actor, now, policy, vectorised=True)
+        # kept apart until the commit: a retried chunk starts afresh
+        pairs = zip(results, chunk, strict=True)
+        dated = {r.lead.id for r, item in pairs if _withheld(item, policy)}
         automation.withhold(session, history | dated)
-        return outcomes, dated
+        return [r.outcome for r in results], dated
 
     outcomes, dated = db.run(work)
     history |= dated

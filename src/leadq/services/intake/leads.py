@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -29,13 +30,15 @@ from leadq.domain.seniority import infer_seniority
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import Conflict, FieldError, InvalidInput
 from leadq.services.intake import duplicates
+from leadq.services.intake.directory import Account, Directory
 from leadq.services.intake.lookup import changeable_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.privacy import audit, consents
 from leadq.services.qualification import outcomes
+from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import insert_ignoring_conflicts
-from leadq.store.tables import Company, Lead, StageChange
+from leadq.store.sql import insert_ignoring_conflicts, insert_rows, next_ids
+from leadq.store.tables import AuditEntry, Base, Company, DomainEvent, Lead, StageChange
 
 INITIAL_STAGE = "iql"
 PLACEHOLDER_SOURCE = "import"
@@ -68,26 +71,12 @@ class History:
     status: str | None = None
 
 
-def find_duplicate(session: Session, email: str | None, phone: str | None) -> Lead | None:
-    """The lead this person already is. The e-mail is the identity: an arrival with one is
-    that e-mail's lead, else a lead with its phone and *no* e-mail (one who called, now known
-    by name), else a new lead — never a lead with another e-mail, whatever the phone
-    (colleagues share a switchboard, a household shares a line). The row is locked
-    (PostgreSQL, ``FOR NO KEY UPDATE``: it does not wait for inserts that merely reference the
-    lead) so concurrent arrivals merge one after another. A lead a person merged into another
-    leads to that one."""
-    lead = None
-    if email:
-        lead = _locked(session, Lead.email == email)
-    if lead is None and phone:
-        lead = _locked(session, and_(Lead.phone == phone, Lead.email.is_(None)))
-    if lead is not None and lead.merged_into_id is not None:  # a person merged it: follow
-        return session.get(Lead, lead.merged_into_id, with_for_update={"key_share": True})
-    return lead
+@dataclass(frozen=True)
+class Arrival:
+    """A lead arriving: what it says of itself, and what a CRM it comes from knows of its past."""
 
-
-def _locked(session: Session, where: ColumnElement[bool]) -> Lead | None:
-    return session.scalars(select(Lead).where(where).with_for_update(key_share=True)).first()
+    data: LeadInput
+    history: History | None = None
 
 
 def upsert_lead(
@@ -98,126 +87,188 @@ def upsert_lead(
     policy: IntakePolicy,
     anonymous: bool = False,
     history: History | None = None,
-    rescoring: Rescoring | None = None,
 ) -> Upsert:
     """Create the lead, or merge this arrival into the lead the same person already is;
     ``anonymous`` for a door without credentials (a public form), whose consents never undo a
-    withdrawal. ``rescoring`` collects the lead to be rescored with others (an import's chunk)
-    instead of rescoring it now."""
-    data, warnings = policy.lenient(data)
-    consents.check_times(data.consents, now, policy.clock_skew)
-    existing = find_duplicate(session, data.email, data.phone)
-    if existing is None:
-        result = Upsert(_create(session, data, actor, now, history), Outcome.created)
-    else:
-        if rescoring is not None:
-            rescoring.settle(session, existing.id)
-        result = _merge(session, existing, data, actor, now)
-        if history and history.created_at and history.created_at < existing.created_at:
-            existing.created_at = history.created_at  # it arrived earlier elsewhere
-    if warnings:
-        result = replace(result, warnings=warnings)
-    consents.record_intake(session, result.lead.id, data.consents, data.do_not_email,
-                           data.do_not_call, actor, now, policy.clock_skew, anonymous)  # fmt: skip
-    if result.outcome is not Outcome.unchanged:
-        reason = f"lead {result.outcome.value}"
-        if rescoring is None:
-            rescore_leads(session, [result.lead.id], now, reason)
+    withdrawal."""
+    return upsert_leads(session, [Arrival(data, history)], actor, now, policy, anonymous)[0]
+
+
+def upsert_leads(session: Session, arrivals: Sequence[Arrival], actor: str, now: datetime,
+                 policy: IntakePolicy, anonymous: bool = False,
+                 vectorised: bool = False) -> list[Upsert]:  # fmt: skip
+    """``upsert_lead`` for each arrival in order, storing exactly what one at a time would, at
+    the cost of a few statements for the batch: the leads and accounts they name are read
+    together, new leads are inserted together, and the batch's leads are rescored together
+    (a lead arriving twice is stored and rescored before it changes again), on the vectorised
+    engine if ``vectorised`` (an import's chunk; it leaves the returned leads to be read again)."""
+    ready = []
+    for arrival in arrivals:
+        data, warnings = policy.lenient(arrival.data)
+        consents.check_times(data.consents, now, policy.clock_skew)
+        ready.append((data, warnings, arrival.history))
+    domains = [email_domain(d.email) for d, _, _ in ready if d.email and not is_free_mail(d.email)]
+    directory = Directory.load(session, [d for d, _, _ in ready], domains)
+    batch = _Batch(session, directory, actor, now, vectorised)
+    with session.no_autoflush:
+        results = [batch.arrive(data, warnings, history, policy, anonymous)
+                   for data, warnings, history in ready]  # fmt: skip
+    batch.store()
+    return results
+
+
+class _Batch:
+    """Arrivals decided in memory against the ``Directory``; what needs a new lead's id (stage
+    history, audit, automation, possible duplicates, consents, rescoring) waits until ``store``
+    inserts the leads."""
+
+    def __init__(self, session: Session, directory: Directory, actor: str, now: datetime,
+                 vectorised: bool) -> None:  # fmt: skip
+        self.session, self.directory, self.actor, self.now = session, directory, actor, now
+        self.vectorised = vectorised
+        self.rows: dict[type[Base], list[dict[str, Any]]] = {}
+        self.new: list[Lead] = []
+        self.links: list[tuple[Lead, Account]] = []
+        self.then: list[Callable[[], object]] = []
+        self.waiting: dict[int, tuple[Lead, str | None]] = {}
+        """The leads this batch changed (by Python id: a new one has no id yet), each with the
+        reason it is to be rescored for."""
+
+    def arrive(self, data: LeadInput, warnings: list[FieldError], history: History | None,
+               policy: IntakePolicy, anonymous: bool) -> Upsert:  # fmt: skip
+        existing = self.directory.find(data.email, data.phone)
+        if existing is None:
+            result = Upsert(self._create(data, history), Outcome.created)
         else:
-            rescoring.add(result.lead.id, reason)
-    return result
+            if id(existing) in self.waiting:  # one at a time, it would be stored and rescored
+                self.store()
+            result = self._merge(existing, data)
+            if history and history.created_at and history.created_at < existing.created_at:
+                existing.created_at = history.created_at  # it arrived earlier elsewhere
+        if warnings:
+            result = replace(result, warnings=warnings)
+        lead, changed = result.lead, result.outcome is not Outcome.unchanged
+        contact = bool(data.consents or data.do_not_email or data.do_not_call)
+        if contact:
+            self.later(lambda: consents.record_intake(
+                self.session, lead.id, data.consents, data.do_not_email, data.do_not_call,
+                self.actor, self.now, policy.clock_skew, anonymous))  # fmt: skip
+        if changed or contact:
+            self.waiting[id(lead)] = (lead, f"lead {result.outcome.value}" if changed else None)
+        return result
 
+    def later(self, step: Callable[[], object]) -> None:
+        self.then.append(step)
 
-@dataclass
-class Rescoring:
-    """Leads waiting to be rescored together, each with the reason one-at-a-time intake would
-    give. A lead arriving again is rescored before it changes, so its score history is the one
-    it would have had row by row."""
+    def write(self, model: type[Base], row: dict[str, Any]) -> None:
+        """A row for a table no one reads back from in the batch, inserted with the others."""
+        self.rows.setdefault(model, []).append(row)
 
-    as_of: datetime
-    waiting: dict[int, str] = field(default_factory=dict)
+    def store(self) -> None:
+        """Insert the new accounts and leads, then take the steps that waited for them."""
+        self.directory.store_accounts(self.session)
+        for lead, account in self.links:
+            lead.company_id = account.id
+        ids = next_ids(self.session, Lead, len(self.new))
+        for lead, lead_id in zip(self.new, ids or [], strict=ids is not None):
+            lead.id = lead_id  # known ids: inserted without asking for them back
+        self.session.add_all(self.new)
+        self.session.flush()
+        for step in self.then:
+            step()
+        for model, rows in self.rows.items():
+            insert_rows(self.session, model, rows)
+        reasons = {lead.id: reason for lead, reason in self.waiting.values() if reason}
+        if self.vectorised and reasons:
+            rescore_together(self.session, reasons, self.now)
+        elif reasons:
+            for reason in sorted(set(reasons.values())):
+                ids = [i for i, why in reasons.items() if why == reason]
+                rescore_leads(self.session, ids, self.now, reason)
+        self.new, self.links, self.then, self.waiting, self.rows = [], [], [], {}, {}
 
-    def add(self, lead_id: int, reason: str) -> None:
-        self.waiting[lead_id] = reason
-
-    def settle(self, session: Session, lead_id: int) -> None:
-        if lead_id in self.waiting:
-            self.run(session)
-
-    def run(self, session: Session) -> None:
-        by_reason: dict[str, list[int]] = {}
-        for lead_id, reason in self.waiting.items():
-            by_reason.setdefault(reason, []).append(lead_id)
-        for reason, ids in by_reason.items():
-            rescore_leads(session, ids, self.as_of, reason)
-        self.waiting.clear()
-
-
-def _create(session: Session, data: LeadInput, actor: str, now: datetime,
-            history: History | None = None) -> Lead:  # fmt: skip
-    profile = data.profile()
-    arrived = min(history.created_at, now) if history and history.created_at else now
-    stage = history.stage if history and history.stage else INITIAL_STAGE
-    lead = Lead(
-        **profile,
-        attributes=dict(data.attributes),
-        stage=stage,
-        stage_changed_at=arrived,
-        channels=[data.source] if data.source else [],
-        created_at=arrived,
-        updated_at=now,
-    )
-    _infer_seniority(lead)
-    _link_company(session, lead)
-    session.add(lead)
-    session.flush()
-    duplicates.suggest(session, lead, now)
-    reason = "lead created"
-    if history and history.status and history.stage:
-        reason = f"lead created; its status in the CRM it came from: {history.status}"[:500]
-    session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=stage, actor=actor,
-                            reason=reason, at=arrived))  # fmt: skip
-    outcomes.moved(lead, stage, arrived)
-    audit.record(session, actor, "lead.created", "lead", lead.id, {"source": data.source}, now)
-    automation.emit(session, "lead.created", lead.id, {"source": data.source}, now)
-    return lead
-
-
-def _merge(session: Session, lead: Lead, data: LeadInput, actor: str, now: datetime) -> Upsert:
-    incoming = data.profile()
-    if lead.source and lead.source != PLACEHOLDER_SOURCE:
-        incoming.pop("source", None)  # the first channel stays the source; later ones join
-    elif lead.source and incoming.get("source", PLACEHOLDER_SOURCE) != PLACEHOLDER_SOURCE:
-        lead.source = None  # a real channel replaces the placeholder of a file without one
-    if lead.seniority_inferred and "seniority" in incoming:
-        lead.seniority_inferred = False  # a stated seniority beats our guess: not a conflict
-        lead.seniority = None
-    profile = merge_values(lead.profile(), incoming)
-    attributes = merge_values(lead.attributes, data.attributes, prefix=ATTRIBUTE_PREFIX)
-    filled = dict(profile.filled)
-    conflicts = {**profile.conflicts, **attributes.conflicts}
-    for name, value in filled.items():
-        setattr(lead, name, value)
-    if "phone" in filled:
-        duplicates.suggest(session, lead, now)
-    if attributes.filled:
-        lead.attributes = {**lead.attributes, **attributes.filled}
-    new_channel = data.source is not None and data.source not in lead.channels
-    if data.source is not None and new_channel:
-        lead.channels = [*lead.channels, data.source]
-    if "job_title" in filled:
+    def _create(self, data: LeadInput, history: History | None) -> Lead:
+        arrived = min(history.created_at, self.now) if history and history.created_at else self.now
+        stage = history.stage if history and history.stage else INITIAL_STAGE
+        lead = Lead(**data.profile(), attributes=dict(data.attributes), stage=stage,
+                    stage_changed_at=arrived, channels=[data.source] if data.source else [],
+                    created_at=arrived, updated_at=self.now, seniority_inferred=False,
+                    pql=False, do_not_email=False, do_not_call=False)  # fmt: skip
         _infer_seniority(lead)
-    if "email" in filled:
-        _link_company(session, lead)
-    changed = sorted([*filled, *(f"attributes.{k}" for k in attributes.filled)])
-    if not (changed or conflicts or new_channel):
-        return Upsert(lead, Outcome.unchanged)
-    lead.updated_at = now
-    # names only: the audit log is append-only, so it never holds a personal value
-    details = {"source": data.source, "filled": _names(changed),
-               "conflicts": _names(sorted(conflicts))}  # fmt: skip
-    audit.record(session, actor, "lead.merged", "lead", lead.id, details, now)
-    return Upsert(lead, Outcome.merged, conflicts)
+        self._link_company(lead)
+        self._suggest(lead)
+        self.directory.admit(lead)
+        self.new.append(lead)
+        outcomes.moved(lead, stage, arrived)
+        reason = "lead created"
+        if history and history.status and history.stage:
+            reason = f"lead created; its status in the CRM it came from: {history.status}"[:500]
+        session, actor, now, source = self.session, self.actor, self.now, data.source
+
+        def stored() -> None:
+            self.write(StageChange, {"lead_id": lead.id, "from_stage": None, "to_stage": stage,
+                                     "actor": actor, "reason": reason, "at": arrived})  # fmt: skip
+            self.write(AuditEntry, audit.entry(actor, "lead.created", "lead", lead.id,
+                                               {"source": source}, now))  # fmt: skip
+            self.write(DomainEvent, {"type": "lead.created", "lead_id": lead.id,
+                                     "payload": {"source": source}, "at": now})  # fmt: skip
+            automation.emit(session, "lead.created", lead.id, {"source": source}, now, False)
+
+        self.later(stored)
+        return lead
+
+    def _merge(self, lead: Lead, data: LeadInput) -> Upsert:
+        incoming = data.profile()
+        if lead.source and lead.source != PLACEHOLDER_SOURCE:
+            incoming.pop("source", None)  # the first channel stays the source; later ones join
+        elif lead.source and incoming.get("source", PLACEHOLDER_SOURCE) != PLACEHOLDER_SOURCE:
+            lead.source = None  # a real channel replaces the placeholder of a file without one
+        if lead.seniority_inferred and "seniority" in incoming:
+            lead.seniority_inferred = False  # a stated seniority beats our guess: not a conflict
+            lead.seniority = None
+        profile = merge_values(lead.profile(), incoming)
+        attributes = merge_values(lead.attributes, data.attributes, prefix=ATTRIBUTE_PREFIX)
+        filled = dict(profile.filled)
+        conflicts = {**profile.conflicts, **attributes.conflicts}
+        for name, value in filled.items():
+            setattr(lead, name, value)
+        self.directory.filled(lead, "email" in filled, "phone" in filled)
+        if "phone" in filled:
+            self._suggest(lead)
+        if attributes.filled:
+            lead.attributes = {**lead.attributes, **attributes.filled}
+        new_channel = data.source is not None and data.source not in lead.channels
+        if data.source is not None and new_channel:
+            lead.channels = [*lead.channels, data.source]
+        if "job_title" in filled:
+            _infer_seniority(lead)
+        if "email" in filled:
+            self._link_company(lead)
+        changed = sorted([*filled, *(f"attributes.{k}" for k in attributes.filled)])
+        if not (changed or conflicts or new_channel):
+            return Upsert(lead, Outcome.unchanged)
+        lead.updated_at = self.now
+        # names only: the audit log is append-only, so it never holds a personal value
+        details = {"source": data.source, "filled": _names(changed),
+                   "conflicts": _names(sorted(conflicts))}  # fmt: skip
+        self.later(lambda: self.write(AuditEntry, audit.entry(
+            self.actor, "lead.merged", "lead", lead.id, details, self.now)))  # fmt: skip
+        return Upsert(lead, Outcome.merged, conflicts)
+
+    def _suggest(self, lead: Lead) -> None:
+        """Pair the lead with the leads then on its phone, once all have ids."""
+        others = self.directory.others_on(lead)
+        if others:
+            self.later(lambda: duplicates.pair(self.session, lead.id, [
+                x if isinstance(x, int) else x.id for x in others], self.now))  # fmt: skip
+
+    def _link_company(self, lead: Lead) -> None:
+        """Group business addresses by domain; free-mail addresses say nothing about an account."""
+        if not lead.email or is_free_mail(lead.email):
+            lead.company_id = None
+            return
+        account = self.directory.account(email_domain(lead.email), lead.company, lead.updated_at)
+        self.links.append((lead, account))
 
 
 def _infer_seniority(lead: Lead) -> None:

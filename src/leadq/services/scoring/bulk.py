@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.leads import PROFILE_FIELDS
@@ -52,9 +52,10 @@ from leadq.services.scoring.rescoring import (
     locked,
     rescore,
     rescore_each,
+    rescore_leads,
 )
 from leadq.store.db import Database
-from leadq.store.sql import one_of, update_by_id
+from leadq.store.sql import insert_rows, one_of, update_by_id
 from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange
 
 CHUNK = 20_000
@@ -91,6 +92,43 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
             progress(len(rows))
 
 
+def rescore_together(session: Session, reasons: Mapping[int, str], as_of: datetime) -> int:
+    """Real-time rescoring of many leads at once (an import's chunk), each for its reason, on
+    the vectorised engine, storing what ``rescore_leads`` stores lead by lead; the per-lead
+    path where the engine cannot. Leads the session holds are expired: their scores were
+    written past them."""
+    model = active_model(session)
+    deployed = registry.deployment(session)
+    if model is None or not vectorisable(model) or deployed.champion or deployed.challenger:
+        return sum(rescore_leads(session, ids, as_of, reason)
+                   for reason, ids in _by_reason(reasons, reasons).items())  # fmt: skip
+    session.flush()  # the leads are read past the session
+    query = (select(*_COLUMNS).where(one_of(session, Lead.id, sorted(reasons)),
+                                     Lead.erased_at.is_(None))
+             .order_by(Lead.id).with_for_update(key_share=True))  # fmt: skip
+    rows = session.execute(query).all()
+    changed = _rescore_chunk(session, model, current_rules(), rows, as_of, reasons, rewrite=True)
+    for lead_id in reasons:
+        if (held := session.identity_map.get(session.identity_key(Lead, lead_id))) is not None:
+            session.expire(held)
+    return changed
+
+
+Reasons = str | Mapping[int, str]
+"""Why leads are rescored: one reason for all, or each lead's own."""
+
+
+def _by_reason(ids: Iterable[int], reasons: Reasons) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for lead_id in sorted(ids):
+        grouped[_why(reasons, lead_id)].append(lead_id)
+    return grouped
+
+
+def _why(reasons: Reasons, lead_id: int) -> str:
+    return reasons if isinstance(reasons, str) else reasons[lead_id]
+
+
 def vectorisable(model: ScoringModel) -> bool:
     """Whether the vectorised engine gives the evaluator's results bit for bit."""
     return not any(isinstance(c, EngagementCriterion) and c.half_life_days is not None
@@ -116,7 +154,9 @@ class _Chunk:
 
 
 def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
-                   as_of: datetime, reason: str) -> int:  # fmt: skip
+                   as_of: datetime, reason: Reasons, rewrite: bool = False) -> int:  # fmt: skip
+    """``rewrite`` stores every lead's score as of ``as_of``, changed or not, as real-time
+    rescoring does; otherwise an unchanged score keeps its breakdown and moment."""
     exact = {r.id for r in rows if r.overrides or (r.scored_at and r.scored_at > as_of)}
     wanted = model.uses_frameworks() or any(r.stage in rules.lifecycle.framework_stages
                                             for r in rows)  # fmt: skip
@@ -127,10 +167,9 @@ def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Se
     events, lifecycle_facts = _event_frame(session, model, rules, rows, as_of, exact)
     chunk = _Chunk(profiles, lifecycle_facts, exact)
     scored = _score(model, leads, events, as_of, chunk)
-    changed = _write(session, model, rules, rows, scored, as_of, reason, chunk)
-    if chunk.exact:
-        changed += rescore(session, session.scalars(locked(sorted(chunk.exact))), model, as_of,
-                           reason)  # fmt: skip
+    changed = _write(session, model, rules, rows, scored, as_of, reason, chunk, rewrite)
+    for why, ids in _by_reason(chunk.exact, reason).items():
+        changed += rescore(session, session.scalars(locked(ids)), model, as_of, why)
     return changed
 
 
@@ -271,8 +310,8 @@ def card_of(model: ScoringModel, profile: Mapping[str, Any], row: Mapping[str, A
 
 
 def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
-           scored: Mapping[int, Mapping[str, Any]], as_of: datetime, reason: str,
-           chunk: _Chunk) -> int:  # fmt: skip
+           scored: Mapping[int, Mapping[str, Any]], as_of: datetime, reason: Reasons,
+           chunk: _Chunk, rewrite: bool) -> int:  # fmt: skip
     """Store the scores that changed, then let the lifecycle rules move the leads, as
     ``rescoring.rescore`` does one lead at a time; returns how many scores changed."""
     written = _Written()
@@ -280,9 +319,9 @@ def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[R
     for row in rows:
         if (engine := scored.get(row.id)) is None:
             continue
-        if not _same(row, engine, model.ref):
+        if rewrite or not _same(row, engine, model.ref):
             written.score(session, row, card_of(model, chunk.profiles[row.id], engine, as_of),
-                          reason)  # fmt: skip
+                          _why(reason, row.id))  # fmt: skip
         now = situation(row, chunk.profiles[row.id], engine["score"], engine["grade"], grades,
                         {}, chunk.lifecycle_facts.get(row.id, []), False)  # fmt: skip
         moving = _Moving.of(row)
@@ -312,9 +351,8 @@ class _Written:
     def store(self, session: Session) -> None:
         update_by_id(session, Lead, self.scores)
         update_by_id(session, Lead, self.moves)
-        for model, rows in ((ScoreChange, self.history), (DomainEvent, self.recorded)):
-            if rows:
-                session.execute(insert(model), rows)
+        insert_rows(session, ScoreChange, self.history)
+        insert_rows(session, DomainEvent, self.recorded)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from hashlib import sha256
@@ -169,7 +169,8 @@ def lead_facts(lead: Lead | Row[Any],
 
 
 def breakdown_json(card: ScoreCard) -> list[dict[str, Any]]:
-    return [asdict(line) for line in card.breakdown]
+    return [{"criterion": line.criterion, "label": line.label, "value": line.value,
+             "points": line.points} for line in card.breakdown]  # fmt: skip
 
 
 @dataclass(frozen=True)
