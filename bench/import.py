@@ -6,6 +6,7 @@ SQLite: executemany), in one run. Peak memory of the import is printed too.
 
     python bench/import.py                         # 20,000 rows, SQLite then PostgreSQL
     python bench/import.py --backend postgresql --rows 100000
+    python bench/import.py --rows 20000 --events 200000   # then an events file of its people
 
 Prints figures; asserts nothing.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from ingest import _database
-from leadq.services.intake.imports import import_leads
+from leadq.services.intake.imports import import_events, import_leads
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.rescoring import activate, add_model
@@ -35,6 +36,8 @@ COLUMNS = ["email", "first_name", "last_name", "company", "job_title", "company_
 TITLES = ["CEO", "Head of Sales", "Marketing Manager", "Dyrektor Sprzedaży", "Kierownik IT",
           "Director de vânzări", "Inginer software", "Директор по маркетингу", "Менеджер",
           "VP Engineering", "Analyst", "Intern"]  # fmt: skip
+EVENT_TYPES = ["page_view", "email_open", "email_click", "form_submit", "pricing_page_view",
+               "webinar_attended", "demo_requested"]  # fmt: skip
 NAMES = [("Anna", "Kowalska"), ("Piotr", "Nowak"), ("Ioana", "Popescu"), ("Mihai", "Ionescu"),
          ("Ольга", "Козлова"), ("Иван", "Попов"), ("Emma", "Smith"), ("John", "Brown")]  # fmt: skip
 
@@ -58,7 +61,21 @@ def _file(path: Path, rows: int) -> list[list[str]]:
     return written
 
 
-def _imported(url: str, path: Path) -> tuple[float, str]:
+def _events_file(path: Path, leads: list[list[str]], count: int) -> None:
+    """Events of the file's people, named by e-mail, over the last year."""
+    rng = random.Random(11)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "type", "occurred_at", "channel"])
+        for _ in range(count):
+            day, second = rng.randrange(365), rng.randrange(86_400)
+            writer.writerow([rng.choice(leads)[0], rng.choice(EVENT_TYPES),
+                             f"2026-{1 + day % 12:02d}-{1 + day % 28:02d}T{second // 3600:02d}:"
+                             f"{second // 60 % 60:02d}:{second % 60:02d}Z",
+                             rng.choice(["web", "email"])])  # fmt: skip
+
+
+def _imported(url: str, path: Path, events: Path | None) -> tuple[float, str, float | None]:
     db = Database(url)
     db.upgrade()
     now = datetime.now(UTC)
@@ -68,8 +85,15 @@ def _imported(url: str, path: Path) -> tuple[float, str]:
     start = time.perf_counter()
     summary = import_leads(db, path, {}, IntakePolicy(), now, path.with_suffix(".rejects.csv"))
     seconds = time.perf_counter() - start
+    outcome = f"{summary.created} created, {summary.merged} merged"
+    events_seconds = None
+    if events is not None:
+        start = time.perf_counter()
+        stored = import_events(db, events, IntakePolicy(), now, events.with_suffix(".rejects.csv"))
+        events_seconds = time.perf_counter() - start
+        outcome += f"; {stored.accepted} events stored, {stored.rejected} rejected"
     db.dispose()
-    return seconds, f"{summary.created} created, {summary.merged} merged"
+    return seconds, outcome, events_seconds
 
 
 def _raw(url: str, rows: list[list[str]]) -> float:
@@ -116,19 +140,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=0, help="then import this many events")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "crm.csv"
         rows = _file(path, args.rows)
+        events = Path(folder) / "events.csv" if args.events else None
+        if events is not None:
+            _events_file(events, rows, args.events)
         for backend in backends:
             with _database(backend) as url:
-                seconds, outcome = _imported(url, path)
+                seconds, outcome, events_seconds = _imported(url, path, events)
                 raw = _raw(url, rows)
             rate = args.rows / seconds
             print(f"{backend:10s} import {args.rows:,} rows in {seconds:6.1f} s: {rate:6.0f} rows/s"
                   f" ({outcome}); raw insert {args.rows / raw:8.0f} rows/s; ratio"
                   f" {raw / seconds:.3f}")  # fmt: skip
+            if events_seconds is not None:
+                print(f"{'':10s} events {args.events:,} in {events_seconds:6.1f} s:"
+                      f" {args.events / events_seconds:6.0f} events/s")  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory {peak:.0f} MiB")
 

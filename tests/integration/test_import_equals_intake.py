@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.leads import LeadInput
 from leadq.services.errors import InvalidInput
-from leadq.services.intake import imports
+from leadq.services.intake import duplicates, imports
 from leadq.services.intake.imports import Row, import_leads, plan
-from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.leads import update_lead, upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
-from leadq.store.tables import Base
+from leadq.store.tables import Base, Lead
 from tests.conftest import fresh_database
 
 NOW = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -118,11 +118,25 @@ def _write(path: Path, generated: list[dict[str, Any]]) -> None:
 
 
 def _workspace(db: Database) -> None:
+    """The people already here, and two pairs a person merged: rows naming the absorbed lead's
+    e-mail go to the kept lead, which may have no e-mail of its own (and must not take one
+    that is still the absorbed lead's)."""
     with db.unit_of_work() as session:
         _, text = read_model("classic")
         activate(session, add_model(session, text, "classic.yaml", NOW).name, NOW)
         for person in PEOPLE_ALREADY_HERE:
             upsert_lead(session, person, "api", NOW, POLICY)
+        kept = upsert_lead(session, LeadInput(email="p4@firma1.example", phone="+40721234567"),
+                           "api", NOW, POLICY).lead.id  # fmt: skip
+        upsert_lead(session, LeadInput(email="p5@firma2.example", phone="+40721234567"), "api",
+                    NOW, POLICY)  # fmt: skip
+        later = upsert_lead(session, LeadInput(email="p3@firma0.example"), "api", NOW, POLICY)
+        update_lead(session, later.lead.id, {"phone": "+48601234567"}, "api", NOW)
+        phone_only = session.scalars(select(Lead.id).where(Lead.email.is_(None))).one()
+        for pair in duplicates.open_pairs(session):
+            duplicates.merge(session, pair.id, "api", NOW, keep=pair.lead_id)
+        into = select(Lead.merged_into_id).where(Lead.merged_into_id.is_not(None))
+        assert sorted(session.scalars(into)) == sorted([kept, phone_only])
 
 
 def _row_by_row(db: Database, path: Path) -> list[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
 
@@ -131,8 +132,10 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", "".join(folded)).split())
 
 
+@lru_cache(maxsize=8192)
 def infer_seniority(job_title: str | None) -> Seniority | None:
-    """The seniority a job title states; None when there is no title to judge by."""
+    """The seniority a job title states; None when there is no title to judge by. Cached: an
+    import reads each distinct title of its file once."""
     if job_title is None or not job_title.strip():
         return None
     title = fold(job_title)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -47,28 +48,61 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
 
 
 def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """``UPDATE`` many rows by ``id``, each with the same columns. On PostgreSQL the rows are
-    copied into a staging table and applied in one ``UPDATE … FROM`` (an ``UPDATE`` per row
-    costs a round of parsing and planning each); elsewhere an executemany."""
+    """``UPDATE`` many rows by ``id``, each with the same columns. On PostgreSQL one ``UPDATE …
+    FROM unnest(arrays)``, a parameter per column however many rows (an ``UPDATE`` per row costs
+    a round of parsing and planning each); elsewhere an executemany."""
     if not rows:
         return
     if not on_postgres(session):
         session.execute(update(model), list(rows))
         return
-    table, columns = str(model.__tablename__), model.__table__.c
     names = list(rows[0])
-    staged = f"staged_{table}"
-    listed = ", ".join(names)
-    assigned = ", ".join(f"{name} = s.{name}" for name in names if name != "id")
-    adapt = [_copied(columns[name].type) for name in names]
+    arrays, types = _arrays(session, model, names, rows)
+    assigned = ", ".join(f"{n} = s.{n}{_json_cast(model, n)}" for n in names if n != "id")
+    unnested = ", ".join(f"%s::{t}[]" for t in types)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(f"CREATE TEMP TABLE {staged} ON COMMIT DROP AS"
-                   f" SELECT {listed} FROM {table} WITH NO DATA")  # fmt: skip
-    with cursor.copy(f"COPY {staged} ({listed}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([to(row[name]) for to, name in zip(adapt, names, strict=True)])
-    cursor.execute(f"UPDATE {table} AS t SET {assigned} FROM {staged} AS s WHERE t.id = s.id")
-    cursor.execute(f"DROP TABLE {staged}")
+    cursor.execute(f"UPDATE {model.__tablename__} AS t SET {assigned} FROM unnest({unnested})"
+                   f" AS s({', '.join(names)}) WHERE t.id = s.id", arrays)  # fmt: skip
+
+
+def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
+                    unique: str) -> None:  # fmt: skip
+    """``INSERT`` many rows in their order, skipping those whose ``unique`` column is taken
+    (PostgreSQL: one statement of a parameter per column; elsewhere an executemany)."""
+    if not rows:
+        return
+    if not on_postgres(session):
+        session.execute(insert_ignoring_conflicts(session, model, unique), list(rows))
+        return
+    names = list(rows[0])
+    arrays, types = _arrays(session, model, names, rows)
+    unnested = ", ".join(f"%s::{t}[]" for t in types)
+    selected = ", ".join(f"s.{n}{_json_cast(model, n)}" for n in names)
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"INSERT INTO {model.__tablename__} ({', '.join(names)}) SELECT {selected}"
+                   f" FROM unnest({unnested}) WITH ORDINALITY AS s({', '.join(names)}, n)"
+                   f" ORDER BY s.n ON CONFLICT ({unique}) DO NOTHING", arrays)  # fmt: skip
+
+
+def _arrays(session: Session, model: type[Base], names: list[str],
+            rows: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], list[str]]:  # fmt: skip
+    """Each column's values as one array, and the array's element type (JSON travels as text)."""
+    columns, dialect = model.__table__.c, session.get_bind().dialect
+    arrays, types = [], []
+    for name in names:
+        kind = columns[name].type
+        if isinstance(kind, JSON):
+            arrays.append([None if r[name] is None else json.dumps(r[name]) for r in rows])
+            types.append("text")
+            continue
+        adapt = _copied(kind)
+        arrays.append([adapt(r[name]) for r in rows])
+        types.append(kind.compile(dialect=dialect))
+    return arrays, types
+
+
+def _json_cast(model: type[Base], name: str) -> str:
+    return "::jsonb" if isinstance(model.__table__.c[name].type, JSON) else ""
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:

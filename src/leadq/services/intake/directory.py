@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.leads import LeadInput
 from leadq.services.intake.duplicates import SHARED_LINE
-from leadq.store.sql import insert_ignoring_conflicts, one_of
+from leadq.store.sql import insert_unnested, one_of
 from leadq.store.tables import Company, Lead
 
 Known = Lead | int
@@ -139,7 +139,7 @@ class Directory:
         if not new:
             return
         rows = [{"domain": a.domain, "name": a.name, "created_at": a.created_at} for a in new]
-        session.execute(insert_ignoring_conflicts(session, Company, "domain"), rows)
+        insert_unnested(session, Company, rows, "domain")
         query = select(Company.domain, Company.id)
         named = one_of(session, Company.domain, [a.domain for a in new])
         stored: dict[str, int] = {d: i for d, i in session.execute(query.where(named))}

@@ -44,6 +44,7 @@ from leadq.services.intake.leads import PLACEHOLDER_SOURCE, Arrival, History, Ou
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.presets import CREATED_AT, IMPORT_FIELDS, STATUS, Preset
 from leadq.store.db import Database
+from leadq.store.sql import one_of
 from leadq.store.tables import Lead
 
 CHUNK_ROWS = 500
@@ -585,11 +586,12 @@ def _store_events(
         return
 
     def work(session: Session) -> tuple[int, int, list[tuple[Row, str]]]:
+        named = _named_leads(session, chunk, policy)
         valid: list[EventInput] = []
         refused: list[tuple[Row, str]] = []
         for row in chunk:
             try:
-                valid.append(_event_input(session, row, policy, now))
+                valid.append(_event_input(named, row, policy, now))
             except ValidationError as exc:
                 refused.append((row, _errors(exc)))
             except (ValueError, InvalidContact) as exc:
@@ -604,9 +606,9 @@ def _store_events(
         rejects.add(row.line, row.raw, reason)
 
 
-def _event_input(session: Session, row: Row, policy: IntakePolicy, now: datetime) -> EventInput:
+def _event_input(named: _Named, row: Row, policy: IntakePolicy, now: datetime) -> EventInput:
     values = dict(row.values)
-    lead_id = _resolve_lead(session, values, policy)
+    lead_id = named.lead_of(values, policy)
     properties = {k: _property(v) for k, v in values.items() if k not in EVENT_COLUMNS}
     event = EventInput.model_validate(
         {
@@ -628,31 +630,61 @@ def _event_input(session: Session, row: Row, policy: IntakePolicy, now: datetime
     return event
 
 
-def _resolve_lead(session: Session, values: dict[str, str], policy: IntakePolicy) -> int:
+@dataclass(frozen=True)
+class _Named:
+    """The leads an events chunk names, by id, e-mail or phone (the first column a row fills),
+    read in one statement per kind instead of one per row."""
+
+    ids: set[int]
+    by_email: dict[str, int]
+    by_phone: dict[str, int]
+    """A phone's oldest lead (a phone is not an identity: name leads by e-mail where you can)."""
+
+    def lead_of(self, values: dict[str, str], policy: IntakePolicy) -> int:
+        kind, key = _reference(values, policy)
+        found = {"lead_id": self.ids, "email": self.by_email, "phone": self.by_phone}[kind]
+        if key not in found:
+            raise ValueError(f"no lead {values[kind]!r}")
+        return int(key) if kind == "lead_id" else found[key]  # type: ignore[index]
+
+
+def _named_leads(session: Session, chunk: list[Row], policy: IntakePolicy) -> _Named:
+    wanted: dict[str, set[Any]] = {"lead_id": set(), "email": set(), "phone": set()}
+    for row in chunk:
+        try:
+            kind, key = _reference(row.values, policy)
+        except (ValueError, InvalidContact):
+            continue  # refused with its reason when the row is read
+        wanted[kind].add(key)
+
+    def read(column: Any, kind: str) -> dict[Any, int]:
+        query = select(column, Lead.id).where(one_of(session, column, sorted(wanted[kind])))
+        return {key: i for key, i in session.execute(query.order_by(Lead.id.desc()))}  # oldest
+
+    ids = read(Lead.id, "lead_id")
+    return _Named(set(ids), read(Lead.email, "email"), read(Lead.phone, "phone"))
+
+
+def _reference(values: dict[str, str], policy: IntakePolicy) -> tuple[str, Any]:
+    """How a row names its lead: ``lead_id``, ``email`` or ``phone``, the first it fills, and
+    the key to look it up by."""
     if "lead_id" in values:
         raw = values["lead_id"].strip()
         try:
-            found = session.get(Lead, canonical_id(raw))
+            return "lead_id", canonical_id(raw)
         except ValueError:
             raise ValueError(f"lead_id: not a lead id: {raw!r} ({REASON})") from None
-    elif "email" in values:
+    if "email" in values:
         try:
-            email = normalise_email(values["email"])
+            return "email", normalise_email(values["email"])
         except InvalidContact as exc:
             raise ValueError(f"email: {exc}") from None
-        found = session.scalars(select(Lead).where(Lead.email == email)).first()
-    elif "phone" in values:
+    if "phone" in values:
         try:
-            phone = normalise_phone(values["phone"], policy.phone_region)
+            return "phone", normalise_phone(values["phone"], policy.phone_region)
         except InvalidContact as exc:
             raise ValueError(f"phone: {exc}") from None
-        found = session.scalars(select(Lead).where(Lead.phone == phone)).first()
-    else:
-        raise ValueError("lead_id: empty; give lead_id, email or phone")
-    if found is None:
-        ref = next(values[k] for k in ("lead_id", "email", "phone") if k in values)
-        raise ValueError(f"no lead {ref!r}")
-    return found.id
+    raise ValueError("lead_id: empty; give lead_id, email or phone")
 
 
 # -- export ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.functions import Function
 
 from leadq.domain.free_mail import is_free_mail
@@ -41,6 +41,8 @@ from leadq.store.sql import insert_ignoring_conflicts, insert_rows, next_ids
 from leadq.store.tables import AuditEntry, Base, Company, DomainEvent, Lead, StageChange
 
 INITIAL_STAGE = "iql"
+FEW = 8
+"""New leads a batch inserts one statement each (a COPY pays off past them)."""
 PLACEHOLDER_SOURCE = "import"
 """The source of an imported row that named none: a later real channel replaces it."""
 
@@ -141,7 +143,7 @@ class _Batch:
             result = Upsert(self._create(data, history), Outcome.created)
         else:
             if id(existing) in self.waiting:  # one at a time, it would be stored and rescored
-                self.store()
+                self.store(only=existing)
             result = self._merge(existing, data)
             if history and history.created_at and history.created_at < existing.created_at:
                 existing.created_at = history.created_at  # it arrived earlier elsewhere
@@ -164,28 +166,52 @@ class _Batch:
         """A row for a table no one reads back from in the batch, inserted with the others."""
         self.rows.setdefault(model, []).append(row)
 
-    def store(self) -> None:
-        """Insert the new accounts and leads, then take the steps that waited for them."""
+    def store(self, only: Lead | None = None) -> None:
+        """Insert the new accounts and leads, take the steps that waited for them, and rescore
+        the waiting leads (``only`` that one, before it changes again: the others keep
+        waiting, as their scores do not depend on it)."""
         self.directory.store_accounts(self.session)
         for lead, account in self.links:
             lead.company_id = account.id
-        ids = next_ids(self.session, Lead, len(self.new))
-        for lead, lead_id in zip(self.new, ids or [], strict=ids is not None):
-            lead.id = lead_id  # known ids: inserted without asking for them back
-        self.session.add_all(self.new)
+        self._insert_new()
         self.session.flush()
         for step in self.then:
             step()
         for model, rows in self.rows.items():
             insert_rows(self.session, model, rows)
+        self.new, self.links, self.then, self.rows = [], [], [], {}
+        if only is not None:
+            _, reason = self.waiting.pop(id(only))
+            if reason:
+                rescore_leads(self.session, [only.id], self.now, reason)
+            return
         reasons = {lead.id: reason for lead, reason in self.waiting.values() if reason}
+        self.waiting = {}
         if self.vectorised and reasons:
             rescore_together(self.session, reasons, self.now)
         elif reasons:
             for reason in sorted(set(reasons.values())):
                 ids = [i for i, why in reasons.items() if why == reason]
                 rescore_leads(self.session, ids, self.now, reason)
-        self.new, self.links, self.then, self.waiting, self.rows = [], [], [], {}, {}
+
+    def _insert_new(self) -> None:
+        """Many on PostgreSQL: the new leads take ids from the sequence in arrival order, are
+        copied in, and the session holds them as read; else the session inserts them."""
+        ids = next_ids(self.session, Lead, len(self.new)) if len(self.new) > FEW else None
+        if ids is None:
+            self.session.add_all(self.new)
+            return
+        columns = [c.key for c in Lead.__table__.columns]
+        rows = []
+        for lead, lead_id in zip(self.new, ids, strict=True):
+            lead.id = lead_id
+            rows.append({key: getattr(lead, key) for key in columns})
+        insert_rows(self.session, Lead, rows)
+        for lead, row in zip(self.new, rows, strict=True):
+            for key, value in row.items():
+                setattr(lead, key, value)  # every column set: nothing to read back
+            make_transient_to_detached(lead)
+            self.session.add(lead)
 
     def _create(self, data: LeadInput, history: History | None) -> Lead:
         arrived = min(history.created_at, self.now) if history and history.created_at else self.now
@@ -219,6 +245,9 @@ class _Batch:
 
     def _merge(self, lead: Lead, data: LeadInput) -> Upsert:
         incoming = data.profile()
+        holder = self.directory.by_email.get(incoming.get("email") or "")
+        if holder is not None and holder is not lead:
+            incoming.pop("email")  # the lead a person merged into this one keeps its address
         if lead.source and lead.source != PLACEHOLDER_SOURCE:
             incoming.pop("source", None)  # the first channel stays the source; later ones join
         elif lead.source and incoming.get("source", PLACEHOLDER_SOURCE) != PLACEHOLDER_SOURCE:
