@@ -62,7 +62,7 @@ def _file(path: Path, rows: int) -> list[list[str]]:
 
 
 def _events_file(path: Path, leads: list[list[str]], count: int) -> None:
-    """Events of the file's people, named by e-mail, over the last year."""
+    """Events of the file's people, named by e-mail, from January to November 2026."""
     rng = random.Random(11)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -70,7 +70,7 @@ def _events_file(path: Path, leads: list[list[str]], count: int) -> None:
         for _ in range(count):
             day, second = rng.randrange(365), rng.randrange(86_400)
             writer.writerow([rng.choice(leads)[0], rng.choice(EVENT_TYPES),
-                             f"2026-{1 + day % 12:02d}-{1 + day % 28:02d}T{second // 3600:02d}:"
+                             f"2026-{1 + day % 11:02d}-{1 + day % 28:02d}T{second // 3600:02d}:"
                              f"{second // 60 % 60:02d}:{second % 60:02d}Z",
                              rng.choice(["web", "email"])])  # fmt: skip
 

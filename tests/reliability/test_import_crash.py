@@ -28,7 +28,7 @@ from leadq.store.tables import (
     StageChange,
 )
 
-LEADS = 1_500  # three chunks of leads, twelve of events: a few seconds each
+LEADS = 1_500  # three chunks of leads, three of events: a few seconds each
 DOMAINS = 700
 EVENTS_PER_LEAD = 4
 TITLES = ["CEO", "VP Marketing", "Head of Sales", "IT Manager", "Analyst", "Director of Ops"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Annotated, Any
 
 import phonenumbers
@@ -56,8 +57,19 @@ class InvalidContact(ValueError):
     """An e-mail address or phone number that cannot be a real one."""
 
 
+CACHED_TEXT = 400
+"""Longer text is normalised each time: the caches below hold what files repeat, not
+whatever a caller sends."""
+
+
 def normalise_email(raw: str) -> str:
-    """Lower-cased, syntax-checked address with an IDNA-normalised domain (no DNS lookup)."""
+    """Lower-cased, syntax-checked address with an IDNA-normalised domain (no DNS lookup).
+    Cached: an events file names each person again and again."""
+    return _email(raw) if len(raw) <= CACHED_TEXT else _email.__wrapped__(raw)
+
+
+@lru_cache(maxsize=1 << 16)
+def _email(raw: str) -> str:
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -66,7 +78,14 @@ def normalise_email(raw: str) -> str:
 
 
 def normalise_phone(raw: str, default_region: str | None = None) -> str:
-    """E.164 form (``+48601234567``); national numbers need ``default_region``."""
+    """E.164 form (``+48601234567``); national numbers need ``default_region``. Cached."""
+    if len(raw) > CACHED_TEXT:
+        return _phone.__wrapped__(raw, default_region)
+    return _phone(raw, default_region)
+
+
+@lru_cache(maxsize=1 << 16)
+def _phone(raw: str, default_region: str | None) -> str:
     text = raw.strip()
     if text.startswith("00"):
         text = "+" + text[2:]

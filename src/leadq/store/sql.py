@@ -7,7 +7,18 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, ColumnElement, any_, bindparam, insert, text, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -111,8 +122,9 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
     elsewhere an executemany."""
     if not rows:
         return
-    if not on_postgres(session):
-        session.execute(insert(model), list(rows))
+    if not on_postgres(session):  # the table's insert: the ORM's would split rows by NULLs
+        table: Table = model.__table__  # type: ignore[assignment]
+        session.execute(insert(table), list(rows))
         return
     names, columns = list(rows[0]), model.__table__.c
     adapt = [_copied(columns[name].type) for name in names]
@@ -122,13 +134,28 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
             copy.write_row([to(row[name]) for to, name in zip(adapt, names, strict=True)])
 
 
-def next_ids(session: Session, model: type[Base], count: int) -> list[int] | None:
-    """``count`` ids from the table's sequence on PostgreSQL, in order, so that new rows can be
-    inserted without asking for their ids back; None elsewhere (the database assigns them)."""
-    if not on_postgres(session) or count == 0:
-        return None
-    query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
-    return sorted(session.scalars(query, {"table": model.__tablename__, "n": count}))
+def next_ids(session: Session, model: type[Base], count: int) -> list[int]:
+    """The ids the database would give ``count`` new rows, in order, so they can be inserted
+    without asking for them back: PostgreSQL takes them from the table's sequence; SQLite
+    gives the next integers past the largest (the transaction holds the database's write lock
+    from its start, ``BEGIN IMMEDIATE``, so no other writer can take them meanwhile)."""
+    if count == 0:
+        return []
+    if on_postgres(session):
+        query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"
+                     " FROM generate_series(1, :n)")  # fmt: skip
+        return sorted(session.scalars(query, {"table": model.__tablename__, "n": count}))
+    largest = session.scalar(select(func.max(model.__table__.c.id))) or 0
+    return list(range(largest + 1, largest + 1 + count))
+
+
+Rows = dict[type[Base], list[dict[str, Any]]]
+"""Rows for several tables that no one reads back before they are inserted together."""
+
+
+def insert_all(session: Session, rows: Rows) -> None:
+    for model, table_rows in rows.items():
+        insert_rows(session, model, table_rows)
 
 
 def _copied(kind: TypeEngine[Any]) -> Callable[[Any], Any]:

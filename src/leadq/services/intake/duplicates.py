@@ -9,6 +9,7 @@ the kept one. The pair records what moved, so an unmerge puts back exactly that.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -49,11 +50,21 @@ def pair(session: Session, lead_id: int, others: list[int], now: datetime) -> in
     if not others:
         return 0
     insert = insert_ignoring_conflicts(session, PossibleDuplicate, ("lead_id", "other_id"))
-    rows = [{"lead_id": min(lead_id, other), "other_id": max(lead_id, other),
-             "reason": SAME_PHONE, "status": OPEN, "created_at": now}
-            for other in others]  # fmt: skip
+    rows = [pair_row(lead_id, other, now) for other in others]
     stored = session.execute(insert.returning(PossibleDuplicate.id), rows)
     return len(stored.all())
+
+
+def pair_row(lead_id: int, other: int, now: datetime) -> dict[str, Any]:
+    return {"lead_id": min(lead_id, other), "other_id": max(lead_id, other),
+            "reason": SAME_PHONE, "status": OPEN, "created_at": now}  # fmt: skip
+
+
+def pair_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Open many pairs (``pair_row``) in one statement; a pair once dismissed stays so."""
+    if rows:
+        insert = insert_ignoring_conflicts(session, PossibleDuplicate, ("lead_id", "other_id"))
+        session.execute(insert, rows)
 
 
 def of_lead(session: Session, lead_id: int,

@@ -43,11 +43,15 @@ from leadq.services.intake.events import record_events
 from leadq.services.intake.leads import PLACEHOLDER_SOURCE, Arrival, History, Outcome, upsert_leads
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.presets import CREATED_AT, IMPORT_FIELDS, STATUS, Preset
+from leadq.services.scoring import queue
 from leadq.store.db import Database
 from leadq.store.sql import one_of
 from leadq.store.tables import Lead
 
 CHUNK_ROWS = 500
+"""Lead rows per transaction."""
+EVENT_CHUNK_ROWS = 2_000
+"""Event rows per transaction (an event row costs a fraction of a lead row)."""
 EXPORT_ONLY = (
     "id",
     "stage",
@@ -408,8 +412,9 @@ def _chunks(
     rejects: _Rejects,
     progress: Progress | None,
     prepare: Callable[[Row], T],
+    size: int,
 ) -> Iterator[list[T]]:
-    """Prepared rows in chunks of ``CHUNK_ROWS``; a row that cannot be read or prepared goes
+    """Prepared rows in chunks of ``size``; a row that cannot be read or prepared goes
     to the reject file, in line order."""
     chunk: list[T] = []
     for record in _records(reader, header, progress):
@@ -422,7 +427,7 @@ def _chunks(
             rejects.add(record.line, record.raw, _errors(exc))
         except InvalidInput as exc:
             rejects.add(record.line, record.raw, str(exc))
-        if len(chunk) >= CHUNK_ROWS:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
@@ -453,7 +458,7 @@ def import_leads(
 
         warned = _Warnings(warnings_path or _beside(path, "warnings"))
         history: set[int] = set()
-        for leads in _chunks(reader, header, rejects, progress, prepare):
+        for leads in _chunks(reader, header, rejects, progress, prepare, CHUNK_ROWS):
             for item in leads:
                 for warning in item.warnings:
                     warned.warn(item.line, warning)
@@ -554,6 +559,10 @@ def derived_key(lead_id: int, kind: str, occurred_at: datetime, properties: dict
     return "csv:" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
+RESCORE_BATCH = 2_000
+"""Leads an events import rescores per transaction once its events are stored."""
+
+
 def import_events(
     db: Database,
     path: Path,
@@ -563,14 +572,19 @@ def import_events(
     encoding: str = "utf-8",
     progress: Progress | None = None,
 ) -> Summary:
+    """Store the file's events chunk by chunk, each chunk with a rescoring request per lead
+    (the queue the API's events use), then rescore every lead the file touched once, as of
+    ``now``: a lead with events all through the file is not rescored per chunk. A killed
+    import leaves its requests to any drainer (``leadq serve``, ``leadq worker``, the rerun)."""
     summary = Summary()
     with _reading(path, encoding, rejects_path, summary) as (reader, header, rejects):
         if "type" not in header or "occurred_at" not in header:
             raise ImportError_(f"{path}: an events file needs 'type' and 'occurred_at' columns")
         if not {"lead_id", "email", "phone"} & set(header):
             raise ImportError_(f"{path}: name the lead with a 'lead_id', 'email' or 'phone' column")
-        for rows in _chunks(reader, header, rejects, progress, lambda row: row):
+        for rows in _chunks(reader, header, rejects, progress, lambda row: row, EVENT_CHUNK_ROWS):
             _store_events(db, rows, policy, now, rejects, summary)
+    queue.drain(db, lambda: now, RESCORE_BATCH, vectorised=True)
     return summary
 
 
@@ -596,7 +610,7 @@ def _store_events(
                 refused.append((row, _errors(exc)))
             except (ValueError, InvalidContact) as exc:
                 refused.append((row, str(exc)))
-        recorded = record_events(session, valid, now, policy.clock_skew)
+        recorded = record_events(session, valid, now, policy.clock_skew, queued=True)
         return recorded.accepted, recorded.duplicates, refused
 
     accepted, duplicates, refused = db.run(work)

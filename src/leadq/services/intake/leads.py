@@ -37,8 +37,16 @@ from leadq.services.privacy import audit, consents
 from leadq.services.qualification import outcomes
 from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import insert_ignoring_conflicts, insert_rows, next_ids
-from leadq.store.tables import AuditEntry, Base, Company, DomainEvent, Lead, StageChange
+from leadq.store.sql import insert_all, insert_ignoring_conflicts, insert_rows, next_ids
+from leadq.store.tables import (
+    AuditEntry,
+    Base,
+    Company,
+    DomainEvent,
+    Lead,
+    PossibleDuplicate,
+    StageChange,
+)
 
 INITIAL_STAGE = "iql"
 FEW = 8
@@ -177,8 +185,9 @@ class _Batch:
         self.session.flush()
         for step in self.then:
             step()
-        for model, rows in self.rows.items():
-            insert_rows(self.session, model, rows)
+        pairs = self.rows.pop(PossibleDuplicate, [])
+        insert_all(self.session, self.rows)
+        duplicates.pair_rows(self.session, pairs)
         self.new, self.links, self.then, self.rows = [], [], [], {}
         if only is not None:
             _, reason = self.waiting.pop(id(only))
@@ -195,12 +204,12 @@ class _Batch:
                 rescore_leads(self.session, ids, self.now, reason)
 
     def _insert_new(self) -> None:
-        """Many on PostgreSQL: the new leads take ids from the sequence in arrival order, are
-        copied in, and the session holds them as read; else the session inserts them."""
-        ids = next_ids(self.session, Lead, len(self.new)) if len(self.new) > FEW else None
-        if ids is None:
+        """Many: the new leads take the next ids in arrival order, are inserted together, and
+        the session holds them as read; a few: the session inserts them."""
+        if len(self.new) <= FEW:
             self.session.add_all(self.new)
             return
+        ids = next_ids(self.session, Lead, len(self.new))
         columns = [c.key for c in Lead.__table__.columns]
         rows = []
         for lead, lead_id in zip(self.new, ids, strict=True):
@@ -287,9 +296,14 @@ class _Batch:
     def _suggest(self, lead: Lead) -> None:
         """Pair the lead with the leads then on its phone, once all have ids."""
         others = self.directory.others_on(lead)
+
+        def paired() -> None:
+            for other in others:
+                known = other if isinstance(other, int) else other.id
+                self.write(PossibleDuplicate, duplicates.pair_row(lead.id, known, self.now))
+
         if others:
-            self.later(lambda: duplicates.pair(self.session, lead.id, [
-                x if isinstance(x, int) else x.id for x in others], self.now))  # fmt: skip
+            self.later(paired)
 
     def _link_company(self, lead: Lead) -> None:
         """Group business addresses by domain; free-mail addresses say nothing about an account."""

@@ -18,7 +18,8 @@ from leadq.services.automation import reactions as automation
 from leadq.services.privacy import audit
 from leadq.services.qualification import outcomes
 from leadq.services.qualification.rules import Rules
-from leadq.store.tables import StageChange
+from leadq.store.sql import Rows
+from leadq.store.tables import AuditEntry, DomainEvent, StageChange
 
 STAGE_CHANGED = "lead.stage_changed"
 PQL_FLAGGED = "lead.pql_flagged"
@@ -43,13 +44,20 @@ class Movable(Staged, outcomes.Funnel, Protocol):
 
 
 def change_stage(session: Session, lead: Movable, to: Stage, actor: str, reason: str | None,
-                 at: datetime) -> None:  # fmt: skip
-    """Move the lead (the caller has checked the move is allowed) and record it."""
+                 at: datetime, rows: Rows | None = None) -> None:  # fmt: skip
+    """Move the lead (the caller has checked the move is allowed) and record it; ``rows``
+    collects the records for the caller to insert with others."""
     before = lead.stage
-    session.add(StageChange(lead_id=lead.id, from_stage=before, to_stage=to.value,
-                            actor=actor, reason=reason, at=at))  # fmt: skip
+    change = {"lead_id": lead.id, "from_stage": before, "to_stage": to.value, "actor": actor,
+              "reason": reason, "at": at}  # fmt: skip
     moved = {"from": before, "to": to.value, "actor": actor, "reason": reason}
-    automation.emit(session, STAGE_CHANGED, lead.id, moved, at)
+    if rows is None:
+        session.add(StageChange(**change))
+    else:
+        rows.setdefault(StageChange, []).append(change)
+        rows.setdefault(DomainEvent, []).append({"type": STAGE_CHANGED, "lead_id": lead.id,
+                                                 "payload": moved, "at": at})  # fmt: skip
+    automation.emit(session, STAGE_CHANGED, lead.id, moved, at, record=rows is None)
     lead.stage, lead.stage_changed_at = to.value, at
     if to not in ACCEPTED:
         lead.accepted_at = None
@@ -76,19 +84,27 @@ def situation(lead: Staged, profile: Mapping[str, Any], score: float | None, gra
     )
 
 
-def progress(session: Session, lead: Movable, rules: Rules, now: Situation,
-             as_of: datetime) -> list[Step]:  # fmt: skip
-    """Apply the flags and moves the rules make due; returns them."""
+def progress(session: Session, lead: Movable, rules: Rules, now: Situation, as_of: datetime,
+             rows: Rows | None = None) -> list[Step]:  # fmt: skip
+    """Apply the flags and moves the rules make due; returns them. ``rows`` collects their
+    records for the caller to insert with others."""
     steps = advance(rules.lifecycle, now, as_of)
     for step in steps:
         actor = f"rule:{step.rule}"
         if step.flag == "pql":
             lead.pql, lead.pql_at = True, as_of
             details = {"rule": step.rule, "reason": audit.Code(step.reason)}  # the rules document
-            audit.record(session, actor, PQL_FLAGGED, "lead", lead.id, details, as_of)
-            automation.emit(session, PQL_FLAGGED, lead.id, details, as_of)
+            entry = audit.entry(actor, PQL_FLAGGED, "lead", lead.id, details, as_of)
+            if rows is None:
+                session.add(AuditEntry(**entry))
+            else:
+                rows.setdefault(AuditEntry, []).append(entry)
+                happened = {"type": PQL_FLAGGED, "lead_id": lead.id, "payload": details,
+                            "at": as_of}  # fmt: skip
+                rows.setdefault(DomainEvent, []).append(happened)
+            automation.emit(session, PQL_FLAGGED, lead.id, details, as_of, record=rows is None)
         elif step.to is not None:
-            change_stage(session, lead, step.to, actor, step.reason, as_of)
+            change_stage(session, lead, step.to, actor, step.reason, as_of, rows)
     return steps
 
 

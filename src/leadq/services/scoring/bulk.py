@@ -55,7 +55,7 @@ from leadq.services.scoring.rescoring import (
     rescore_leads,
 )
 from leadq.store.db import Database
-from leadq.store.sql import insert_rows, one_of, update_by_id
+from leadq.store.sql import Rows, insert_all, insert_rows, one_of, update_by_id
 from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange
 
 CHUNK = 20_000
@@ -325,7 +325,7 @@ def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[R
         now = situation(row, chunk.profiles[row.id], engine["score"], engine["grade"], grades,
                         {}, chunk.lifecycle_facts.get(row.id, []), False)  # fmt: skip
         moving = _Moving.of(row)
-        if progress(session, moving, rules, now, as_of):
+        if progress(session, moving, rules, now, as_of, written.rows):
             written.moves.append(moving.stored())
     written.store(session)
     return len(written.history)
@@ -339,6 +339,8 @@ class _Written:
     history: list[dict[str, Any]] = field(default_factory=list)
     recorded: list[dict[str, Any]] = field(default_factory=list)
     moves: list[dict[str, Any]] = field(default_factory=list)
+    rows: Rows = field(default_factory=dict)
+    """What the lifecycle rules record of their moves."""
 
     def score(self, session: Session, row: Row[Any], card: ScoreCard, reason: str) -> None:
         self.scores.append(_stored(row.id, card))
@@ -353,6 +355,7 @@ class _Written:
         update_by_id(session, Lead, self.moves)
         insert_rows(session, ScoreChange, self.history)
         insert_rows(session, DomainEvent, self.recorded)
+        insert_all(session, self.rows)
 
 
 @dataclass

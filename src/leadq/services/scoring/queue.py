@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from leadq.services.qualification import outcomes
 from leadq.services.qualification.outcomes import Span
+from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.db import Database
 from leadq.store.sql import on_postgres
@@ -78,9 +79,10 @@ def _claim(session: Session, where: ColumnElement[bool], limit: int | None = Non
     return [(row_id, lead, first, last) for row_id, lead, first, last in rows]
 
 
-def _settle(session: Session, claimed: Claimed, now: datetime) -> int:
+def _settle(session: Session, claimed: Claimed, now: datetime, vectorised: bool = False) -> int:
     """Apply the claimed requests: the leads' activity moves, then they are rescored (with the
-    lifecycle rules), then the requests are gone. Returns how many requests were handled."""
+    lifecycle rules; ``vectorised``: on that engine, for many leads of few events each), then
+    the requests are gone. Returns how many requests were handled."""
     leads = {lead for _, lead, _, _ in claimed}
     live = select(Lead.id).where(
         Lead.id.in_(leads), Lead.erased_at.is_(None), Lead.merged_into_id.is_(None)
@@ -88,7 +90,10 @@ def _settle(session: Session, claimed: Claimed, now: datetime) -> int:
     live_ids = list(session.scalars(live.order_by(Lead.id).with_for_update(key_share=True)))
     spans = outcomes.spans([(lead, first, last) for _, lead, first, last in claimed])
     outcomes.move_activity(session, spans)
-    rescore_leads(session, live_ids, now, "event")
+    if vectorised:
+        rescore_together(session, dict.fromkeys(live_ids, "event"), now)
+    else:
+        rescore_leads(session, live_ids, now, "event")
     handled = [row_id for row_id, _, _, _ in claimed]
     session.execute(delete(RescoreRequest).where(RescoreRequest.id.in_(handled)))
     return len(handled)
@@ -103,7 +108,8 @@ def catch_up(session: Session, lead_ids: Sequence[int], now: datetime) -> None:
         _settle(session, claimed, now)
 
 
-def drain_once(db: Database, clock: Callable[[], datetime], limit: int = BATCH) -> int:
+def drain_once(db: Database, clock: Callable[[], datetime], limit: int = BATCH,
+               vectorised: bool = False) -> int:  # fmt: skip
     """Claim up to ``limit`` queue rows (rows another drainer holds are skipped) and every other
     row waiting for the same leads, settle them once, in one transaction; returns how many
     rows were handled."""
@@ -113,16 +119,16 @@ def drain_once(db: Database, clock: Callable[[], datetime], limit: int = BATCH) 
             return 0
         more = _claim(session, RescoreRequest.lead_id.in_({row[1] for row in first}))
         claimed = list({row[0]: row for row in first + more}.values())
-        return _settle(session, claimed, clock())
+        return _settle(session, claimed, clock(), vectorised)
 
 
 def drain(db: Database, clock: Callable[[], datetime], limit: int = BATCH,
-          rounds: int = 1_000_000) -> int:  # fmt: skip
+          rounds: int = 1_000_000, vectorised: bool = False) -> int:  # fmt: skip
     """Claim and rescore until the queue is empty (of rows this drainer can claim) or after
     ``rounds`` claims; returns the rows handled."""
     handled = 0
     for _ in range(rounds):
-        done = drain_once(db, clock, limit)
+        done = drain_once(db, clock, limit, vectorised)
         handled += done
         if done < limit:
             break

@@ -1,0 +1,104 @@
+"""An import speaks to the database per chunk, not per row: the statements it sends do not grow
+with the rows of a chunk (a lookup, insert or rescoring per row would send thousands here).
+Statements are counted, not timed: the figures live in ``bench/import.py``."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from leadq.services.intake import imports
+from leadq.services.intake.imports import import_events, import_leads
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.scoring.documents import read_model
+from leadq.services.scoring.rescoring import activate, add_model
+from leadq.store.db import Database
+from leadq.store.tables import Event, Lead
+
+NOW = datetime(2026, 11, 20, 10, tzinfo=UTC)
+POLICY = IntakePolicy(phone_region="PL")
+ROWS = 1_200
+TITLES = ["CEO", "Dyrektor Sprzedaży", "Менеджер", "Inginer software", "Analyst"]
+
+
+@contextmanager
+def counted(db: Database) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def note(*args: Any) -> None:
+        sent.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+CHUNK = 400
+AGAIN = [i for i in range(CHUNK, ROWS) if i % 10 == 9]
+"""Rows of a person met in the chunk before (on a row of its own), who now brings a city."""
+
+
+def _people(path: Path) -> None:
+    """People at business and free-mail addresses, a few sharing a company number."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "phone", "first_name", "job_title", "company_size", "source",
+                         "city"])  # fmt: skip
+        for i in range(ROWS):
+            person = i - CHUNK - 1 if i in AGAIN else i
+            domain = "gmail.com" if person % 7 == 0 else f"firma{person % 40}.example"
+            phone = f"+4860100{person % 300:04d}" if person % 3 == 0 else ""
+            city = "Kraków" if i in AGAIN else ""
+            writer.writerow([f"p{person}@{domain}", phone, "Anna", TITLES[person % 5],
+                             str(10 + person % 500), "web", city])  # fmt: skip
+
+
+def test_statements_per_chunk_do_not_grow_with_its_rows(db: Database, tmp_path: Path,
+                                                         monkeypatch: Any) -> None:  # fmt: skip
+    with db.unit_of_work() as session:
+        _, text = read_model("classic")
+        activate(session, add_model(session, text, "classic.yaml", NOW).name, NOW)
+    path = tmp_path / "people.csv"
+    _people(path)
+    monkeypatch.setattr(imports, "CHUNK_ROWS", CHUNK)
+    with counted(db) as sent:
+        summary = import_leads(db, path, {}, POLICY, NOW, tmp_path / "rejects.csv")
+    assert (summary.created, summary.merged, summary.rejected) == (ROWS - len(AGAIN), len(AGAIN), 0)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == summary.created
+        assert (
+            session.scalar(select(func.count()).where(Lead.score.is_not(None))) == summary.created
+        )
+    assert len(sent) < 40 * ROWS // CHUNK, len(sent)
+
+
+def test_an_events_file_resolves_its_leads_per_chunk(db: Database, tmp_path: Path,
+                                                      monkeypatch: Any) -> None:  # fmt: skip
+    people = tmp_path / "people.csv"
+    _people(people)
+    import_leads(db, people, {}, POLICY, NOW, tmp_path / "rejects.csv")
+    path = tmp_path / "events.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "phone", "type", "occurred_at"])
+        for i in range(ROWS):  # the rows of people met again name people never met
+            by_phone = i % 3 == 0 and i not in AGAIN
+            email = f"p{i}@{'gmail.com' if i % 7 == 0 else f'firma{i % 40}.example'}"
+            phone = f"+4860100{i % 300:04d}" if by_phone else ""
+            day = f"2026-10-{1 + i % 28:02d}T10:00:00Z"
+            writer.writerow(["" if by_phone else email, phone, "page_view", day])
+    monkeypatch.setattr(imports, "EVENT_CHUNK_ROWS", CHUNK)
+    with counted(db) as sent:
+        summary = import_events(db, path, POLICY, NOW, tmp_path / "events.rejects.csv")
+    with db.reading() as session:
+        stored = session.scalar(select(func.count()).select_from(Event))
+    assert summary.accepted == stored and summary.rejected == len(AGAIN)
+    assert len(sent) < 60 * ROWS // CHUNK, len(sent)
