@@ -37,11 +37,10 @@ from leadq.services.privacy import audit, consents
 from leadq.services.qualification import outcomes
 from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import insert_all, insert_ignoring_conflicts, insert_rows, next_ids
+from leadq.store.sql import insert_all, insert_rows, next_ids
 from leadq.store.tables import (
     AuditEntry,
     Base,
-    Company,
     DomainEvent,
     Lead,
     PossibleDuplicate,
@@ -306,12 +305,10 @@ class _Batch:
             self.later(paired)
 
     def _link_company(self, lead: Lead) -> None:
-        """Group business addresses by domain; free-mail addresses say nothing about an account."""
-        if not lead.email or is_free_mail(lead.email):
-            lead.company_id = None
-            return
-        account = self.directory.account(email_domain(lead.email), lead.company, lead.updated_at)
-        self.links.append((lead, account))
+        lead.company_id = None
+        if (domain := _business_domain(lead)) is not None:
+            self.links.append((lead, self.directory.account(domain, lead.company,
+                                                            lead.updated_at)))  # fmt: skip
 
 
 def _infer_seniority(lead: Lead) -> None:
@@ -321,15 +318,19 @@ def _infer_seniority(lead: Lead) -> None:
         lead.seniority_inferred = inferred is not None
 
 
+def _business_domain(lead: Lead) -> str | None:
+    """The domain that groups the lead into an account; a free-mail address says nothing of one."""
+    return None if not lead.email or is_free_mail(lead.email) else email_domain(lead.email)
+
+
 def _link_company(session: Session, lead: Lead) -> None:
-    """Group business addresses by domain; free-mail addresses say nothing about an account."""
-    if not lead.email or is_free_mail(lead.email):
-        lead.company_id = None
-        return
-    domain = email_domain(lead.email)
-    insert = insert_ignoring_conflicts(session, Company, "domain")
-    session.execute(insert.values(domain=domain, name=lead.company, created_at=lead.updated_at))
-    lead.company_id = session.scalars(select(Company.id).where(Company.domain == domain)).one()
+    """A person's edit gave the lead an e-mail: its account, stored if new."""
+    lead.company_id = None
+    if (domain := _business_domain(lead)) is not None:
+        directory = Directory.load(session, [], [domain])
+        account = directory.account(domain, lead.company, lead.updated_at)
+        directory.store_accounts(session)
+        lead.company_id = account.id
 
 
 def _names(fields: list[str]) -> list[str]:
