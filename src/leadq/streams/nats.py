@@ -10,7 +10,6 @@ from typing import Any
 
 import nats
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as FetchTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import APIError, NotFoundError
@@ -66,7 +65,7 @@ class JetStreamSource:
     async def fetch(self, limit: int, wait: float) -> list[Received]:
         try:
             messages = await self.subscription.fetch(limit, timeout=wait)
-        except FetchTimeout:
+        except TimeoutError:  # nats.errors.TimeoutError, or asyncio's from a pull under load
             return []
         return [Received(Message(m.data, self._key(m)), m) for m in messages]
 

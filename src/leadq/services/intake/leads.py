@@ -50,6 +50,9 @@ from leadq.store.tables import (
 INITIAL_STAGE = "iql"
 FEW = 8
 """New leads a batch inserts one statement each (a COPY pays off past them)."""
+TOGETHER = 20
+"""Leads from which a vectorised batch is rescored on that engine (its frames cost more than
+scoring a few leads one by one)."""
 PLACEHOLDER_SOURCE = "import"
 """The source of an imported row that named none: a later real channel replaces it."""
 
@@ -195,7 +198,7 @@ class _Batch:
             return
         reasons = {lead.id: reason for lead, reason in self.waiting.values() if reason}
         self.waiting = {}
-        if self.vectorised and reasons:
+        if self.vectorised and len(reasons) >= TOGETHER:
             rescore_together(self.session, reasons, self.now)
         elif reasons:
             for reason in sorted(set(reasons.values())):
