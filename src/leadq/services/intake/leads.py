@@ -37,7 +37,7 @@ from leadq.services.privacy import audit, consents
 from leadq.services.qualification import outcomes
 from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import insert_all, insert_rows, next_ids
+from leadq.store.sql import Rows, insert_all, insert_rows, next_ids
 from leadq.store.tables import (
     AuditEntry,
     Base,
@@ -119,7 +119,7 @@ def upsert_leads(session: Session, arrivals: Sequence[Arrival], actor: str, now:
         data, warnings = policy.lenient(arrival.data)
         consents.check_times(data.consents, now, policy.clock_skew)
         ready.append((data, warnings, arrival.history))
-    domains = [email_domain(d.email) for d, _, _ in ready if d.email and not is_free_mail(d.email)]
+    domains = [domain for d, _, _ in ready if (domain := _business_domain(d.email))]
     directory = Directory.load(session, [d for d, _, _ in ready], domains)
     batch = _Batch(session, directory, actor, now, vectorised)
     with session.no_autoflush:
@@ -138,7 +138,7 @@ class _Batch:
                  vectorised: bool) -> None:  # fmt: skip
         self.session, self.directory, self.actor, self.now = session, directory, actor, now
         self.vectorised = vectorised
-        self.rows: dict[type[Base], list[dict[str, Any]]] = {}
+        self.rows: Rows = {}
         self.new: list[Lead] = []
         self.links: list[tuple[Lead, Account]] = []
         self.then: list[Callable[[], object]] = []
@@ -309,7 +309,7 @@ class _Batch:
 
     def _link_company(self, lead: Lead) -> None:
         lead.company_id = None
-        if (domain := _business_domain(lead)) is not None:
+        if (domain := _business_domain(lead.email)) is not None:
             self.links.append((lead, self.directory.account(domain, lead.company,
                                                             lead.updated_at)))  # fmt: skip
 
@@ -321,15 +321,15 @@ def _infer_seniority(lead: Lead) -> None:
         lead.seniority_inferred = inferred is not None
 
 
-def _business_domain(lead: Lead) -> str | None:
-    """The domain that groups the lead into an account; a free-mail address says nothing of one."""
-    return None if not lead.email or is_free_mail(lead.email) else email_domain(lead.email)
+def _business_domain(email: str | None) -> str | None:
+    """The domain that groups a lead into an account; a free-mail address says nothing of one."""
+    return None if not email or is_free_mail(email) else email_domain(email)
 
 
 def _link_company(session: Session, lead: Lead) -> None:
     """A person's edit gave the lead an e-mail: its account, stored if new."""
     lead.company_id = None
-    if (domain := _business_domain(lead)) is not None:
+    if (domain := _business_domain(lead.email)) is not None:
         directory = Directory.load(session, [], [domain])
         account = directory.account(domain, lead.company, lead.updated_at)
         directory.store_accounts(session)
