@@ -24,7 +24,7 @@ import psycopg
 
 from leadq.domain.events import STANDARD_EVENT_TYPES
 from leadq.domain.scoring.vectorised import score_frame
-from leadq.services.demo import ASSETS, CAMPAIGNS, COMPANIES, PATHS, PEOPLE, SOURCES
+from leadq.services.demo import ASSETS, CAMPAIGNS, MARKETS, PATHS, SOURCES
 from leadq.services.qualification import outcomes
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.rescoring import activate, add_model
@@ -58,30 +58,33 @@ def _moments(milliseconds: np.ndarray) -> pl.Series:
 
 
 def leads_chunk(rng: np.random.Generator, first: int, size: int, now: datetime) -> pl.DataFrame:
-    languages = list(PEOPLE)
-    language = rng.integers(0, len(languages), size)
-    firsts, lasts, titles = [], [], []
-    for code in language:
-        given, family, jobs, _ = PEOPLE[languages[code]]
-        firsts.append(given[rng.integers(len(given))])
-        lasts.append(family[rng.integers(len(family))])
-        titles.append(jobs[rng.integers(len(jobs))])
-    company = rng.integers(0, len(COMPANIES), size)
+    """People of the demo's four markets, first name, surname and title agreeing in gender,
+    each working for a company of their market."""
+    markets = list(MARKETS.values())
+    firsts, lasts, titles, companies = [], [], [], []
+    for index in rng.integers(0, len(markets), size):
+        market = markets[index]
+        name, gender = market.first_names[rng.integers(len(market.first_names))]
+        form = 0 if gender == "m" else 1
+        firsts.append(name)
+        lasts.append(market.surnames[rng.integers(len(market.surnames))][form])
+        titles.append(market.titles[rng.integers(len(market.titles))][form])
+        companies.append(market.companies[rng.integers(len(market.companies))])
     ids = np.arange(first, first + size)
     now_ms = int(now.timestamp() * 1000)
     created = _moments(now_ms - rng.integers(0, DAYS * 86_400, size) * 1000)
     return pl.DataFrame({
         "id": ids,
-        "email": [f"lead{i}@{COMPANIES[c][1]}" for i, c in zip(ids, company, strict=True)],
+        "email": [f"lead{i}@{c.domain}" for i, c in zip(ids, companies, strict=True)],
         "first_name": firsts, "last_name": lasts,
-        "company": [COMPANIES[c][0] for c in company],
+        "company": [c.name for c in companies],
         "job_title": titles,
         "seniority": _pick(rng, ["c_level", "vp", "director", "manager", "individual", None],
                            size, [0.05, 0.05, 0.1, 0.25, 0.4, 0.15]),
         "seniority_inferred": True,
-        "industry": [COMPANIES[c][3] for c in company],
-        "company_size": [COMPANIES[c][2] for c in company],
-        "country": [PEOPLE[languages[code]][3][0] for code in language],
+        "industry": [c.industry for c in companies],
+        "company_size": [c.size for c in companies],
+        "country": [c.country for c in companies],
         "source": _pick(rng, list(SOURCES), size),
         "campaign": _pick(rng, list(CAMPAIGNS), size),
         "owner": _pick(rng, list(OWNERS), size),

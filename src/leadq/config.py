@@ -10,6 +10,16 @@ from limits import RateLimitItem, parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from leadq.i18n import (
+    LANGUAGES,
+    Labels,
+    Language,
+    supported,
+    time_zone,
+    valid_currency,
+    valid_time_zone,
+)
+
 
 def parse_rate(value: str) -> RateLimitItem:
     """``10/minute``, ``100 per hour``…; a clear error for anything else."""
@@ -120,6 +130,42 @@ class Settings(BaseSettings):
         description="'leadq privacy retain' strips personal properties from events older than "
         "this many months; unset to keep events whole",
     )
+
+    locale: str = Field(
+        default="en",
+        description="Language of a reader who chose none and whose browser asks for none of"
+        " leadq's: en, pl, ro or ru",
+    )
+    currency: str = Field(default="EUR", description="ISO code of the workspace's money (PLN…)")
+    time_zone: str = Field(
+        default="UTC", description="IANA time zone pages show times in, unless a user picks one"
+    )
+
+    def language(self, labels: Labels | None = None) -> Language:
+        """The workspace's reading (language, time zone, currency): what is written for no
+        one reader in particular (notifications, report files)."""
+        return Language(self.locale, time_zone(self.time_zone), self.currency, labels or {})
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if (language := supported(value)) is None:
+            raise ValueError(f"not one of leadq's languages ({', '.join(LANGUAGES)}): {value!r}")
+        return language
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not valid_currency(value):
+            raise ValueError(f"not an ISO 4217 currency code: {value!r} (e.g. PLN, RON, EUR)")
+        return value.upper()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if not valid_time_zone(value):
+            raise ValueError(f"not an IANA time zone: {value!r} (e.g. Europe/Warsaw)")
+        return value
 
     @field_validator("login_rate", "form_rate")
     @classmethod

@@ -42,7 +42,7 @@ def test_the_card_shows_and_records_consent(db: Database, now: datetime) -> None
 
     after = mia.post(f"/leads/{lead_id}/consents", purpose="marketing_email", granted="yes",
                      source="phone call", wording_version="script-4")  # fmt: skip
-    assert "Consent marketing email given" in after and "Marketing e-mail allowed" in after
+    assert "Consent marketing e-mail given" in after and "Marketing e-mail allowed" in after
     after = mia.post(f"/leads/{lead_id}/consents", purpose="profiling", granted="no",
                      source="phone call")  # fmt: skip
     assert "withdrawn" in after and "Profiling consent withdrawn" in after

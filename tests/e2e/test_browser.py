@@ -94,7 +94,7 @@ class Visit:
         self.shoot("login")
         self.page.fill("input[name=username]", "mia")
         self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("button[type=submit]")
+        self.page.click("form[action='/login'] button[type=submit]")
         self.page.wait_for_url("**/inbox")
 
     def shoot(self, name: str) -> None:
@@ -132,7 +132,7 @@ def test_sign_in_qualify_and_accept_a_lead_then_read_the_dashboard(
     assert last_name in rows.first.inner_text()
     page.keyboard.press("o")  # the keyboard opens the selected lead
     page.wait_for_url("**/leads/*")
-    assert "mql" in page.locator("#stage").inner_text()
+    assert page.locator("#stage").inner_text().strip() == "MQL"  # the stage's label
 
     page.click("#fw-bant summary")
     page.fill("#fw-bant input[name='answer.budget']", "40000")
@@ -146,8 +146,8 @@ def test_sign_in_qualify_and_accept_a_lead_then_read_the_dashboard(
     with page.expect_navigation():
         page.click("#accept")
     expect(page.locator(".flash")).to_contain_text("accepted")
-    assert page.locator("#stage").inner_text().strip() == "sql"  # accepted + qualified → SQL
-    assert "mql → sal" in page.locator(".history").inner_text().replace("\n", " ")
+    assert page.locator("#stage").inner_text().strip() == "SQL"  # accepted + qualified → SQL
+    assert "MQL → SAL" in page.locator(".history").inner_text().replace("\n", " ")
 
     page.goto("/dashboard")
     charts = page.locator("figure.chart")
@@ -227,6 +227,6 @@ def test_import_a_crm_export_adjust_a_mapping_and_see_the_counts(
     page.goto("/inbox?q=zofia%40import.example")
     page.locator("a.open").first.click()
     page.wait_for_url("**/leads/*")
-    assert "mql" in page.locator(".history").inner_text()  # the CRM's stage, then the rules
+    assert "MQL" in page.locator(".history").inner_text()  # the CRM's stage, then the rules
     assert visit.foreign() == []
     visit.close()

@@ -4,14 +4,16 @@ the inbox and the dashboards, all dated between each lead's arrival and now."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.events import STANDARD_EVENT_TYPES
-from leadq.services.demo import CAMPAIGNS, REPS, build_demo
+from leadq.services.demo import CAMPAIGNS, MARKETS, REPS, build_demo
 from leadq.store.db import Database
 from leadq.store.tables import (
     AuditEntry,
@@ -22,7 +24,13 @@ from leadq.store.tables import (
     Note,
     SalesFeedback,
     StageChange,
+    User,
 )  # fmt: skip
+from tests.cli import invoke
+
+POLISH_CITIES = {"Warszawa", "Kraków", "Wrocław", "Poznań", "Gdańsk", "Łódź", "Katowice"}
+RUSSIAN_CITIES = {"Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург", "Казань",
+                  "Нижний Новгород"}  # fmt: skip
 
 STORED = (Lead, Event, StageChange, FollowUpTask, Note, CampaignCost, SalesFeedback, AuditEntry)
 
@@ -129,3 +137,74 @@ def test_demo_rerun_duplicates_nothing(db: Database) -> None:
     assert _counts(db) == before
     assert (again.merged_arrivals, again.events, again.customers, again.rejected,
             again.tasks, again.notes, again.costs) == (0, 0, 0, 0, 0, 0, 0)  # fmt: skip
+
+
+def _names(db: Database, country: str) -> list[tuple[str, str, str | None]]:
+    """First name, last name and city of the leads of a country."""
+    with db.reading() as session:
+        rows = session.execute(select(Lead.first_name, Lead.last_name, Lead.city)
+                               .where(Lead.country == country))  # fmt: skip
+        return [(first or "", last or "", city) for first, last, city in rows]
+
+
+def test_demo_for_a_locale_tells_that_markets_people(db: Database, tmp_path: Path) -> None:
+    """Polish people in Polish cities, with surnames of their gender; then a Russian demo in
+    the same workspace is other people, whose stories are told in full, as in a workspace of
+    their own."""
+    now = datetime.now(UTC)
+    polish = build_demo(db, now, leads=40, locale="pl")
+    people = _names(db, "PL")
+    assert len(people) == 40 and polish.events > 0 and polish.merged_arrivals > 0
+    cities = {city for _, _, city in people if city}
+    assert cities and cities <= POLISH_CITIES
+    women = [last for first, last, _ in people if MARKETS["pl"].gender(first) == "f"]
+    men = [last for first, last, _ in people if MARKETS["pl"].gender(first) == "m"]
+    assert women and men
+    assert not [last for last in women if last.endswith(("ski", "cki", "dzki"))]
+    assert not [last for last in men if last.endswith(("ska", "cka", "dzka"))]
+    russian = build_demo(db, now, leads=30, locale="ru")
+    people = _names(db, "RU")
+    alone = Database(f"sqlite:///{tmp_path / 'alone.db'}")
+    try:
+        alone.upgrade()
+        own = build_demo(alone, now, leads=30, locale="ru")
+    finally:
+        alone.dispose()
+    assert russian == replace(own, costs=0)  # no event taken for one of the Polish demo's
+    assert len(people) == 30 and russian.events > 0
+    assert {city for _, _, city in people if city} <= RUSSIAN_CITIES
+    for first, last, _ in people:
+        female = MARKETS["ru"].gender(first) == "f"
+        assert not last.endswith(("ов", "ев", "ин", "ский") if female else ("ова", "ева", "ина"))
+    with db.reading() as session:
+        countries = set(session.scalars(select(Lead.country).distinct()))
+    assert countries == {"PL", "RU"}
+
+
+def _cli(tmp_path: Path, *args: str) -> Any:
+    return invoke(
+        tmp_path, ["demo", *args], {"LEADQ_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    )
+
+
+def test_demo_locale_option_sets_the_people_and_the_demo_users_language(tmp_path: Path) -> None:
+    done = _cli(tmp_path, "--locale", "pl", "--leads", "20", "--show", "3")
+    assert done.returncode == 0, done.stderr
+    assert "20 leads" in done.stdout and "sign in as demo" in done.stdout
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with db.reading() as session:
+            language = session.scalar(select(User.language).where(User.username == "demo"))
+            cities = set(session.scalars(select(Lead.city).where(Lead.city.is_not(None))))
+            countries = set(session.scalars(select(Lead.country).distinct()))
+    finally:
+        db.dispose()
+    assert language == "pl"
+    assert cities and cities <= POLISH_CITIES and countries == {"PL"}
+
+
+def test_demo_refuses_an_unknown_locale_and_creates_nothing(tmp_path: Path) -> None:
+    done = _cli(tmp_path, "--locale", "xx", "--leads", "5")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--locale" in done.stderr and "'en', 'pl', 'ro', 'ru'" in done.stderr, done.stderr
+    assert not (tmp_path / "w.db").exists()

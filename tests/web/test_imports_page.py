@@ -11,7 +11,9 @@ from tests.web.conftest import Browser, csrf_of
 
 def _wait_done(browser: Browser, run_page: str) -> str:
     deadline = time.monotonic() + 30
-    while "running" in (text := browser.get(run_page)) and time.monotonic() < deadline:
+    while (
+        'data-status="running"' in (text := browser.get(run_page)) and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     return text
 

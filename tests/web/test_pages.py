@@ -192,9 +192,9 @@ def test_quick_actions_accept_reject_and_assign_from_the_inbox(
 ) -> None:
     leads = seed(db, now)
     page = browser.post(f"/leads/{leads.hot}/accept", next="/inbox?stage=mql")
-    assert f"Lead {leads.hot} accepted: now sal" in page and stage_of(db, leads.hot) == "sal"
+    assert f"Lead {leads.hot} accepted: now SAL" in page and stage_of(db, leads.hot) == "sal"
     page = browser.post(f"/leads/{leads.hot}/reject", reason="no_budget", next="/inbox")
-    assert "now unqualified" in page and stage_of(db, leads.hot) == "unqualified"
+    assert "now Unqualified" in page and stage_of(db, leads.hot) == "unqualified"
     browser.post(f"/leads/{leads.cold}/assign", owner="rob", next="/inbox")
     with db.reading() as session:
         assert session.get(Lead, leads.cold).owner == "rob"  # type: ignore[union-attr]
@@ -358,11 +358,11 @@ def test_the_api_docs_are_served_from_this_server(web: TestClient) -> None:
 def test_analytics_tables_and_their_csv(browser: Browser, db: Database, now: datetime) -> None:
     seed(db, now)
     page = browser.get("/analytics?by=source")
-    assert "<th>referral</th>" in page and "<th>social</th>" in page
+    assert "<th>Referral</th>" in page and "<th>Social</th>" in page
     reply = browser.client.get("/analytics.csv?by=campaign")
     lines = reply.text.splitlines()
     assert reply.headers["content-type"].startswith("text/csv")
-    assert lines[0].startswith("group,leads,qualified") and "spring-webinar,1,1" in reply.text
+    assert lines[0].startswith("\ufeffgroup,leads,qualified") and "spring-webinar,1,1" in reply.text
     assert browser.client.get("/analytics?by=nonsense").status_code == 422
 
 

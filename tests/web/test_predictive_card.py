@@ -29,7 +29,8 @@ def test_probability_order_and_reasons_on_the_card(
     inbox = browser.get("/inbox?order=probability")
     assert inbox.split('data-lead="')[1].startswith(f'{best.id}"')
     card = browser.get(f"/leads/{best.id}")
-    assert f"{best.probability * 100:.1f} %</strong> likely to convert" in card
+    shown = f'<span class="figure">{best.probability * 100:.1f}%</span></strong> likely to convert'
+    assert shown in card
     assert "buyers@1" in card
     for reason in best.predictive_reasons:
         assert str(escape(reason["reason"])) in card

@@ -68,13 +68,30 @@ def role(username: Annotated[str, typer.Argument()],
     out.print(f"{username} is now {new_role}")
 
 
+@user_app.command("reading")
+def reading(
+    username: Annotated[str, typer.Argument()],
+    language: Annotated[str | None, typer.Option(
+        help="en, pl, ro or ru; '' to follow the browser, then LEADQ_LOCALE")] = None,
+    time_zone: Annotated[str | None, typer.Option(
+        help="IANA zone (Europe/Warsaw); '' for the workspace's LEADQ_TIME_ZONE")] = None,
+) -> None:  # fmt: skip
+    """Set the language and time zone a user reads pages in (the header's switch sets the
+    language too)."""
+    with _database().unit_of_work() as session:
+        user = users.set_reading(session, username, language, time_zone, ACTOR, _now())
+        language = user.language or "of the browser"
+        zone = user.time_zone or "of the workspace"
+    out.print(f"{username} reads in language {language}, time zone {zone}")
+
+
 @user_app.command("list")
 def list_users() -> None:
-    table = Table("username", "role", "added", "disabled")
+    table = Table("username", "role", "language", "time zone", "added", "disabled")
     with _database().reading() as session:
         for user in users.list_users(session):
             disabled = user.disabled_at.isoformat(timespec="seconds") if user.disabled_at else ""
-            table.add_row(user.username, user.role,
+            table.add_row(user.username, user.role, user.language or "", user.time_zone or "",
                           user.created_at.isoformat(timespec="seconds"), disabled)  # fmt: skip
     out.print(table)
 

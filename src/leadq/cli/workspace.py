@@ -14,7 +14,7 @@ from leadq.cli.support import now as _now
 from leadq.cli.support import out
 from leadq.config import get_settings
 from leadq.logs import UVICORN_LOGGING
-from leadq.services.demo import build_demo
+from leadq.services.demo import Locale, build_demo
 from leadq.services.intake.leads import LeadFilter, list_leads
 from leadq.services.people import users
 from leadq.store.db import Database
@@ -55,12 +55,19 @@ def serve(
 def demo(
     leads: Annotated[int, typer.Option(min=1, max=100_000, help="Leads to generate")] = 200,
     show: Annotated[int, typer.Option(min=1, help="Leads to print")] = 20,
+    locale: Annotated[
+        Locale | None,
+        typer.Option(
+            help="Take the people, companies and cities from this language's market, and"
+            " have the demo user read pages in it [default: all four markets]"
+        ),
+    ] = None,
 ) -> None:
     """Build a sample workspace and print its leads in priority order with their channels."""
     db = _database()
     db.upgrade()
     with out.status("Generating leads and events…"):
-        summary = build_demo(db, _now(), leads=leads)
+        summary = build_demo(db, _now(), leads=leads, locale=locale)
     out.print(
         f"[bold]{summary.leads}[/] leads ({summary.merged_arrivals} arrived twice and were "
         f"merged), [bold]{summary.events}[/] events, {summary.customers} customers, "
@@ -68,16 +75,19 @@ def demo(
         f"{db.engine.url.render_as_string(hide_password=True)}"
     )
     _print_priorities(db, show)
-    _print_sign_in(db)
+    _print_sign_in(db, locale)
 
 
-def _print_sign_in(db: Database) -> None:
-    """The demo's web user, made once with a random password shown only then."""
+def _print_sign_in(db: Database, locale: str | None) -> None:
+    """The demo's web user, made once with a random password shown only then; it reads pages
+    in the demo's language, when the demo has one."""
     with db.unit_of_work() as session:
         password = None
         if users.find_user(session, DEMO_USER) is None:
             password = secrets.token_urlsafe(9)
             users.add_user(session, DEMO_USER, password, "admin", "demo", _now())
+        if locale is not None:
+            users.set_reading(session, DEMO_USER, locale, None, "demo", _now())
     settings = get_settings()
     shown = f"password [bold]{password}[/]" if password else "the password shown the first time"
     out.print(f"Web UI: run [bold]leadq serve[/] and open http://{settings.host}:{settings.port}/"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from leadq.domain.documents import parse_document, repeated
+from leadq.domain.documents import DocumentLabels, parse_document, repeated
 from leadq.domain.scoring.evaluate import matches
 from leadq.domain.scoring.model import PROFILE, Strict, When, check_fields
 
@@ -207,6 +207,7 @@ class Automation(Strict):
     segments: list[Name] = Field(default_factory=list)
     tracks: dict[Name, Track] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
+    labels: DocumentLabels = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> Automation:

@@ -3,14 +3,22 @@ Pydantic types and refused with the file, the path inside it and the reason."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from leadq.domain.boundary import problems
 
 T = TypeVar("T", bound=BaseModel)
+
+LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+DocumentLabels = dict[
+    Annotated[str, Field(min_length=1, max_length=100)],
+    dict[LanguageTag, Annotated[str, Field(min_length=1, max_length=300)]],
+]
+"""``labels: {id: {pl: …, ro: …, ru: …, en: …}}``: what people read for any id of a document
+(a stage, a reason, a grade, a question, a choice, a rule) in each language."""
 _WRAPPERS = ("FitCriterion", "EngagementCriterion", "function-after[_shorthand()]")
 
 

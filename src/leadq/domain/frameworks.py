@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from leadq.domain.documents import parse_document, repeated
+from leadq.domain.documents import DocumentLabels, parse_document, repeated
 from leadq.domain.scoring.evaluate import holds
 from leadq.domain.scoring.model import Condition, Strict
 
@@ -84,6 +84,7 @@ class Framework(Strict):
     description: str | None = None
     questions: list[Question] = Field(min_length=1)
     min_passed: int | None = Field(default=None, ge=1, description="qualifying answers needed")
+    labels: DocumentLabels = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Framework:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from leadq.domain.documents import parse_document, repeated
+from leadq.domain.documents import DocumentLabels, parse_document, repeated
 from leadq.domain.events import EVENT_TYPE_PATTERN
 from leadq.domain.frameworks import Verdict
 from leadq.domain.scoring.evaluate import EventFact, holds, matches, occurrences
@@ -124,6 +124,7 @@ class Lifecycle(Strict):
     """Why sales rejects a lead → the stage the lead goes to."""
     rules: list[StageRule] = Field(default_factory=list)
     flags: list[FlagRule] = Field(default_factory=list)
+    labels: DocumentLabels = Field(default_factory=dict)
 
     @field_validator("reasons")
     @classmethod

@@ -1,5 +1,7 @@
 """E-mail over SMTP (host, port, TLS and credentials from settings). The message id is derived
-from the outbox idempotency key, so a redelivered message is recognisably the same one."""
+from the outbox idempotency key, so a redelivered message is recognisably the same one. The
+subject and body come written in the workspace language (``settings.locale``), which the
+message declares; non-ASCII text is encoded as MIME requires (RFC 2047 headers, UTF-8 body)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ def send(settings: Settings, to: str, subject: str, body: str, key: str, timeout
     message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
     message["Message-ID"] = f"<{key}@leadq>"
     message.set_content(body)
+    message["Content-Language"] = settings.locale  # after the content, which resets Content-*
     try:
         if settings.smtp_tls == "ssl":
             context = ssl.create_default_context()

@@ -1,6 +1,7 @@
 """Signed webhooks: a JSON body, an HMAC-SHA256 signature over ``timestamp.body``, and the
 message's idempotency key, so a receiver can check who sent it, refuse replays and apply each
-message once. Slack-compatible bodies are an option per endpoint."""
+message once. Slack-compatible bodies are an option per endpoint: their text is written in the
+workspace language (the JSON of the other bodies keeps its codes)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import json
 from typing import Any
 
 import httpx
+
+from leadq.config import get_settings
+from leadq.i18n import Language
 
 SIGNATURE_HEADER = "X-Leadq-Signature"
 KEY_HEADER = "Idempotency-Key"
@@ -39,14 +43,34 @@ def verify(secret: str, header: str, body: bytes, now: float,
     return fresh and hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def slack_body(payload: dict[str, Any]) -> dict[str, Any]:
+def figure(lang: Language, value: float, signed: bool = False) -> str:
+    """A score (``22.0``) or points (``+9``, ``-2.5``) in the reader's form of numbers, with as
+    many decimals as Python's own form of the value has."""
+    written = f"{value:+g}" if signed else str(value)
+    digits = min(len(written.partition("e")[0].partition(".")[2]), 6)
+    text = lang.number(value, digits)
+    return "+" + text if signed and value >= 0 else text
+
+
+def slack_body(payload: dict[str, Any], lang: Language) -> dict[str, Any]:
     """A Slack incoming-webhook message: one line of text and the breakdown as a list."""
     lead, trigger = payload.get("lead", {}), payload.get("trigger", {})
-    name = " ".join(str(lead[k]) for k in ("first_name", "last_name") if lead.get(k)) or "A lead"
-    text = (f"{name} ({lead.get('company') or 'no company'}): {trigger.get('event')} — score"
-            f" {lead.get('score')} ({lead.get('grade')}), stage {lead.get('stage')},"
-            f" rule {trigger.get('rule')}")  # fmt: skip
-    lines = [f"• {line['label']}: {line['points']:+g}" for line in lead.get("breakdown", [])]
+    name = " ".join(str(lead[k]) for k in ("first_name", "last_name") if lead.get(k))
+    event, score, grade = trigger.get("event"), lead.get("score"), lead.get("grade")
+    rule, stage = trigger.get("rule"), lead.get("stage")
+    values = {
+        "name": name or lang.gettext("A lead"),
+        "company": lead.get("company") or lang.gettext("no company"),
+        "event": lang.label(event, "event", event) if event else "-",
+        "score": "-" if score is None else figure(lang, score),
+        "grade": lang.label(grade, "grade") if grade else lang.gettext("unscored"),
+        "stage": lang.label(stage, "stage") if stage else "-",
+        "rule": lang.label(rule, default=rule) if rule else "-",
+    }
+    text = lang.gettext("%(name)s (%(company)s): %(event)s — score %(score)s (%(grade)s),"
+                        " stage %(stage)s, rule %(rule)s") % values  # fmt: skip
+    lines = [f"• {line['label']}: {figure(lang, line['points'], signed=True)}"
+             for line in lead.get("breakdown", [])]  # fmt: skip
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     if lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
@@ -54,9 +78,13 @@ def slack_body(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def post(url: str, payload: dict[str, Any], key: str, secret: str | None, style: str,
-         timestamp: int, timeout: float) -> None:  # fmt: skip
-    body = json.dumps(slack_body(payload) if style == "slack" else {"id": key, **payload},
-                      separators=(",", ":"), default=str).encode()  # fmt: skip
+         timestamp: int, timeout: float, lang: Language | None = None) -> None:  # fmt: skip
+    """Send one message; a Slack body is written in ``lang``, else the workspace language."""
+    if style == "slack":
+        sent = slack_body(payload, lang or get_settings().language())
+    else:
+        sent = {"id": key, **payload}
+    body = json.dumps(sent, separators=(",", ":"), default=str).encode()
     headers = {"Content-Type": "application/json", KEY_HEADER: key,
                EVENT_HEADER: str(payload.get("trigger", {}).get("event", ""))}  # fmt: skip
     if secret:

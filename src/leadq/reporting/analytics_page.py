@@ -12,64 +12,70 @@ from typing import IO
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from leadq.config import get_settings
+from leadq.i18n import Language
+from leadq.i18n.templates import install
 from leadq.services.analytics.metrics import FORMULAS, Dimension, Metrics
 from leadq.services.intake.imports import spreadsheet_safe
 
 _pages = Environment(loader=PackageLoader("leadq.reporting", "templates"),
                      autoescape=select_autoescape(["html", "j2"]),
                      undefined=StrictUndefined)  # fmt: skip
+install(_pages)
 COLUMNS = tuple(f.name for f in fields(Metrics))
 RATES = frozenset({"qualification_rate", "conversion_rate"})
 MONEY = frozenset({"cost", "cost_per_lead", "revenue", "lifetime_value"})
 
 
-def shown(name: str, value: object) -> str:
-    """A cell as people read it: rates in %, money and days with two decimals, ``—`` for none."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        if name in RATES:
-            return f"{value:.1%}"
-        return f"{value:,.2f}" if name in MONEY else f"{value:.2f}"
-    return str(value)
+BOM = "\ufeff"
+"""Excel reads a CSV file as UTF-8 only when the file starts with it."""
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, lang: Language) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return repr(round(value, 6))
+        return lang.csv_number(round(value, 6))
     return spreadsheet_safe(str(value))
 
 
 def render(tables: Mapping[Dimension, Sequence[Metrics]], since: datetime | None,
-           until: datetime | None, generated: datetime) -> str:  # fmt: skip
-    rows = {by: [[shown(n, v) for n, v in zip(COLUMNS, astuple(m), strict=True)] for m in found]
-            for by, found in tables.items()}  # fmt: skip
+           until: datetime | None, generated: datetime,
+           lang: Language | None = None) -> str:  # fmt: skip
+    """The page in ``lang`` (default: the workspace's language): rates, money and counts
+    in its local forms, times in its zone."""
+    lang = lang or get_settings().language()
+    # the formulas are msgids when the catalogue has them (leadq.services.analytics.metrics)
+    formulas = [(name, lang.gettext(formula)) for name, formula in FORMULAS]
     return _pages.get_template("analytics.html.j2").render(
-        tables=rows, columns=COLUMNS, formulas=FORMULAS, since=since, until=until,
-        generated=generated,
+        tables=tables, columns=COLUMNS, rates=RATES, money=MONEY, formulas=formulas,
+        since=since, until=until, generated=generated, lang=lang,
     )  # fmt: skip
 
 
-def write_csv(handle: IO[str], rows: Sequence[Metrics]) -> None:
-    """One header line and a line per group; text cells are made safe for spreadsheets."""
-    writer = csv.writer(handle)
+def write_csv(handle: IO[str], rows: Sequence[Metrics], lang: Language) -> None:
+    """One header line (the columns' codes) and a line per group, the way ``lang``'s
+    spreadsheets read CSV: its list separator and decimal mark (``;`` and ``,`` for Polish),
+    a byte-order mark first; text cells are made safe for spreadsheets."""
+    handle.write(BOM)
+    writer = csv.writer(handle, delimiter=lang.csv_delimiter)
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_cell(value) for value in astuple(row)])
+        writer.writerow([_cell(value, lang) for value in astuple(row)])
 
 
 def write_report(folder: Path, tables: Mapping[Dimension, Sequence[Metrics]],
-                 since: datetime | None, until: datetime | None,
-                 generated: datetime) -> list[Path]:  # fmt: skip
-    """``analytics.html`` and ``analytics-<dimension>.csv`` in ``folder``; the paths written."""
+                 since: datetime | None, until: datetime | None, generated: datetime,
+                 lang: Language | None = None) -> list[Path]:  # fmt: skip
+    """``analytics.html`` and ``analytics-<dimension>.csv`` in ``folder``, in ``lang`` (default
+    the workspace's); the paths written."""
+    lang = lang or get_settings().language()
     folder.mkdir(parents=True, exist_ok=True)
     page = folder / "analytics.html"
-    page.write_text(render(tables, since, until, generated), encoding="utf-8")
+    page.write_text(render(tables, since, until, generated, lang), encoding="utf-8")
     written = [page]
     for by, rows in tables.items():
         written.append(folder / f"analytics-{by}.csv")
         with written[-1].open("w", encoding="utf-8", newline="") as handle:
-            write_csv(handle, rows)
+            write_csv(handle, rows, lang)
     return written

@@ -9,7 +9,7 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from leadq.domain.leads import LeadInput
 from leadq.domain.lifecycle import Stage
 from leadq.services.analytics.costs import CostLine, record_costs
 from leadq.services.automation.tasks import breach
+from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.intake.events import record_events
 from leadq.services.intake.leads import Outcome, upsert_lead
 from leadq.services.intake.policy import IntakePolicy
@@ -31,83 +32,169 @@ from leadq.services.scoring.rescoring import activate, active_model, add_model
 from leadq.store.db import Database
 from leadq.store.tables import CampaignCost, FollowUpTask, Lead
 
-PEOPLE = {
-    "en": (
-        ["James", "Emma", "Oliver", "Ava", "Noah", "Mia", "Liam", "Grace"],
-        ["Smith", "Brown", "Taylor", "Wilson", "Clarke", "Hughes", "Walker", "Wright"],
-        [
-            "CEO",
-            "Head of Marketing",
-            "Sales Manager",
-            "VP of Sales",
-            "Software Engineer",
-            "Founder",
-            "Marketing Specialist",
-            "Director of Operations",
-            "CTO",
-            "Analyst",
-        ],
-        ["GB", "US", "IE"],
+Gender = Literal["f", "m"]
+Locale = Literal["en", "pl", "ro", "ru"]
+"""The language markets the demo's people come from; leadq's languages."""
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    domain: str
+    size: int
+    industry: str
+    country: str
+
+
+@dataclass(frozen=True)
+class Market:
+    """Where one language's leads live: names whose forms agree in gender, the companies and
+    cities of that market, its free mailboxes. Pairs are (masculine, feminine) forms, the same
+    twice where the language does not inflect the word."""
+
+    first_names: tuple[tuple[str, Gender], ...]
+    surnames: tuple[tuple[str, str], ...]
+    titles: tuple[tuple[str, str], ...]
+    companies: tuple[Company, ...]
+    cities: tuple[tuple[str, str, str], ...]
+    """(city, region, country code)"""
+    free_mail: tuple[str, ...]
+
+    def gender(self, first_name: str) -> Gender:
+        return dict(self.first_names)[first_name]
+
+
+def _same(*words: str) -> tuple[tuple[str, str], ...]:
+    """Words one form serves both genders with."""
+    return tuple((word, word) for word in words)
+
+
+def _named(gender: Gender, *names: str) -> tuple[tuple[str, Gender], ...]:
+    return tuple((name, gender) for name in names)
+
+
+MARKETS: dict[str, Market] = {
+    "en": Market(
+        first_names=(*_named("m", "James", "Oliver", "Noah", "Liam", "Harry", "Thomas"),
+                     *_named("f", "Emma", "Ava", "Mia", "Grace", "Olivia", "Charlotte")),
+        surnames=_same("Smith", "Brown", "Taylor", "Wilson", "Clarke", "Hughes", "Walker",
+                       "Wright"),
+        titles=_same("CEO", "Head of Marketing", "Sales Manager", "VP of Sales",
+                     "Software Engineer", "Founder", "Marketing Specialist",
+                     "Director of Operations", "CTO", "Analyst"),
+        companies=(
+            Company("Northwind Analytics Ltd", "northwind-analytics.co.uk", 320, "software", "GB"),
+            Company("Riverbank Legal LLP", "riverbanklegal.co.uk", 45, "legal", "GB"),
+            Company("Step Ahead Retail Ltd", "stepahead-retail.co.uk", 260, "retail", "GB"),
+            Company("Oakridge Clinics Inc.", "oakridgeclinics.com", 900, "healthcare", "US"),
+            Company("Kite Learning Inc.", "kitelearning.io", 7, "education", "US"),
+            Company("Helios Energy Corp.", "helios-energy.com", 1200, "energy", "US"),
+        ),
+        cities=(("London", "England", "GB"), ("Manchester", "England", "GB"),
+                ("Bristol", "England", "GB"), ("Edinburgh", "Scotland", "GB"),
+                ("New York", "New York", "US"), ("Boston", "Massachusetts", "US"),
+                ("Chicago", "Illinois", "US"), ("Austin", "Texas", "US")),
+        free_mail=("gmail.com", "outlook.com", "yahoo.com", "hotmail.co.uk"),
     ),
-    "pl": (
-        ["Anna", "Piotr", "Katarzyna", "Tomasz", "Magdalena", "Michał", "Agnieszka", "Jan"],
-        ["Nowak", "Kowalski", "Wiśniewska", "Wójcik", "Kamińska", "Lewandowski", "Zielińska"],
-        [
-            "Prezes Zarządu",
-            "Dyrektor sprzedaży",
-            "Kierownik",
-            "Właściciel",
-            "Specjalista ds. marketingu",
-            "Wiceprezes",
-            "Kierownik projektu",
-            "Księgowa",
-        ],
-        ["PL"],
+    "pl": Market(
+        first_names=(*_named("m", "Piotr", "Tomasz", "Michał", "Jan", "Krzysztof", "Paweł"),
+                     *_named("f", "Anna", "Katarzyna", "Magdalena", "Agnieszka", "Joanna",
+                             "Zofia")),
+        surnames=(("Kowalski", "Kowalska"), ("Wiśniewski", "Wiśniewska"),
+                  ("Kamiński", "Kamińska"), ("Lewandowski", "Lewandowska"),
+                  ("Zieliński", "Zielińska"), ("Wysocki", "Wysocka"),
+                  ("Zawadzki", "Zawadzka"), *_same("Nowak", "Wójcik", "Kowalczyk", "Mazur")),
+        titles=(("Prezes Zarządu", "Prezes Zarządu"), ("Wiceprezes Zarządu", "Wiceprezes Zarządu"),
+                ("Członek Zarządu", "Członkini Zarządu"),
+                ("Dyrektor sprzedaży", "Dyrektorka sprzedaży"),
+                ("Kierownik projektu", "Kierowniczka projektu"),
+                ("Właściciel", "Właścicielka"),
+                ("Specjalista ds. marketingu", "Specjalistka ds. marketingu"),
+                ("Księgowy", "Księgowa")),
+        companies=(
+            Company("Kowalski i Wspólnicy sp. z o.o.", "kowalski-wspolnicy.pl", 45, "legal", "PL"),
+            Company("Bałtyk Logistyka S.A.", "baltyk-logistyka.pl", 540, "logistics", "PL"),
+            Company("Polsoft Systemy sp. z o.o.", "polsoft.com.pl", 320, "software", "PL"),
+            Company("Mazowieckie Centrum Stomatologii sp. z o.o.", "mcstomatologia.pl", 18,
+                    "healthcare", "PL"),
+            Company("Wisła Capital sp. z o.o.", "wislacapital.pl", 12, "finance", "PL"),
+            Company("Piekarnia Zielińscy s.c.", "piekarniazielinscy.pl", 7, "food", "PL"),
+        ),
+        cities=(("Warszawa", "mazowieckie", "PL"), ("Kraków", "małopolskie", "PL"),
+                ("Wrocław", "dolnośląskie", "PL"), ("Poznań", "wielkopolskie", "PL"),
+                ("Gdańsk", "pomorskie", "PL"), ("Łódź", "łódzkie", "PL"),
+                ("Katowice", "śląskie", "PL")),
+        free_mail=("gmail.com", "wp.pl", "o2.pl", "onet.pl", "interia.pl"),
     ),
-    "ro": (
-        ["Andrei", "Ioana", "Mihai", "Elena", "Alexandru", "Maria", "Ștefan", "Ana"],
-        ["Popescu", "Ionescu", "Popa", "Dumitru", "Stan", "Munteanu", "Constantin"],
-        [
-            "Director General",
-            "Director vânzări",
-            "Manager de proiect",
-            "Fondator",
-            "Inginer software",
-            "Șef echipă",
-            "Contabil",
-        ],
-        ["RO", "MD"],
+    "ro": Market(
+        first_names=(*_named("m", "Andrei", "Mihai", "Alexandru", "Ștefan", "Bogdan", "Radu"),
+                     *_named("f", "Ioana", "Elena", "Maria", "Ana", "Andreea", "Cristina")),
+        surnames=_same("Popescu", "Ionescu", "Popa", "Dumitru", "Stan", "Munteanu", "Constantin",
+                       "Stoica"),
+        titles=(("Director general", "Director general"), ("Vicepreședinte", "Vicepreședinte"),
+                ("Director de vânzări", "Directoare de vânzări"),
+                ("Manager de proiect", "Manager de proiect"), ("Fondator", "Fondatoare"),
+                ("Șef de echipă", "Șefă de echipă"), ("Inginer software", "Inginer software"),
+                ("Contabil", "Contabilă")),
+        companies=(
+            Company("Softline SRL", "softline.ro", 140, "software", "RO"),
+            Company("Carpați Foods SA", "carpatifoods.ro", 540, "food", "RO"),
+            Company("Dunărea Textile SRL", "dunareatextile.ro", 60, "manufacturing", "RO"),
+            Company("Transilvania Logistic SRL", "transilvania-logistic.ro", 85, "logistics",
+                    "RO"),
+            Company("Ionescu & Asociații SCA", "ionescu-asociatii.ro", 12, "legal", "RO"),
+            Company("Codex Educațional SRL", "codexedu.ro", 7, "education", "RO"),
+        ),
+        cities=(("București", "București", "RO"), ("Cluj-Napoca", "Cluj", "RO"),
+                ("Timișoara", "Timiș", "RO"), ("Iași", "Iași", "RO"),
+                ("Brașov", "Brașov", "RO"), ("Constanța", "Constanța", "RO")),
+        free_mail=("gmail.com", "yahoo.com", "yahoo.ro"),
     ),
-    "ru": (
-        ["Алексей", "Мария", "Дмитрий", "Анна", "Сергей", "Ольга", "Иван", "Елена"],
-        ["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Козлов"],
-        [
-            "Генеральный директор",
-            "Директор по продажам",
-            "Менеджер по продажам",
-            "Руководитель отдела маркетинга",
-            "Владелец",
-            "Инженер",
-            "Бухгалтер",
-        ],
-        ["KZ", "AM", "GE"],
+    "ru": Market(
+        first_names=(*_named("m", "Алексей", "Дмитрий", "Сергей", "Иван", "Андрей", "Михаил"),
+                     *_named("f", "Мария", "Анна", "Ольга", "Елена", "Татьяна", "Наталья")),
+        surnames=(("Иванов", "Иванова"), ("Смирнов", "Смирнова"), ("Кузнецов", "Кузнецова"),
+                  ("Попов", "Попова"), ("Козлов", "Козлова"), ("Лебедев", "Лебедева"),
+                  ("Ильин", "Ильина"), ("Покровский", "Покровская"),
+                  *_same("Шевченко", "Бондаренко")),
+        titles=(("Генеральный директор", "Генеральный директор"),
+                ("Заместитель генерального директора", "Заместитель генерального директора"),
+                ("Директор по продажам", "Директор по продажам"),
+                ("Руководитель отдела маркетинга", "Руководитель отдела маркетинга"),
+                ("Менеджер по продажам", "Менеджер по продажам"), ("Владелец", "Владелица"),
+                ("Инженер", "Инженер"), ("Бухгалтер", "Бухгалтер")),
+        companies=(
+            Company("ООО «Альфа-Системы»", "alfa-systems.ru", 320, "software", "RU"),
+            Company("АО «Сибирская энергия»", "sibenergy.ru", 1200, "energy", "RU"),
+            Company("ООО «Волга Логистик»", "volga-logistic.ru", 85, "logistics", "RU"),
+            Company("ООО «Северный хлеб»", "sevhleb.ru", 260, "food", "RU"),
+            Company("ООО «Стоматология на Невском»", "nevsky-dent.ru", 18, "healthcare", "RU"),
+            Company("АНО «Центр обучения „Профи“»", "profi-edu.ru", 7, "education", "RU"),
+        ),
+        cities=(("Москва", "Москва", "RU"), ("Санкт-Петербург", "Санкт-Петербург", "RU"),
+                ("Новосибирск", "Новосибирская область", "RU"),
+                ("Екатеринбург", "Свердловская область", "RU"),
+                ("Казань", "Республика Татарстан", "RU"),
+                ("Нижний Новгород", "Нижегородская область", "RU")),
+        free_mail=("mail.ru", "yandex.ru", "bk.ru", "gmail.com"),
     ),
-}
-COMPANIES = [
-    ("Northwind Analytics", "northwind-analytics.com", 320, "software"),
-    ("Baltic Freight", "balticfreight.pl", 85, "logistics"),
-    ("Carpathia Foods", "carpathiafoods.ro", 540, "food"),
-    ("Helios Energy", "helios-energy.eu", 1200, "energy"),
-    ("Mazovia Dental", "mazoviadental.pl", 18, "healthcare"),
-    ("Riverbank Legal", "riverbanklegal.co.uk", 45, "legal"),
-    ("Step Ahead Retail", "stepahead-retail.com", 260, "retail"),
-    ("Tundra Systems", "tundrasystems.kz", 140, "software"),
-    ("Danube Textiles", "danubetextiles.ro", 60, "manufacturing"),
-    ("Vistula Capital", "vistulacapital.pl", 12, "finance"),
-    ("Oakridge Clinics", "oakridgeclinics.com", 900, "healthcare"),
-    ("Kite Learning", "kitelearning.io", 7, "education"),
-]
-FREE_MAIL = ["gmail.com", "wp.pl", "o2.pl", "yahoo.com", "mail.ru", "yandex.ru", "outlook.com"]
+}  # fmt: skip
+"""Every language market the demo draws people from, keyed by language."""
+PHONES = {"PL": ("+48", "6", (3, 3, 3)), "RO": ("+40", "7", (3, 3, 3)),
+          "RU": ("+7", "9", (3, 3, 2, 2)), "GB": ("+44", "7", (4, 6)),
+          "US": ("+1", "2", (3, 3, 4))}  # fmt: skip
+"""Per country: calling code, the national number's first digit, its digit groups."""
+_HOMES = {country: [(city, region) for market in MARKETS.values()
+                    for city, region, where in market.cities if where == country]
+          for country in PHONES}  # fmt: skip
+"""Cities and regions of each country."""
+_CYRILLIC = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+})  # fmt: skip
+"""Russian letters in Latin, for e-mail addresses."""
 SOURCES = [
     "website",
     "referral",
@@ -194,32 +281,64 @@ class _Tally:
 
 
 def _ascii(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower().replace("ł", "l"))
+    folded = unicodedata.normalize("NFKD", text.lower().replace("ł", "l").translate(_CYRILLIC))
     return folded.encode("ascii", "ignore").decode().strip(".")
 
 
-def _person(rng: random.Random, index: int) -> dict[str, Any]:
-    language = rng.choice(list(PEOPLE))
-    first_names, last_names, titles, countries = PEOPLE[language]
-    first, last = rng.choice(first_names), rng.choice(last_names)
-    company, domain, size, industry = rng.choice(COMPANIES)
+def _phone(rng: random.Random, index: int, country: str) -> str:
+    """A possible number of the country, unique to the person: their index, shuffled, is in
+    it (one-to-one below 100,000, the most leads a demo makes)."""
+    code, first, groups = PHONES[country]
+    digits = f"{first}{(index * 7919 + 40503) % 100_000:05d}"
+    digits += "".join(str(rng.randint(0, 9)) for _ in range(sum(groups) - len(digits)))
+    parts = [code]
+    for size in groups:
+        parts.append(digits[:size])
+        digits = digits[size:]
+    return " ".join(parts)
+
+
+def _person(rng: random.Random, index: int, locale: str | None) -> dict[str, Any]:
+    """A person of the locale's market (any market's without one), their names, title and
+    company in the forms their gender takes, living where their company works."""
+    market = MARKETS[locale or rng.choice(list(MARKETS))]
+    gender: Gender = rng.choice(["f", "m"])
+    first = rng.choice([name for name, of in market.first_names if of == gender])
+    forms = 0 if gender == "m" else 1
+    last, title = rng.choice(market.surnames)[forms], rng.choice(market.titles)[forms]
+    company: Company | None = rng.choice(market.companies)
     if rng.random() < 0.25:
-        company, domain, size, industry = None, rng.choice(FREE_MAIL), None, None  # type: ignore[assignment]
-    local = _ascii(f"{first}.{last}") or "contact"
-    phone = f"+48 6{index:02d} {rng.randint(100, 999)} {rng.randint(100, 999)}"
+        company = None  # a free mailbox says nothing about where they work
+    domain = company.domain if company else rng.choice(market.free_mail)
+    homes = [place for place in market.cities if company is None or place[2] == company.country]
+    city, region, country = rng.choice(homes)
+    phone = _phone(rng, index, country)
+    told = rng.random() < 0.7  # the rest may tell their city when they come again
     return {
-        "email": f"{local}{index}@{domain}",
+        "email": f"{_ascii(f'{first}.{last}') or 'contact'}{index}@{domain}",
         "phone": phone if rng.random() < 0.6 else None,
         "first_name": first,
         "last_name": last,
-        "company": company,
-        "job_title": rng.choice(titles),
-        "company_size": size,
-        "industry": industry,
-        "country": rng.choice(countries),
+        "company": company.name if company else None,
+        "job_title": title,
+        "company_size": company.size if company else None,
+        "industry": company.industry if company else None,
+        "country": country,
+        "region": region if told else None,
+        "city": city if told else None,
         "source": rng.choice(SOURCES),
         "campaign": rng.choice(CAMPAIGNS),
     }
+
+
+def demo_people(count: int, seed: int = 7, locale: str | None = None) -> list[dict[str, Any]]:
+    """The profiles the demo's leads first arrive with: from the locale's market, or from
+    every market at random; the same for the same seed."""
+    if locale is not None and locale not in MARKETS:
+        allowed = ", ".join(MARKETS)
+        raise InvalidInput([FieldError("locale", f"must be one of {allowed}: {locale!r}")])
+    rng = random.Random(seed)
+    return [_person(rng, index, locale) for index in range(count)]
 
 
 def _properties(rng: random.Random, kind: str, keen: bool) -> dict[str, Any]:
@@ -261,6 +380,8 @@ class _Story:
     at: datetime = field(init=False)
     interest: float = 0.0
     keys: int = 0
+    market: str = ""
+    """The locale the demo ran for, in event keys: another locale's people are other leads."""
 
     def tell(self, person: dict[str, Any], forced: list[str]) -> None:
         """Arrival, the first call, early engagement, what sales made of it, activity since."""
@@ -299,8 +420,9 @@ class _Story:
         self.keys += 1
         if properties is None:
             properties = _properties(self.rng, kind, self.rng.random() < self.interest)
+        key = f"demo:{self.market}{self.index}:{self.keys}"
         return EventInput(lead_id=self.lead.id, type=kind, occurred_at=at, properties=properties,
-                          idempotency_key=f"demo:{self.index}:{self.keys}")  # fmt: skip
+                          idempotency_key=key)  # fmt: skip
 
     def engagement(self, start: datetime, end: datetime, most: float,
                    forced: list[str]) -> list[EventInput]:  # fmt: skip
@@ -328,8 +450,11 @@ class _Story:
         """One in five people comes again through another channel, before sales looks."""
         if self.rng.random() >= 0.2:
             return
+        city, region = person["city"], person["region"]
+        if city is None:  # now tells where they live
+            city, region = self.rng.choice(_HOMES[person["country"]])
         again = {"email": person["email"].upper(), "source": self.rng.choice(SOURCES),
-                 "city": self.rng.choice(["Warszawa", "London", "Cluj", "Almaty"])}  # fmt: skip
+                 "city": city, "region": region}  # fmt: skip
         at = self.at + (before - self.at) * self.rng.random()
         upsert_lead(self.session, LeadInput.model_validate(again), "demo", at, POLICY)
         self.tally.merged += 1
@@ -445,18 +570,21 @@ def _costs(session: Session, rng: random.Random, now: datetime) -> int:
     return record_costs(session, lines, now)
 
 
-def build_demo(db: Database, now: datetime, leads: int = 200, seed: int = 7) -> DemoSummary:
+def build_demo(db: Database, now: datetime, leads: int = 200, seed: int = 7,
+               locale: str | None = None) -> DemoSummary:  # fmt: skip
     """Fill the workspace through the services the API and web UI use, so merges, scores,
     stage history, tasks and dashboards all have a past; a lead already there keeps its story,
-    so a re-run stores nothing twice."""
-    rng = random.Random(seed)
-    people = [_person(rng, i) for i in range(leads)]
+    so a re-run stores nothing twice. The people come from the ``locale``'s market, or from
+    all of them."""
+    people = demo_people(leads, seed, locale)
+    market = f"{locale}:" if locale else ""
     pending = sorted(STANDARD_EVENT_TYPES - STORY_ONLY)  # each such type at least once
     rules, tally = load_rules(None, None), _Tally()
     with db.unit_of_work() as session:
         _scoring_model(session, now - SPAN - timedelta(days=1))
         for index, person in enumerate(people):
-            story = _Story(session, rules, random.Random(f"{seed}:{index}"), index, now, tally)
+            story = _Story(session, rules, random.Random(f"{seed}:{index}"), index, now, tally,
+                           market=market)  # fmt: skip
             story.tell(person, pending[index : index + 1])
         costs = _costs(session, random.Random(f"{seed}:costs"), now)
     return DemoSummary(leads, tally.merged, tally.events, tally.customers, tally.rejected,

@@ -523,6 +523,10 @@ class User(Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Raised to end every web session of the user at once (sign-out, new password, new role,
     disabled): a session made in an older generation is refused."""
+    language: Mapped[str | None] = mapped_column(String(10))
+    """The language the user reads pages in; the browser's or the workspace's if unset."""
+    time_zone: Mapped[str | None] = mapped_column(String(60))
+    """The IANA zone pages show the user times in; the workspace's if unset."""
 
 
 class AppSecret(Base):

@@ -15,9 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadq.config import Settings
 from leadq.http import errors
+from leadq.services.automation.document import load_automation
+from leadq.services.automation.reactions import workspace_labels
 from leadq.services.people.secrets import workspace_secret
 from leadq.store.db import Database
-from leadq.web import card, dashboard, duplicates, imports, inbox, login, models
+from leadq.web import card, dashboard, duplicates, imports, inbox, language, login, models
 from leadq.web import settings as settings_page
 from leadq.web.auth import SignInRequired
 from leadq.web.render import page
@@ -83,12 +85,23 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI, settings: Settings, db: Database) -> None:
+    app.state.labels = workspace_labels(app.state.rules, load_automation(settings.automation_file))
     app.add_middleware(PageHeaders)
     app.add_middleware(SessionMiddleware, secret_key=_session_key(settings, db),
                        session_cookie="leadq_session", max_age=int(settings.session_hours * 3600),
                        same_site="lax", https_only=settings.secure_cookies)  # fmt: skip
     app.mount("/static", StaticFiles(packages=[("leadq.web", "static")]), name="static")
-    for module in (login, inbox, card, dashboard, models, imports, duplicates, settings_page):
+    for module in (
+        login,
+        language,
+        inbox,
+        card,
+        dashboard,
+        models,
+        imports,
+        duplicates,
+        settings_page,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(HTTPException, _http_error)

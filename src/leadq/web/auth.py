@@ -37,6 +37,8 @@ class Viewer:
     username: str
     role: Role
     csrf: str
+    language: str | None = None
+    time_zone: str | None = None
 
     @property
     def access(self) -> Access:
@@ -72,17 +74,24 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def _user_of(db: Database, username: str, generation: int) -> Role | None:
-    """The user's role while the session's generation is still the user's, else None."""
+def _user_of(db: Database, username: str,
+             generation: int) -> tuple[Role, str | None, str | None] | None:  # fmt: skip
+    """The user's role, language and time zone while the session's generation is still the
+    user's, else None."""
     with db.reading() as session:
         user = find_user(session, username)
-        current = user is not None and user.session_generation == generation
-        return Role(user.role) if user is not None and current else None
+        if user is None or user.session_generation != generation:
+            return None
+        return Role(user.role), user.language, user.time_zone
 
 
 def open_session(request: Request, username: str, generation: int) -> None:
-    """A new session on sign-in: nothing carried over from before."""
+    """A new session on sign-in: nothing carried over from before but the language picked
+    on the sign-in page."""
+    language = request.session.get("language")
     request.session.clear()
+    if isinstance(language, str):
+        request.session["language"] = language
     request.session["user"] = username
     request.session["generation"] = generation
     csrf_token(request)
@@ -92,14 +101,15 @@ async def viewer(request: Request) -> Viewer:
     """The signed-in person, checked against the users table on every request so that a
     disabled user, a new password or role, or a sign-out elsewhere ends the session at once."""
     username, generation = request.session.get("user"), request.session.get("generation")
-    role = None
+    found = None
     if isinstance(username, str) and isinstance(generation, int):
-        role = await run_in_threadpool(_user_of, request.app.state.db, username, generation)
-    if role is None or not isinstance(username, str):
+        found = await run_in_threadpool(_user_of, request.app.state.db, username, generation)
+    if found is None or not isinstance(username, str):
         request.session.pop("user", None)  # the CSRF token stays: the sign-in form needs it
         request.session.pop("generation", None)
         raise SignInRequired(_return_to(request))
-    return Viewer(username, role, csrf_token(request))
+    role, language, zone = found
+    return Viewer(username, role, csrf_token(request), language, zone)
 
 
 async def form(request: Request) -> FormData:

@@ -3,6 +3,8 @@ qualification frameworks, write notes, override the score, close tasks."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from starlette.datastructures import FormData
 from leadq.domain.consent import ConsentInput, Purpose, may_call, may_email
 from leadq.domain.frameworks import Framework
 from leadq.http.params import LeadPath, OverridePath, TaskPath
+from leadq.i18n import Language
 from leadq.services.automation import tasks
 from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
 from leadq.services.intake import duplicates
@@ -30,10 +33,11 @@ from leadq.services.qualification import notes
 from leadq.services.qualification.decisions import OverrideRequest
 from leadq.services.qualification.lifecycle import stage_history
 from leadq.services.qualification.rules import Rules
+from leadq.services.scoring.rescoring import find_version, model_of
 from leadq.store.db import Database
 from leadq.store.tables import Company, FollowUpTask, Lead
 from leadq.web.auth import Form, Signed, Viewer, local_path, require
-from leadq.web.render import back, flash, page
+from leadq.web.render import back, flash, page, reader
 
 router = APIRouter(include_in_schema=False)
 Overrider = Annotated[Viewer, require("leads.override")]
@@ -46,8 +50,33 @@ def _company(session: Session, lead: Lead) -> tuple[Company | None, int]:
     return session.get(Company, lead.company_id), (session.scalar(colleagues) or 1) - 1
 
 
-def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int,
-          now: datetime) -> dict[str, Any]:  # fmt: skip
+def _since(consents: dict[str, Any] | None) -> dict[str, datetime]:
+    """When each purpose's current consent was given or withdrawn (the lead's cache keeps it
+    as ISO text); an entry without a readable moment shows none."""
+    found: dict[str, datetime] = {}
+    for purpose, current in (consents or {}).items():
+        try:
+            found[purpose] = datetime.fromisoformat(current["at"])
+        except (TypeError, KeyError, ValueError):
+            continue
+    return found
+
+
+def _criteria(session: Session, lead: Lead, lang: Language) -> dict[str, str]:
+    """What the reader reads for each line of the lead's score breakdown: the scoring model
+    that scored the lead labels its own criteria (two models may give one id other words)."""
+    lines = lead.score_breakdown or []
+    labels: dict[str, dict[str, str]] = {}
+    if lead.scoring_model:
+        with contextlib.suppress(LeadqError):  # a model no longer stored: the lines' words
+            labels = model_of(find_version(session, lead.scoring_model)).labels
+    scoped = dataclasses.replace(lang, labels=labels)
+    return {line["criterion"]: scoped.label(line["criterion"], "criterion", line.get("label"))
+            for line in lines if line.get("criterion")}  # fmt: skip
+
+
+def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int, now: datetime,
+          lang: Language) -> dict[str, Any]:  # fmt: skip
     lead = lead_for(session, viewer.access, lead_id)
     company, colleagues = _company(session, lead)
     open_tasks = session.scalars(select(FollowUpTask).where(
@@ -65,7 +94,10 @@ def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int,
             "feedback": qualification.feedback(session, lead_id),
             "moves": [m.value for m in moves], "reasons": rules.lifecycle.reasons,
             "rejection": rules.lifecycle.rejection, "now": now,
+            "reason_codes": {r for listed in rules.lifecycle.reasons.values() for r in listed}
+                            | set(rules.lifecycle.rejection),
             "purposes": list(Purpose), "may_email": may_email(lead.consents, lead.do_not_email),
+            "consent_since": _since(lead.consents), "criteria": _criteria(session, lead, lang),
             "may_call": may_call(lead.consents, lead.do_not_call),
             "consent_history": consents.consents_of(session, lead_id, lead).history[:20],
             "duplicates": duplicates.of_lead(session, lead_id, viewer.access.lead_filter()),
@@ -77,9 +109,11 @@ def card_page(request: Request, lead_id: LeadPath, viewer: Signed) -> HTMLRespon
     db: Database = request.app.state.db
     with db.reading() as session:
         try:
-            context = _card(session, request.app.state.rules, viewer, lead_id, datetime.now(UTC))
+            context = _card(session, request.app.state.rules, viewer, lead_id, datetime.now(UTC),
+                            reader(request, viewer))  # fmt: skip
         except NotFound:
-            return page(request, "missing.html.j2", viewer, 404, what=f"Lead {lead_id}")
+            what = reader(request, viewer).gettext("Lead %(id)s") % {"id": lead_id}
+            return page(request, "missing.html.j2", viewer, 404, what=what)
     return page(request, "card.html.j2", viewer, **context)
 
 
@@ -120,11 +154,13 @@ def _act(request: Request, viewer: Viewer, lead_id: int, data: FormData,
 @router.post("/leads/{lead_id}/accept")
 def accept(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     rules: Rules = request.app.state.rules
+    lang = reader(request, viewer)
 
     def work(session: Session, now: datetime) -> str:
         lead = qualification.accept(session, rules, lead_id, viewer.username, now,
                                     text(data, "comment", 2000))  # fmt: skip
-        return f"Lead {lead_id} accepted: now {lead.stage}"
+        return lang.gettext("Lead %(id)s accepted: now %(stage)s") % {
+            "id": lead_id, "stage": lang.label(lead.stage, "stage")}  # fmt: skip
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -132,12 +168,15 @@ def accept(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> R
 @router.post("/leads/{lead_id}/reject")
 def reject(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     rules: Rules = request.app.state.rules
+    lang = reader(request, viewer)
 
     def work(session: Session, now: datetime) -> str:
         reason = text(data, "reason", 60, required=True) or ""
         lead = qualification.reject(session, rules, lead_id, reason,
                                     text(data, "comment", 2000), viewer.username, now)  # fmt: skip
-        return f"Lead {lead_id} rejected ({reason}): now {lead.stage}"
+        return lang.gettext("Lead %(id)s rejected (%(reason)s): now %(stage)s") % {
+            "id": lead_id, "reason": lang.label(reason, "reason"),
+            "stage": lang.label(lead.stage, "stage")}  # fmt: skip
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -145,32 +184,41 @@ def reject(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> R
 @router.post("/leads/{lead_id}/stage")
 def move(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
     rules: Rules = request.app.state.rules
+    lang = reader(request, viewer)
 
     def work(session: Session, now: datetime) -> str:
         stage = text(data, "stage", 20, required=True) or ""
         lead = qualification.move_stage(session, rules, lead_id, stage, text(data, "reason", 60),
                                         viewer.username, now)  # fmt: skip
-        return f"Lead {lead_id} is now {lead.stage}"
+        return lang.gettext("Lead %(id)s is now %(stage)s") % {
+            "id": lead_id, "stage": lang.label(lead.stage, "stage")}  # fmt: skip
 
     return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/assign")
 def assign(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
+    lang = reader(request, viewer)
+
     def work(session: Session, now: datetime) -> str:
         owner = text(data, "owner", 100)
         update_lead(session, lead_id, {"owner": owner}, viewer.username, now)
-        return f"Lead {lead_id} assigned to {owner}" if owner else f"Lead {lead_id} unassigned"
+        if owner:
+            said = lang.gettext("Lead %(id)s assigned to %(owner)s")
+            return said % {"id": lead_id, "owner": owner}
+        return lang.gettext("Lead %(id)s unassigned") % {"id": lead_id}
 
     return _act(request, viewer, lead_id, data, work)
 
 
 @router.post("/leads/{lead_id}/notes")
 def add_note(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> RedirectResponse:
+    lang = reader(request, viewer)
+
     def work(session: Session, now: datetime) -> str:
         body = text(data, "body", notes.MAX_NOTE, required=True) or ""
         notes.add_note(session, lead_id, body, viewer.username, now)
-        return "Note added"
+        return lang.gettext("Note added")
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -197,12 +245,15 @@ def _answer(framework: Framework, data: FormData) -> dict[str, Any]:
 def answer(request: Request, lead_id: LeadPath, name: Annotated[str, Path(max_length=40)],
            viewer: Signed, data: Form) -> RedirectResponse:  # fmt: skip
     rules: Rules = request.app.state.rules
+    lang = reader(request, viewer)
 
     def work(session: Session, now: datetime) -> str:
         framework = qualification.framework_of(rules, name)
         card = qualification.answer(session, rules, lead_id, name, _answer(framework, data),
                                     viewer.username, now)  # fmt: skip
-        return f"{framework.label} saved: {card.assessment.verdict.value.replace('_', ' ')}"
+        return lang.gettext("%(framework)s saved: %(verdict)s") % {
+            "framework": lang.label(framework.name, "framework", framework.label),
+            "verdict": lang.label(card.assessment.verdict.value, "verdict")}  # fmt: skip
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -226,11 +277,12 @@ def _override(data: FormData) -> OverrideRequest:
 def override(request: Request, lead_id: LeadPath, viewer: Overrider,
              data: Form) -> RedirectResponse:  # fmt: skip
     rules: Rules = request.app.state.rules
+    lang = reader(request, viewer)
 
     def work(session: Session, now: datetime) -> str:
         row = qualification.add_override(session, rules, lead_id, _override(data),
                                          viewer.username, now)  # fmt: skip
-        return f"Override {row.id} added"
+        return lang.gettext("Override %(id)s added") % {"id": row.id}
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -239,10 +291,12 @@ def override(request: Request, lead_id: LeadPath, viewer: Overrider,
 def remove_override(request: Request, lead_id: LeadPath,
                     override_id: OverridePath, viewer: Overrider,
                     data: Form) -> RedirectResponse:  # fmt: skip
+    lang = reader(request, viewer)
+
     def work(session: Session, now: datetime) -> str:
         qualification.remove_override(session, lead_id, override_id, text(data, "reason", 2000),
                                       viewer.username, now)  # fmt: skip
-        return f"Override {override_id} removed"
+        return lang.gettext("Override %(id)s removed") % {"id": override_id}
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -250,12 +304,14 @@ def remove_override(request: Request, lead_id: LeadPath,
 @router.post("/leads/{lead_id}/tasks/{task_id}/done")
 def task_done(request: Request, lead_id: LeadPath, task_id: TaskPath,
               viewer: Signed, data: Form) -> RedirectResponse:  # fmt: skip
+    lang = reader(request, viewer)
+
     def work(session: Session, now: datetime) -> str:
         task = session.get(FollowUpTask, task_id)
         if task is None or task.lead_id != lead_id:
             raise NotFound("task", task_id)
         tasks.complete(session, task_id, viewer.username, now)
-        return f"Task {task.kind} done"
+        return lang.gettext("Task %(kind)s done") % {"kind": lang.label(task.kind, "task")}
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -264,6 +320,7 @@ def task_done(request: Request, lead_id: LeadPath, task_id: TaskPath,
 def record_consent(request: Request, lead_id: LeadPath, viewer: Signed,
                    data: Form) -> RedirectResponse:  # fmt: skip
     """What the lead told the rep: a consent given or withdrawn now, where (``source``)."""
+    lang = reader(request, viewer)
 
     def work(session: Session, now: datetime) -> str:
         try:
@@ -275,8 +332,11 @@ def record_consent(request: Request, lead_id: LeadPath, viewer: Signed,
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
             raise InvalidInput([FieldError(where, exc.errors()[0]["msg"])]) from None
         consents.record_consent(session, lead_id, consent, viewer.username, now)
-        verb = "given" if consent.granted else "withdrawn"
-        return f"Consent {consent.purpose.value.replace('_', ' ')} {verb}"
+        if consent.granted:
+            said = lang.gettext("Consent %(purpose)s given")
+        else:
+            said = lang.gettext("Consent %(purpose)s withdrawn")
+        return said % {"purpose": lang.label(consent.purpose.value, "purpose")}
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -285,13 +345,16 @@ def record_consent(request: Request, lead_id: LeadPath, viewer: Signed,
 def contact_flags(request: Request, lead_id: LeadPath, viewer: Signed,
                   data: Form) -> RedirectResponse:  # fmt: skip
     """Do Not Email / Do Not Call as the two checkboxes say (an unticked one clears)."""
+    lang = reader(request, viewer)
 
     def work(session: Session, now: datetime) -> str:
         lead = consents.set_flags(session, lead_id, viewer.username, now,
                                   data.get("do_not_email") == "on",
                                   data.get("do_not_call") == "on")  # fmt: skip
-        flags = [n for n, on in (("Do Not Email", lead.do_not_email),
-                                 ("Do Not Call", lead.do_not_call)) if on]  # fmt: skip
-        return "Contact flags: " + (", ".join(flags) or "none")
+        said = {(False, False): lang.gettext("Contact flags: none"),
+                (True, False): lang.gettext("Contact flags: Do Not Email"),
+                (False, True): lang.gettext("Contact flags: Do Not Call"),
+                (True, True): lang.gettext("Contact flags: Do Not Email, Do Not Call")}  # fmt: skip
+        return said[lead.do_not_email, lead.do_not_call]
 
     return _act(request, viewer, lead_id, data, work)

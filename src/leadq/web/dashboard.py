@@ -14,7 +14,7 @@ from leadq.services.analytics import metrics as analytics
 from leadq.services.analytics import snapshots
 from leadq.store.db import Database
 from leadq.web.auth import Viewer, require
-from leadq.web.render import page
+from leadq.web.render import page, reader
 
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[Viewer, require("analytics.view")]
@@ -44,6 +44,6 @@ def analytics_csv(request: Request, viewer: Manager, by: By = "source") -> Respo
     with db.reading() as session:
         rows = analytics.metrics(session, by)  # type: ignore[arg-type]
     out = io.StringIO()
-    write_csv(out, rows)
+    write_csv(out, rows, reader(request, viewer))
     headers = {"content-disposition": f'attachment; filename="analytics-{by}.csv"'}
-    return Response(out.getvalue(), media_type="text/csv", headers=headers)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)

@@ -17,7 +17,7 @@ from leadq.services.intake import duplicates
 from leadq.store.db import Database
 from leadq.store.tables import Lead, PossibleDuplicate
 from leadq.web.auth import Form, Viewer, require
-from leadq.web.render import back, flash, page
+from leadq.web.render import back, flash, page, reader
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Viewer, require("leads.write")]
@@ -49,9 +49,11 @@ async def _decide(request: Request, action: str, pair_id: int, viewer: Viewer,
     except LeadqError as exc:
         flash(request, str(exc), "error")
         return back("/duplicates")
-    words = {"merge": "merged: one person", "dismiss": "dismissed: two people",
-             "unmerge": "unmerged: two leads again"}  # fmt: skip
-    flash(request, f"Pair {pair_id} {words[action]}")
+    lang = reader(request, viewer)
+    done = {"merge": lang.gettext("Pair %(id)s merged: one person"),
+            "dismiss": lang.gettext("Pair %(id)s dismissed: two people"),
+            "unmerge": lang.gettext("Pair %(id)s unmerged: two leads again")}  # fmt: skip
+    flash(request, done[action] % {"id": pair_id})
     return back("/duplicates")
 
 

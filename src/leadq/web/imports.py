@@ -22,7 +22,7 @@ from leadq.services.intake.imports import FLAG_COLUMNS, IGNORE
 from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.web.auth import Form, Viewer, require
-from leadq.web.render import back, flash, page
+from leadq.web.render import back, flash, page, reader
 
 router = APIRouter(include_in_schema=False)
 Importer = Annotated[Viewer, require("leads.write")]
@@ -47,7 +47,7 @@ def imports_page(request: Request, viewer: Importer) -> HTMLResponse:
 async def upload(request: Request, viewer: Importer, data: Form) -> RedirectResponse:
     file = data.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        flash(request, "choose a CSV file to import", "error")
+        flash(request, reader(request, viewer).gettext("choose a CSV file to import"), "error")
         return back("/imports")
     content = await file.read(uploads.MAX_UPLOAD_BYTES + 1)
     db: Database = request.app.state.db
@@ -152,7 +152,9 @@ def run_page(request: Request, run_id: ImportPath, viewer: Importer) -> Response
     except LeadqError as exc:
         flash(request, str(exc), "error")
         return back("/imports")
-    return page(request, "import_run.html.j2", viewer, run=found, warnings=warnings)
+    products = {p.name: p.product for p in [*presets.presets().values(), presets.GENERIC]}
+    return page(request, "import_run.html.j2", viewer, run=found, warnings=warnings,
+                products=products)  # fmt: skip
 
 
 @router.get("/imports/{run_id}/rejects.csv")

@@ -14,6 +14,7 @@ from leadq.services.errors import LeadqError
 from leadq.services.intake.leads import LeadFilter
 from leadq.services.people.users import Role, list_users
 from leadq.services.qualification.inbox import InboxQuery, Priority, inbox
+from leadq.services.scoring.rescoring import active_model
 from leadq.store.db import Database
 from leadq.store.sql import distinct_values
 from leadq.store.tables import Lead
@@ -30,15 +31,21 @@ async def home() -> RedirectResponse:
 
 
 def _options(db: Database) -> dict[str, list[str]]:
-    """Values for the filter menus: what the workspace actually holds."""
+    """Values for the filter menus: what the workspace actually holds, grades in the active
+    model's rank order (lowest first), then any other grade by name."""
     with db.reading() as session:
+        model = active_model(session)
+        rank = list(model.grades) if model else []
 
         def distinct(column: Any) -> list[str]:
             return sorted(str(v) for v in distinct_values(session, column))
 
         users = [u.username for u in list_users(session) if u.disabled_at is None
                  and u.role in (Role.rep, Role.manager, Role.admin)]  # fmt: skip
-        return {"grades": distinct(Lead.grade), "sources": distinct(Lead.source),
+        grades = sorted(
+            distinct(Lead.grade), key=lambda g: (rank.index(g) if g in rank else len(rank), g)
+        )
+        return {"grades": grades, "sources": distinct(Lead.source),
                 "owners": sorted(set(distinct(Lead.owner)) | set(users)),
                 "segments": [s["name"] for s in listing(session)],
                 "stages": [s.value for s in Stage]}  # fmt: skip

@@ -15,7 +15,7 @@ from leadq.logs import emit
 from leadq.services.people.users import authenticate, sign_out_everywhere
 from leadq.store.db import Database
 from leadq.web.auth import Form, Signed, csrf_token, local_path, open_session
-from leadq.web.render import back, page
+from leadq.web.render import back, page, reader
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,8 +54,9 @@ async def sign_in(request: Request, data: Form) -> HTMLResponse | RedirectRespon
     wait = _throttled(request, username)
     if wait is not None:
         emit("sign_in_throttled", logging.WARNING, retry_after=wait)
-        raise HTTPException(429, f"too many sign-in attempts; try again in {wait} s",
-                            {"Retry-After": str(wait)})  # fmt: skip
+        lang = reader(request, None)
+        text = lang.gettext("too many sign-in attempts; try again in %(seconds)s s")
+        raise HTTPException(429, text % {"seconds": wait}, {"Retry-After": str(wait)})
     valid = isinstance(username, str) and isinstance(password, str) and len(username) <= 100
     generation = None
     if valid:

@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from leadq.http.params import ModelReference
+from leadq.i18n import Language
 from leadq.services.errors import ConfigError, LeadqError, NotFound
 from leadq.services.scoring import bulk, documents
 from leadq.services.scoring import preview as model_preview
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.web.auth import Form, Viewer, require
-from leadq.web.render import back, flash, page
+from leadq.web.render import back, flash, page, reader
 
 router = APIRouter(include_in_schema=False)
 Editor = Annotated[Viewer, require("models.edit")]
@@ -47,20 +48,22 @@ def models_page(request: Request, viewer: Editor,
                 editing=editing, preview=None, problem=None)  # fmt: skip
 
 
-async def _document(data: FormData) -> str:
+async def _document(data: FormData, lang: Language) -> str:
     """The uploaded file if one was chosen, else the editor's text."""
     upload = data.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(MAX_DOCUMENT + 1)
         if len(raw) > MAX_DOCUMENT:
-            raise ConfigError(upload.filename, "(file)", f"over {MAX_DOCUMENT} bytes")
+            over = lang.ngettext("over %(num)d byte", "over %(num)d bytes", MAX_DOCUMENT)
+            raise ConfigError(upload.filename, "(file)", over % {"num": MAX_DOCUMENT})
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ConfigError(upload.filename, "(file)", "not UTF-8 text") from None
+            raise ConfigError(upload.filename, "(file)", lang.gettext("not UTF-8 text")) from None
     text = data.get("document")
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError("draft", "(document)", "paste a model document or choose a file")
+        reason = lang.gettext("paste a model document or choose a file")
+        raise ConfigError("draft", "(document)", reason)
     return text
 
 
@@ -70,7 +73,7 @@ async def preview(request: Request, viewer: Editor, data: Form) -> HTMLResponse:
     rows, _, _ = await run_in_threadpool(_listing, db, None)
     document, result, problem = "", None, None
     try:
-        document = await _document(data)
+        document = await _document(data, reader(request, viewer))
         now = datetime.now(UTC)
         result = await run_in_threadpool(model_preview.preview, db, document, now)
     except LeadqError as exc:
@@ -82,15 +85,17 @@ async def preview(request: Request, viewer: Editor, data: Form) -> HTMLResponse:
 @router.post("/models")
 async def add(request: Request, viewer: Editor, data: Form) -> RedirectResponse:
     db: Database = request.app.state.db
+    lang = reader(request, viewer)
     try:
-        document = await _document(data)
+        document = await _document(data, lang)
         now = datetime.now(UTC)
         row = await run_in_threadpool(db.run, lambda s: scoring.add_model(
             s, document, "draft", now, viewer.username))  # fmt: skip
     except LeadqError as exc:
         flash(request, str(exc), "error")
         return back("/models")
-    flash(request, f"{row.name}@{row.version} added; activate it to score with it")
+    added = lang.gettext("%(model)s added; activate it to score with it")
+    flash(request, added % {"model": f"{row.name}@{row.version}"})
     return back(f"/models?edit={row.name}@{row.version}")
 
 
@@ -109,5 +114,10 @@ async def activate(request: Request, reference: ModelReference, viewer: Editor,
     ref = f"{row.name}@{row.version}"
     total, changed = await run_in_threadpool(bulk.rescore_everyone, db, now,
                                              f"model {ref} activated")  # fmt: skip
-    flash(request, f"{ref} is active: {total} leads rescored, {changed} changed")
+    lang = reader(request, viewer)
+    active = lang.ngettext("%(model)s is active: %(num)s lead rescored, %(changed)s changed",
+                           "%(model)s is active: %(num)s leads rescored, %(changed)s changed",
+                           total)  # fmt: skip
+    flash(request, active % {"model": ref, "num": lang.number(total),
+                             "changed": lang.number(changed)})  # fmt: skip
     return back(f"/models?edit={ref}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +12,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from leadq import __version__
+from leadq.i18n import LANGUAGE_NAMES, LANGUAGES, Language, negotiate, supported, time_zone
+from leadq.i18n.templates import install
 from leadq.web.auth import Viewer
 
 _env = Environment(
@@ -23,19 +24,8 @@ _env = Environment(
     lstrip_blocks=True,
     extensions=["jinja2.ext.do"],
 )
+install(_env)
 templates = Jinja2Templates(env=_env)
-
-
-def _when(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def _percent(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f} %"
-
-
-def _number(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}".replace(",", " ")
 
 
 def _merge_query(params: Any, **changes: Any) -> str:
@@ -44,8 +34,20 @@ def _merge_query(params: Any, **changes: Any) -> str:
     return urlencode({**values, **{k: str(v) for k, v in changes.items()}})
 
 
-_env.filters.update(when=_when, percent=_percent, number=_number, merge_query=_merge_query)
-_env.globals.update(version=__version__)
+_env.filters.update(merge_query=_merge_query)
+_env.globals.update(version=__version__, languages=[(c, LANGUAGE_NAMES[c]) for c in LANGUAGES])
+
+
+def reader(request: Request, viewer: Viewer | None) -> Language:
+    """The viewer's language (their setting, else the one picked in this session, else the
+    browser's, else the workspace's), in their time zone, money in the workspace currency."""
+    settings = request.app.state.settings
+    chosen = request.session.get("language")
+    code = ((viewer.language if viewer else None)
+            or supported(chosen if isinstance(chosen, str) else None)
+            or negotiate(request.headers.get("accept-language"), settings.locale))  # fmt: skip
+    zone = time_zone((viewer.time_zone if viewer else None) or settings.time_zone)
+    return Language(code, zone, settings.currency, request.app.state.labels)
 
 
 def flash(request: Request, text: str, kind: str = "ok") -> None:
@@ -55,7 +57,8 @@ def flash(request: Request, text: str, kind: str = "ok") -> None:
 def page(request: Request, name: str, viewer: Viewer | None, status: int = 200,
          **context: Any) -> HTMLResponse:  # fmt: skip
     messages = request.session.pop("flash", [])
-    values = {"viewer": viewer, "messages": messages, "path": request.url.path, **context}
+    values = {"viewer": viewer, "messages": messages, "path": request.url.path,
+              "lang": reader(request, viewer), **context}  # fmt: skip
     return templates.TemplateResponse(request, name, values, status_code=status)
 
 

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from leadq.domain.documents import parse_document, repeated
+from leadq.domain.documents import DocumentLabels, parse_document, repeated
 from leadq.domain.events import EVENT_TYPE_PATTERN
 from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS
 
@@ -244,6 +244,7 @@ class ScoringModel(Strict):
     floor: float | None = None
     grades: dict[str, float] = Field(min_length=2)
     matrix: Matrix | None = None
+    labels: DocumentLabels = Field(default_factory=dict)
 
     @field_validator("negative", mode="before")
     @classmethod

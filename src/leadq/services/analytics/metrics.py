@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Float, case, func, null, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.boundary import within_calendar
+from leadq.i18n import N_
 from leadq.services.automation import segments
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.qualification.outcomes import QUALIFIED_STAGES, earliest
@@ -32,24 +33,25 @@ NONE = "(none)"
 DAY = timedelta(days=1)
 
 FORMULAS: tuple[tuple[str, str], ...] = (
-    ("leads", "leads created in [since, until) in the group"),
-    ("qualified", "leads that ever reached mql, sal, sql, opportunity or customer "
-                  "(stage history or current stage)"),
-    ("qualification_rate", "qualified / leads"),
-    ("converted", "leads with a purchase event or a move to the customer stage, at any time"),
-    ("conversion_rate", "converted / leads"),
-    ("avg_days_to_conversion", "mean over converted leads of (conversion − arrival) in days; "
+    ("leads", N_("leads created in [since, until) in the group")),
+    ("qualified", N_("leads that ever reached mql, sal, sql, opportunity or customer "
+                  "(stage history or current stage)")),
+    ("qualification_rate", N_("qualified / leads")),
+    ("converted", N_("leads with a purchase event or a move to the customer stage, at any time")),
+    ("conversion_rate", N_("converted / leads")),
+    ("avg_days_to_conversion", N_("mean over converted leads of (conversion − arrival) in days; "
                                "conversion = earliest purchase or move to customer, "
-                               "arrival = min(created_at, first event)"),
-    ("cost", "sum of campaign costs whose day starts in [since, until) and match the group "
+                               "arrival = min(created_at, first event)")),
+    ("cost", N_("sum of campaign costs whose day starts in [since, until) and match the group "
              "(campaign; source; ISO week of the day; all for total); none for segments; "
-             "empty when no cost line matches"),
-    ("cost_per_lead", "cost / leads"),
-    ("revenue", "sum of the numeric amount (else value) property of the leads' purchase events"),
-    ("lifetime_value", "revenue / converted"),
-    ("engagement_score", "mean over the group's scored leads of the engagement points of their "
+             "empty when no cost line matches")),
+    ("cost_per_lead", N_("cost / leads")),
+    ("revenue", N_("sum of the numeric amount (else value) property of the leads' purchase "
+                   "events")),
+    ("lifetime_value", N_("revenue / converted")),
+    ("engagement_score", N_("mean over the group's scored leads of the engagement points of their "
                          "current score (engagement criteria and inactivity decay; none "
-                         "without an active model)"),
+                         "without an active model)")),
 )  # fmt: skip
 
 

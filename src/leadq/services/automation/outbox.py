@@ -25,7 +25,7 @@ from leadq.config import Settings
 from leadq.domain.automation import Automation
 from leadq.notify import email, webhook
 from leadq.notify.webhook import DeliveryError
-from leadq.services.automation.reactions import secret_of
+from leadq.services.automation.reactions import notification_language, secret_of
 from leadq.services.errors import Conflict, NotFound
 from leadq.services.privacy import audit
 from leadq.store.db import Database
@@ -117,8 +117,9 @@ def send(message: Claimed, automation: Automation, settings: Settings, now: date
     if endpoint is None:
         raise DeliveryError(f"no endpoint {message.target!r} in the automation document")
     secret = secret_of(automation, message.target)
+    language = notification_language(automation, settings)
     webhook.post(endpoint.url, message.payload, message.key, secret, endpoint.format,
-                 int(now.timestamp()), timeout)  # fmt: skip
+                 int(now.timestamp()), timeout, language)  # fmt: skip
 
 
 def record(db: Database, message: Claimed, error: str | None, now: datetime,

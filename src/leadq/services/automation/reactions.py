@@ -12,11 +12,13 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
+from leadq.config import Settings, get_settings
 from leadq.domain.automation import (
     TOUCHES,
     Action,
@@ -32,8 +34,13 @@ from leadq.domain.automation import (
     territory_of,
 )  # fmt: skip
 from leadq.domain.consent import Purpose, email_refusal, may_call, may_email, state, task_refusal
+from leadq.domain.documents import DocumentLabels
+from leadq.i18n import Language
+from leadq.notify.webhook import figure
 from leadq.services.automation.document import current_automation
 from leadq.services.privacy import audit
+from leadq.services.qualification.rules import Rules, current_rules
+from leadq.services.scoring.documents import SHIPPED, read_model
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import (
     DomainEvent,
@@ -275,8 +282,9 @@ def _notify(session: Session, automation: Automation, notify: Notify, lead: Lead
     if refusal is not None and address is not None and address.lower() == lead.email:
         skipped(session, lead, rule, "notify", refusal, happening.at)
         return  # to the lead themselves: e-mail marketing, which needs their consent
-    subject = f"[leadq] {rule.id}: lead {lead.id} ({lead.grade or 'unscored'})"
-    payload: dict[str, Any] = {"subject": subject, "body": email_body(lead, rule, happening)}
+    lang = notification_language(automation)
+    payload: dict[str, Any] = {"subject": email_subject(lead, rule, lang),
+                               "body": email_body(lead, rule, happening, lang)}  # fmt: skip
     enqueue(session, "email", address or notify.email or "", payload, happening.at, error,
             lead_id=lead.id)  # fmt: skip
 
@@ -293,16 +301,55 @@ def _address(automation: Automation, who: str, lead: Lead) -> tuple[str | None, 
     return None, f"no e-mail address for the lead's {who} ({lead.owner or 'unassigned'})"
 
 
-def email_body(lead: Lead, rule: Rule, happening: Happening) -> str:
-    """A plain message a rep can act on without opening anything else."""
-    name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or "(no name)"
-    lines = [f"{name} — {lead.company or 'no company'}", "",
-             f"Why you get this: rule {rule.id} ({happening.kind.replace('lead.', '')})",
-             f"Score: {lead.score if lead.score is not None else '-'} ({lead.grade or '-'}),"
-             f" stage {lead.stage}", f"E-mail: {lead.email or '-'}", f"Phone: {lead.phone or '-'}",
-             f"Job title: {lead.job_title or '-'}", "", "Score breakdown:"]  # fmt: skip
+@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
+def _shipped_labels() -> list[DocumentLabels]:
+    return [read_model(name)[0].labels for name in SHIPPED]
+
+
+def workspace_labels(rules: Rules, automation: Automation) -> dict[str, dict[str, str]]:
+    """What the shipped scoring models, the lifecycle, the frameworks and the automation
+    document call their ids (grades, stages, rules…), per language, later documents winning:
+    the labels pages and notifications show."""
+    merged: dict[str, dict[str, str]] = {}
+    for labels in [*_shipped_labels(), rules.labels, automation.labels]:
+        for key, texts in labels.items():
+            merged[key] = {**merged.get(key, {}), **texts}
+    return merged
+
+
+def notification_language(automation: Automation, settings: Settings | None = None) -> Language:
+    """What notifications (e-mails, Slack messages) are written in: the workspace's language,
+    with the workspace's labels."""
+    labels = workspace_labels(current_rules(), automation)
+    return (settings or get_settings()).language(labels)
+
+
+def email_subject(lead: Lead, rule: Rule, lang: Language) -> str:
+    grade = lang.label(lead.grade, "grade") if lead.grade else lang.gettext("unscored")
+    return lang.gettext("[leadq] %(rule)s: lead %(id)s (%(grade)s)") % {
+        "rule": lang.label(rule.id, default=rule.id), "id": lead.id, "grade": grade}  # fmt: skip
+
+
+def email_body(lead: Lead, rule: Rule, happening: Happening, lang: Language) -> str:
+    """A plain message a rep can act on without opening anything else, in ``lang``."""
+    name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lang.gettext("(no name)")
+    event = lang.label(happening.kind, "event", happening.kind.replace("lead.", ""))
+    score = "-" if lead.score is None else figure(lang, lead.score)
+    grade = lang.label(lead.grade, "grade") if lead.grade else "-"
+    company = lead.company or lang.gettext("no company")
+    lines = [f"{name} — {company}", "",
+             lang.gettext("Why you get this: rule %(rule)s (%(event)s)")
+             % {"rule": lang.label(rule.id, default=rule.id), "event": event},
+             lang.gettext("Score: %(score)s (%(grade)s), stage %(stage)s")
+             % {"score": score, "grade": grade, "stage": lang.label(lead.stage, "stage")},
+             lang.gettext("E-mail: %(email)s") % {"email": lead.email or "-"},
+             lang.gettext("Phone: %(phone)s") % {"phone": lead.phone or "-"},
+             lang.gettext("Job title: %(job_title)s") % {"job_title": lead.job_title or "-"},
+             "", lang.gettext("Score breakdown:")]  # fmt: skip
     for line in lead.score_breakdown or []:
-        lines.append(f"  {line['points']:+g}  {line['label']} ({line['value']})")
+        points = figure(lang, line["points"], signed=True)
+        lines.append(f"  {points}  {line['label']} ({line['value']})")
     return "\n".join(lines) + "\n"
 
 

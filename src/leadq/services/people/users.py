@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadq.i18n import LANGUAGES, supported, valid_time_zone
 from leadq.services.errors import Conflict, FieldError, InvalidInput, NotFound
 from leadq.services.privacy import audit
 from leadq.store.tables import User
@@ -137,4 +138,28 @@ def disable_user(session: Session, username: str, actor: str, now: datetime) -> 
         user.disabled_at = now
         end_sessions(user)
         audit.record(session, actor, "user.disabled", "user", user.id, {}, now)
+    return user
+
+
+def set_reading(session: Session, username: str, language: str | None, time_zone: str | None,
+                actor: str, now: datetime) -> User:  # fmt: skip
+    """The language and time zone the user reads pages in (``""`` clears one: the browser's
+    language and the workspace's zone then apply; ``None`` keeps it)."""
+    user = _named(session, username)
+    changes: dict[str, str | None] = {}
+    if language is not None:
+        chosen = supported(language) if language else None
+        if language and chosen is None:
+            allowed = ", ".join(LANGUAGES)
+            raise InvalidInput([FieldError("language", f"must be one of {allowed}")])
+        changes["language"] = chosen
+    if time_zone is not None:
+        if time_zone and not valid_time_zone(time_zone):
+            raise InvalidInput([FieldError("time_zone", "not an IANA time zone (Europe/Warsaw)")])
+        changes["time_zone"] = time_zone or None
+    changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
+    for name, value in changed.items():
+        setattr(user, name, value)
+    if changed:
+        audit.record(session, actor, "user.reading_set", "user", user.id, changed, now)
     return user

@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from leadq.config import get_settings
 from leadq.predictive.columns import TargetError
 from leadq.predictive.exports import Export, ExportError, read_export
 from leadq.predictive.history import CONVERTED
@@ -118,7 +119,8 @@ def save(model: PredictiveModel, out_dir: Path) -> None:
 
     joblib.dump(model.scorer, out_dir / MODEL_FILE)
     (out_dir / REPORT_JSON).write_text(json.dumps(model.report, indent=2), encoding="utf-8")
-    (out_dir / REPORT_HTML).write_text(render(model.report), encoding="utf-8")
+    lang = get_settings().language()  # report.html is read in the workspace's language
+    (out_dir / REPORT_HTML).write_text(render(model.report, lang), encoding="utf-8")
 
 
 def load(model_dir: Path) -> PredictiveModel:

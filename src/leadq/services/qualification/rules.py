@@ -25,6 +25,17 @@ class Rules:
     lifecycle: Lifecycle
     frameworks: dict[str, Framework]
 
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """What the lifecycle and the frameworks call their ids, per language; a framework's
+        ids under its name (``bant.budget``), as two frameworks may ask about a budget in
+        their own words."""
+        merged = {key: dict(texts) for key, texts in self.lifecycle.labels.items()}
+        for framework in self.frameworks.values():
+            for key, texts in framework.labels.items():
+                merged[key if key == framework.name else f"{framework.name}.{key}"] = dict(texts)
+        return merged
+
 
 def read_document(source: Traversable | Path, name: str) -> str:
     """A configuration file's text; ``ConfigError`` naming it when it cannot be read."""

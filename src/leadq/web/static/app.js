@@ -30,3 +30,8 @@
     }
   });
 })();
+
+// The language switch takes effect on choosing; its button stays for pages read without script.
+document.getElementById("language")?.addEventListener("change", (event) => {
+  event.target.form.submit();
+});
