@@ -31,7 +31,10 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    """As a spreadsheet opens it: the byte-order mark says UTF-8 (the workspace is English,
+    so commas between cells)."""
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

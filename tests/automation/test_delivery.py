@@ -157,6 +157,6 @@ def test_unreachable_endpoint_dead_letters_and_can_be_retried(
         done = outbox.deliver_due(db, current_automation(), settings, lambda: later)
         assert done.delivered == 1
     (effect,) = receiver.effects.values()  # Slack's format: text and blocks
-    assert effect["text"].startswith("A lead (no company): lead.grade_changed — score 22")
+    assert effect["text"].startswith("A lead (no company): grade changed — score 22")
     assert "Decision-making position: +9" in effect["blocks"][1]["text"]["text"]
     assert client.post("/api/v1/outbox/999999/retry").status_code == 404

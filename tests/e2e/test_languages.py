@@ -17,8 +17,10 @@ from leadq.domain.automation import Automation
 from leadq.i18n import LANGUAGES, Language
 from leadq.services.automation.reactions import workspace_labels
 from leadq.services.qualification.rules import load_rules
+from tests.e2e.browsing import LEADQ, PASSWORD, SHOTS, skip_without_chromium
 from tests.e2e.serving import free_port, wait_until_up
-from tests.e2e.test_browser import LEADQ, PASSWORD, SHOTS, chromium  # noqa: F401
+
+skip_without_chromium()
 
 NBSP = "\xa0"
 BROWSER_LOCALES = {"en": "en-GB", "pl": "pl-PL", "ro": "ro-RO", "ru": "ru-RU"}
@@ -50,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         serving.wait(10)
 
 
-def _signed_in(chromium: Browser, server: str, language: str, user: str = "mia",  # noqa: F811
+def _signed_in(chromium: Browser, server: str, language: str, user: str = "mia",
                width: int = 1280) -> Page:  # fmt: skip
     context = chromium.new_context(locale=BROWSER_LOCALES[language], base_url=server,
                                    viewport={"width": width, "height": 900})  # fmt: skip
@@ -81,7 +83,7 @@ def _one_line(page: Page, selector: str) -> list[str]:
 def test_the_main_flow_reads_in_the_browsers_language(
     server: str,
     chromium: Browser,
-    language: str,  # noqa: F811
+    language: str,
 ) -> None:
     words = Language(language, labels=workspace_labels(load_rules(), Automation()))
     if language != "en":
@@ -125,6 +127,11 @@ def test_the_main_flow_reads_in_the_browsers_language(
         shown = cost.inner_text()
         assert re.fullmatch(r"\d{1,3}(\xa0\d{3})*,\d{2}\xa0zł", shown), shown
     assert "PLN" in cost.inner_text() or "zł" in cost.inner_text()
+    value = page.locator("dl.kpis div", has_text=words.gettext("Customer lifetime value"))
+    if language == "pl":  # thousands apart by an unbreakable space, on one line
+        shown = value.locator("dd").inner_text()
+        assert re.fullmatch(r"\d{1,3}(\xa0\d{3})+,\d{2}\xa0zł", shown), shown
+    assert _one_line(page, "dl.kpis .figure") == []
     _shoot(page, language, "dashboard")
 
     page.set_viewport_size({"width": 390, "height": 900})
@@ -138,7 +145,7 @@ def test_the_main_flow_reads_in_the_browsers_language(
 
 def test_a_language_picked_in_the_header_stays_with_the_user(
     server: str,
-    chromium: Browser,  # noqa: F811
+    chromium: Browser,
 ) -> None:
     page = _signed_in(chromium, server, "en", user="olga")
     with page.expect_navigation():

@@ -10,10 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from leadq.domain.automation import Automation
 from leadq.domain.leads import LeadInput
+from leadq.i18n import Language
+from leadq.services.automation.reactions import workspace_labels
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.people.users import disable_user
+from leadq.services.qualification.rules import load_rules
 from leadq.store.db import Database
 from leadq.store.tables import Lead, Note, SalesFeedback
 from tests.web.conftest import PASSWORD, Browser, csrf_of
@@ -216,7 +220,8 @@ def test_the_card_shows_breakdown_timeline_stages_and_tasks(
     for line in lead.score_breakdown:
         assert line["label"] in card
     assert "classic@1" in card and "webinar attended" in card and "/pricing" in card
-    assert "rule:mql_by_grade" in card and "Acme Logistics" in card and "BANT" in card
+    rule = Language("en", labels=workspace_labels(load_rules(), Automation())).label("mql_by_grade")
+    assert f"rule {rule}" in card and "Acme Logistics" in card and "BANT" in card
     owned = browser.get(f"/leads/{leads.owned}")
     assert "call · rob" in owned and "overdue" in owned
 
