@@ -134,7 +134,7 @@ def test_notification_language_is_the_workspace_one_with_the_documents_labels() 
     settings = Settings(locale="pl", time_zone="Europe/Warsaw", currency="PLN")
     lang = notification_language(automation, settings)
     assert (lang.code, lang.currency, str(lang.zone)) == ("pl", "PLN", "Europe/Warsaw")
-    assert lang.label("hot_to_sales") == "Gorące"
+    assert lang.label("hot_to_sales", "rule") == "Gorące"  # an automation id is a rule's
     assert notification_language(Automation(), Settings()).code == "en"
 
 

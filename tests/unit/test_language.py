@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -81,7 +82,10 @@ def test_labels_come_from_documents_then_the_catalogue_then_the_code() -> None:
     polish, romanian = Language("pl", labels=labels), Language("ro", labels=labels)
     assert polish.label("hot", "grade") == "gorący"
     assert romanian.label("hot", "grade") == "Hot"  # no Romanian: the document's English
-    assert polish.label("mql", "stage", default="Marketing") == "Marketing"
+    assert polish.label("mql", "stage", default="Marketing") == "MQL"  # the document's English
+    assert polish.label("iql", "stage", default="Information") == "Information"
+    scoped = Language("pl", labels={"hot": {"pl": "gorący"}, "rule:hot": {"pl": "Reguła"}})
+    assert (scoped.label("hot", "grade"), scoped.label("hot", "rule")) == ("gorący", "Reguła")
     assert polish.label("made_up_code", "stage") == "made up code"
 
 
@@ -94,3 +98,24 @@ def test_csv_figures_follow_the_locale_spreadsheet(language: str, delimiter: str
     csv.writer(out, delimiter=reader.csv_delimiter).writerow(["a;b", reader.csv_number(0.25)])
     back = next(csv.reader(io.StringIO(out.getvalue()), delimiter=reader.csv_delimiter))
     assert back == ["a;b", "0,25" if delimiter == ";" else "0.25"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "reason"),
+    [('{mql: {pl: "M\\nQL"}}', "one line of text"), ("{mql: {po: Gorący}}", "en, pl, ro, ru"),
+     ("{mql: {pl: ''}}", "at least 1 character"), ("[1, 2]", "valid dictionary"),
+     ("{mql: {pl: " + "x" * 400 + "}}", "at most 300"), ("{mql: Gorący}", "valid dictionary")],
+)  # fmt: skip
+def test_a_documents_labels_are_refused_with_the_place_and_the_reason(
+    labels: str, reason: str
+) -> None:
+    from importlib import resources
+
+    from leadq.domain.documents import DocumentError, parse_document
+    from leadq.domain.lifecycle import Lifecycle
+
+    shipped = (resources.files("leadq.models") / "lifecycle.yaml").read_text("utf-8")
+    text = shipped[: shipped.index("\nlabels:")] + f"\nlabels: {labels}\n"
+    with pytest.raises(DocumentError, match=re.escape(reason)) as refused:
+        parse_document(text, "lifecycle.yaml", Lifecycle)
+    assert refused.value.path.startswith("labels")

@@ -6,16 +6,31 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from leadq.domain.boundary import problems
+from leadq.i18n import LANGUAGES
 
 T = TypeVar("T", bound=BaseModel)
 
-LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise ValueError(f"a label's language must be one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("a label is one line of text, without control characters")
+    return value
+
+
+LabelText = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line)]
+"""A label lands in e-mail subjects too, where a line break is refused."""
 DocumentLabels = dict[
     Annotated[str, Field(min_length=1, max_length=100)],
-    dict[LanguageTag, Annotated[str, Field(min_length=1, max_length=300)]],
+    dict[Annotated[str, AfterValidator(_language)], LabelText],
 ]
 """``labels: {id: {pl: …, ro: …, ru: …, en: …}}``: what people read for any id of a document
 (a stage, a reason, a grade, a question, a choice, a rule) in each language."""

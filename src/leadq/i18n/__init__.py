@@ -143,17 +143,18 @@ class Language:
         return self.catalogue.pgettext(context, message)
 
     def label(self, code: object, kind: str = "", default: str | None = None) -> str:
-        """What people read for a code: the documents' label in this language, then the
-        catalogue's, then ``default`` (a document's own English text), then the documents'
-        English label, then the code with spaces."""
+        """What people read for a code: the documents' label in this language (``kind:code``
+        first, as a document may scope its ids), then the catalogue's, then the documents'
+        English label, then ``default`` (a document's own English text), then the code with
+        spaces."""
         text = str(code)
-        given = self.labels.get(text, {})
+        given = (self.labels.get(f"{kind}:{text}") if kind else None) or self.labels.get(text, {})
         if found := given.get(self.code):
             return found
         translated = self.pgettext(kind, text) if kind else text
         if translated != text:
             return translated
-        return default or given.get(LANGUAGES[0]) or text.replace("_", " ")
+        return given.get(LANGUAGES[0]) or default or text.replace("_", " ")
 
     def number(self, value: float | Decimal | None, digits: int = 0) -> str:
         if value is None:

@@ -65,7 +65,7 @@ def slack_body(payload: dict[str, Any], lang: Language) -> dict[str, Any]:
         "score": "-" if score is None else figure(lang, score),
         "grade": lang.label(grade, "grade") if grade else lang.gettext("unscored"),
         "stage": lang.label(stage, "stage") if stage else "-",
-        "rule": lang.label(rule, default=rule) if rule else "-",
+        "rule": lang.label(rule, "rule", rule) if rule else "-",
     }
     text = lang.gettext("%(name)s (%(company)s): %(event)s — score %(score)s (%(grade)s),"
                         " stage %(stage)s, rule %(rule)s") % values  # fmt: skip

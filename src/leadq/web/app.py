@@ -15,8 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadq.config import Settings
 from leadq.http import errors
-from leadq.services.automation.document import load_automation
-from leadq.services.automation.reactions import workspace_labels
 from leadq.services.people.secrets import workspace_secret
 from leadq.store.db import Database
 from leadq.web import card, dashboard, duplicates, imports, inbox, language, login, models
@@ -85,7 +83,6 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI, settings: Settings, db: Database) -> None:
-    app.state.labels = workspace_labels(app.state.rules, load_automation(settings.automation_file))
     app.add_middleware(PageHeaders)
     app.add_middleware(SessionMiddleware, secret_key=_session_key(settings, db),
                        session_cookie="leadq_session", max_age=int(settings.session_hours * 3600),

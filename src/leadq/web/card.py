@@ -263,7 +263,7 @@ def _override(data: FormData) -> OverrideRequest:
     value = text(data, kind if kind in ("points", "grade", "stage") else "kind", 40)
     expires = text(data, "expires_at", 40)
     try:
-        points = float(value) if kind == "points" and value else None
+        points = float(value.replace(",", ".")) if kind == "points" and value else None
         until = datetime.fromisoformat(expires).replace(tzinfo=UTC) if expires else None
     except ValueError:
         raise InvalidInput([FieldError(kind if kind == "points" else "expires_at",

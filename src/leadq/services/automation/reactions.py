@@ -302,7 +302,6 @@ def _address(automation: Automation, who: str, lead: Lead) -> tuple[str | None, 
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def _shipped_labels() -> list[DocumentLabels]:
     return [read_model(name)[0].labels for name in SHIPPED]
 
@@ -310,9 +309,11 @@ def _shipped_labels() -> list[DocumentLabels]:
 def workspace_labels(rules: Rules, automation: Automation) -> dict[str, dict[str, str]]:
     """What the shipped scoring models, the lifecycle, the frameworks and the automation
     document call their ids (grades, stages, rules…), per language, later documents winning:
-    the labels pages and notifications show."""
+    the labels pages and notifications show. The automation document's ids are its rules'
+    (``rule:<id>``), so a rule named like a grade does not rename the grade."""
     merged: dict[str, dict[str, str]] = {}
-    for labels in [*_shipped_labels(), rules.labels, automation.labels]:
+    rule_labels = {f"rule:{key}": texts for key, texts in automation.labels.items()}
+    for labels in [*_shipped_labels(), rules.labels, rule_labels]:
         for key, texts in labels.items():
             merged[key] = {**merged.get(key, {}), **texts}
     return merged
@@ -328,7 +329,7 @@ def notification_language(automation: Automation, settings: Settings | None = No
 def email_subject(lead: Lead, rule: Rule, lang: Language) -> str:
     grade = lang.label(lead.grade, "grade") if lead.grade else lang.gettext("unscored")
     return lang.gettext("[leadq] %(rule)s: lead %(id)s (%(grade)s)") % {
-        "rule": lang.label(rule.id, default=rule.id), "id": lead.id, "grade": grade}  # fmt: skip
+        "rule": lang.label(rule.id, "rule", rule.id), "id": lead.id, "grade": grade}  # fmt: skip
 
 
 def email_body(lead: Lead, rule: Rule, happening: Happening, lang: Language) -> str:
@@ -340,7 +341,7 @@ def email_body(lead: Lead, rule: Rule, happening: Happening, lang: Language) -> 
     company = lead.company or lang.gettext("no company")
     lines = [f"{name} — {company}", "",
              lang.gettext("Why you get this: rule %(rule)s (%(event)s)")
-             % {"rule": lang.label(rule.id, default=rule.id), "event": event},
+             % {"rule": lang.label(rule.id, "rule", rule.id), "event": event},
              lang.gettext("Score: %(score)s (%(grade)s), stage %(stage)s")
              % {"score": score, "grade": grade, "stage": lang.label(lead.stage, "stage")},
              lang.gettext("E-mail: %(email)s") % {"email": lead.email or "-"},
