@@ -11,6 +11,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from leadq.i18n import LANGUAGES, catalogue_folder
@@ -125,3 +126,14 @@ def test_the_shipped_documents_label_their_stages_reasons_and_grades_in_every_la
     ids |= {f"{f.name}.{q.id}" for f in rules.frameworks.values() for q in f.questions}
     unlabelled = sorted(i for i in ids if set(labels.get(i, {})) != set(LANGUAGES))
     assert not unlabelled
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_install_compiled_each_catalogue(language: str) -> None:
+    """``pip install`` (editable too) runs setup.py's build step, which writes the ``.mo``
+    files the server reads; a missing one means that step did not run."""
+    compiled = Path(str(catalogue_folder())) / language / "LC_MESSAGES" / "messages.mo"
+    assert compiled.is_file(), "install again (pip install -e .) to compile the catalogues"
+    with compiled.open("rb") as handle:
+        catalogue = read_mo(handle)
+    assert len(catalogue) > 200
