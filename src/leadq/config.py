@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from limits import RateLimitItem, parse
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from leadq.i18n import (
     LANGUAGES,
@@ -19,6 +20,9 @@ from leadq.i18n import (
     valid_currency,
     valid_time_zone,
 )
+
+ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
+"""A site's origin as browsers send it: scheme, host, port; no path."""
 
 
 def parse_rate(value: str) -> RateLimitItem:
@@ -131,6 +135,14 @@ class Settings(BaseSettings):
         "this many months; unset to keep events whole",
     )
 
+    tracking_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Sites allowed to send tracking hits to /api/v1/collect, as origins"
+        " (https://www.example.com), comma-separated; none: the endpoint refuses every hit",
+    )
+    collect_rate: str = Field(
+        default="600/minute", description="tracking batches allowed per client address"
+    )
     locale: str = Field(
         default="en",
         description="Language of a reader who chose none and whose browser asks for none of"
@@ -167,7 +179,17 @@ class Settings(BaseSettings):
             raise ValueError(f"not an IANA time zone: {value!r} (e.g. Europe/Warsaw)")
         return value
 
-    @field_validator("login_rate", "form_rate")
+    @field_validator("tracking_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        for origin in value if isinstance(value, list) else []:
+            if not ORIGIN.fullmatch(str(origin)):
+                raise ValueError(f"not an origin: {origin!r} (write e.g. https://www.example.com)")
+        return value
+
+    @field_validator("login_rate", "form_rate", "collect_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)

@@ -55,7 +55,10 @@ def workspace(db: Database, now: datetime) -> Iterator[tuple[TestClient, dict[Ro
             tokens[role] = create_key(session, REP if role is Role.rep else role.value, now,
                                       role)[0]  # fmt: skip
     lead = lead_of(db, now, "open@example.com", None)
-    with TestClient(create_app(Settings(database_url=db.url), db)) as client:
+    # the tracking door also asks the page's origin: this one is allowed, so its answer is about
+    # the role alone
+    settings = Settings(database_url=db.url, tracking_origins=["https://site.example"])
+    with TestClient(create_app(settings, db), headers={"Origin": "https://site.example"}) as client:
         yield client, tokens, lead
 
 

@@ -18,6 +18,7 @@ from leadq.api.routers import (
     analytics,
     audit,
     automation,
+    collect,
     consents,
     duplicates,
     events,
@@ -75,10 +76,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     app.state.keys = KeyCache(settings.api_key_cache_seconds)
     app.state.login_throttle = Throttle(settings.login_rate)
     app.state.form_throttle = Throttle(settings.form_rate)
+    app.state.collect_throttle = Throttle(settings.collect_rate)
     errors.install(app)
     docs.install(app)
-    for public in (health, forms):
+    for public in (health, forms, collect):
         app.include_router(public.router, prefix=API_PREFIX)
+    app.include_router(collect.script)
     for module in (leads, duplicates, imports, events, models, qualification, predictive,
                    automation, analytics, consents, privacy, audit):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         default=settings.max_body_bytes,
         prefixes={
             f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT,
+            f"{API_PREFIX}/collect": collect.COLLECT_BODY_LIMIT,
             f"{API_PREFIX}/analytics/costs": analytics.COSTS_BODY_LIMIT,
             f"{API_PREFIX}/imports": imports.BODY_LIMIT,
             "/imports": imports.BODY_LIMIT,

@@ -27,6 +27,7 @@ LEAD = f"{API_PREFIX}/leads/{{lead_id}}"
 RULES: dict[tuple[str, str], str] = {
     ("GET", f"{API_PREFIX}/health"): PUBLIC,
     ("POST", f"{API_PREFIX}/forms/{{source}}"): PUBLIC,
+    ("POST", f"{API_PREFIX}/collect"): PUBLIC,
     # leads and intake
     ("POST", f"{API_PREFIX}/leads"): "leads.write",
     ("GET", f"{API_PREFIX}/leads"): "leads.view",

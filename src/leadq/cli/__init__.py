@@ -59,6 +59,7 @@ COMMANDS: dict[str, Entry] = {
     "tasks": Entry("automation", "tasks_app", "Follow-up tasks and their speed-to-lead SLA."),
     "segments": Entry("automation", "segments_app", "Saved live segments of leads."),
     "automation": Entry("automation", "automation_app", "The automation rules document."),
+    "tracking": Entry("tracking", "tracking_app", "Website tracking: the snippet to install."),
     "user": Entry("people", "user_app", "People who sign in to the web UI, and their roles."),
     "report": Entry("analytics", "report", "Write analytics.html (self-contained) and"
                     " analytics-<dimension>.csv per dimension."),

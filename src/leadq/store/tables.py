@@ -598,3 +598,44 @@ class StreamPosition(Base):
     consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Visitor(Base):
+    """A browser whose person gave consent to tracking, known by the random id the tracking
+    script keeps; ``lead_id`` once the person is known (a form, an identify call)."""
+
+    __tablename__ = "visitors"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    network: Mapped[str | None] = mapped_column(String(45))
+    """The client address with its host part dropped (IPv4 /24, IPv6 /48)."""
+
+
+class VisitorHit(Base):
+    """What a visitor did before being known; moved to the lead's events (and deleted here)
+    when the visitor is identified."""
+
+    __tablename__ = "visitor_hits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id"), index=True)
+    hit: Mapped[str] = mapped_column(String(40))
+    """The script's id of the hit: a retried batch is stored once."""
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    properties: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+    __table_args__ = (UniqueConstraint("visitor_id", "hit", name="uq_visitor_hits_visitor_hit"),)
+
+
+class PageCount(Base):
+    """Page views without consent: a number per day and path, nothing about who."""
+
+    __tablename__ = "page_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)

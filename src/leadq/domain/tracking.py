@@ -1,0 +1,125 @@
+"""What the website tracking script sends (``/t.js`` → ``POST /api/v1/collect``): a batch of
+hits from one browser, with or without the visitor's consent, and what each hit becomes.
+
+Without consent a batch carries no visitor id and only page views count, as a cookieless
+number per day and path; with consent, hits are kept for the visitor until they are known,
+then moved to the lead at their original times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from leadq.domain.boundary import EventMoment
+
+SCRIPT_VERSION = 1
+"""Raised with every change of ``t.js``: the snippet asks for ``/t.js?v=N``, past caches."""
+MAX_HITS = 50
+MAX_ENGAGED_SECONDS = 3600.0
+"""An engaged-time hit covers the seconds since the previous one: an hour is already a
+tab left open, not reading."""
+ENGAGED_TYPE = "engaged_time"
+"""The event type of engaged seconds on a page: scoring models count or sum it."""
+MAX_AGE = timedelta(days=7)
+"""How old a hit may be: a browser sends within seconds, retries within hours."""
+
+Text = Annotated[str, StringConstraints(max_length=500)]
+Path = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^/[^\x00-\x1f]*$")]
+HitId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,40}$")]
+VisitorId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class _Hit(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: HitId
+    at: EventMoment
+    path: Path
+
+
+class Utm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Text | None = None
+    medium: Text | None = None
+    campaign: Text | None = None
+    term: Text | None = None
+    content: Text | None = None
+
+
+class PageView(_Hit):
+    type: Literal["page_view"]
+    title: Annotated[str, StringConstraints(max_length=300)] | None = None
+    referrer: Text | None = None
+    utm: Utm = Field(default_factory=Utm)
+
+
+class Engaged(_Hit):
+    type: Literal["engaged"]
+    seconds: float = Field(gt=0, le=MAX_ENGAGED_SECONDS)
+
+
+class Download(_Hit):
+    type: Literal["download"]
+    url: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class Identify(_Hit):
+    type: Literal["identify"]
+    email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
+    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+Hit = Annotated[PageView | Engaged | Download | Identify, Field(discriminator="type")]
+
+
+class Collected(BaseModel):
+    """One batch from one browser."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visitor: VisitorId | None = None
+    consent: bool = False
+    events: list[Hit] = Field(min_length=1, max_length=MAX_HITS)
+
+
+def event_of(hit: PageView | Engaged | Download) -> tuple[str, dict[str, Any]]:
+    """The lead event a hit becomes: its type and properties."""
+    if isinstance(hit, PageView):
+        utm = {f"utm_{k}": v for k, v in hit.utm.model_dump().items() if v}
+        shown = {"title": hit.title, "referrer": hit.referrer}
+        return "page_view", {"path": hit.path, **{k: v for k, v in shown.items() if v}, **utm}
+    if isinstance(hit, Engaged):
+        return ENGAGED_TYPE, {"path": hit.path, "seconds": round(hit.seconds, 1)}
+    return "content_download", {"path": hit.path, "url": hit.url}
+
+
+def recent(at: datetime, now: datetime) -> bool:
+    return now - MAX_AGE <= at
+
+
+def truncated_address(address: str | None) -> str | None:
+    """A client address with its host part dropped (IPv4 /24, IPv6 /48) before storage."""
+    if not address:
+        return None
+    if ":" in address:
+        groups = address.split(":")[:3]
+        return ":".join(groups) + "::"
+    parts = address.split(".")
+    return ".".join(parts[:3]) + ".0" if len(parts) == 4 else None
+
+
+_BOTS = ("bot", "crawl", "spider", "slurp", "facebookexternalhit", "embedly", "preview",
+         "monitor", "pingdom", "lighthouse", "curl/", "wget", "python-", "go-http", "java/",
+         "okhttp", "headlesschrome/0")  # fmt: skip
+
+
+def is_bot(user_agent: str | None) -> bool:
+    """Crawlers, link previews, monitors and scripts: no browser, no visit."""
+    if not user_agent or len(user_agent) > 1000:
+        return True
+    agent = user_agent.lower()
+    return any(mark in agent for mark in _BOTS) or not agent.startswith("mozilla/")

@@ -1,0 +1,1 @@
+"""The website tracking script (``t.js``), served by leadq at ``/t.js``."""

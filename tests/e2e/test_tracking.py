@@ -1,0 +1,202 @@
+"""Website tracking in a real browser with two real servers: a customer's site on one port
+embeds the snippet ``leadq tracking snippet`` prints, leadq serves on another. A visitor who
+consents browses three pages, reads the pricing page for a measured time, leaves the tab in
+the background, then sends the site's own form with an e-mail: one lead, with those page views
+at their times, the engaged time true to the clock and nothing while hidden, and a score that
+counts the pricing page. Without consent nothing identifies the browser."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+from sqlalchemy import func, select
+
+from leadq.services.scoring.documents import read_model
+from leadq.services.scoring.rescoring import activate, add_model
+from leadq.store.db import Database
+from leadq.store.tables import Event, Lead, PageCount, Visitor
+from tests.e2e.browsing import LEADQ, SHOTS, skip_without_chromium
+from tests.e2e.serving import free_port, wait_until_up
+
+skip_without_chromium()
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+{snippet}{consent}</head><body><h1>{title}</h1>
+<a href="/">Home</a> <a href="/about/">About</a> <a href="/pricing/">Pricing</a>
+<a href="/contact/">Contact</a>{body}</body></html>"""
+FORM = """<form data-leadq action="/thanks/" method="get">
+<input name="first_name" value="Zofia"><input type="email" name="email">
+<button type="submit">Send</button></form>"""
+
+
+def _site(folder: Path, snippet: str, consent: bool) -> None:
+    grant = "<script>leadq('consent', true)</script>" if consent else ""
+    for path, title, body in (("", "Home", ""), ("about", "About", ""),
+                              ("pricing", "Pricing", ""), ("contact", "Contact", FORM),
+                              ("thanks", "Thanks", "")):  # fmt: skip
+        (folder / path).mkdir(parents=True, exist_ok=True)
+        (folder / path / "index.html").write_text(
+            PAGE.format(title=title, snippet=snippet, consent=grant, body=body), "utf-8"
+        )
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, str]]:
+    """leadq (classic active, the site allowed) and the customer's site, with and without
+    the consent call: (leadq, site with consent, site without, database url)."""
+    where = tmp_path_factory.mktemp("tracking")
+    url = f"sqlite:///{where / 'leadq.db'}"
+    db = Database(url)
+    db.upgrade()
+    now = datetime.now(UTC)
+    with db.unit_of_work() as session:
+        _, text = read_model("classic")
+        activate(session, add_model(session, text, "classic", now).name, now)
+    db.dispose()
+    port, site_port, bare_port = free_port(), free_port(), free_port()
+    leadq, sites = f"http://127.0.0.1:{port}", []
+    origins = f"http://127.0.0.1:{site_port},http://127.0.0.1:{bare_port}"
+    env = {**os.environ, "LEADQ_DATABASE_URL": url, "LEADQ_TRACKING_ORIGINS": origins}
+    snippet = subprocess.run([*LEADQ, "tracking", "snippet", "--host", leadq], env=env,
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+    for site_port_, consent in ((site_port, True), (bare_port, False)):
+        folder = where / f"site-{consent}"
+        _site(folder, snippet, consent)
+        handler = functools.partial(_Quiet, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", site_port_), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        sites.append(server)
+    serving = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], env=env, cwd=where,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_until_up(leadq, 30)
+        yield leadq, f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{bare_port}", url
+    finally:
+        serving.terminate()
+        serving.wait(10)
+        for server in sites:
+            server.shutdown()
+
+
+def _visibility(page: Page, state: str) -> None:
+    """What a browser does when the tab goes to the background or comes back."""
+    page.evaluate("""state => {
+        const as = value => ({get: () => value, configurable: true});
+        Object.defineProperty(document, 'visibilityState', as(state));
+        Object.defineProperty(document, 'hidden', as(state === 'hidden'));
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", state)  # fmt: skip
+
+
+def _lead(url: str, seconds: float) -> tuple[Lead, list[Event]]:
+    """The one lead, once the server's drainer has scored what arrived."""
+    db = Database(url)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            with db.reading() as session:
+                leads = session.scalars(select(Lead)).all()
+                events = list(session.scalars(select(Event).order_by(Event.occurred_at)))
+                scored = leads and leads[0].scored_at and leads[0].scored_at >= max(
+                    e.received_at for e in events)  # fmt: skip
+                if scored or time.monotonic() > deadline:
+                    return leads[0] if len(leads) == 1 else pytest.fail(
+                        f"{len(leads)} leads"
+                    ), events
+            time.sleep(0.3)
+    finally:
+        db.dispose()
+
+
+def test_a_consenting_visitor_becomes_a_lead_with_their_visit(
+    servers: tuple[str, str, str, str], chromium: Browser
+) -> None:
+    _, site, _, url = servers
+    page = chromium.new_context().new_page()
+    visited = {}
+    for path in ("/", "/about/"):
+        visited[path] = datetime.now(UTC)
+        page.goto(site + path)
+        page.wait_for_timeout(500)
+    visited["/pricing/"] = datetime.now(UTC)
+    page.goto(site + "/pricing/")
+    start = time.monotonic()
+    page.wait_for_timeout(6000)
+    _visibility(page, "hidden")
+    reading = time.monotonic() - start  # the visible time on the pricing page
+    page.wait_for_timeout(4000)  # in the background: counts nothing
+    _visibility(page, "visible")
+    page.wait_for_timeout(200)
+    visited["/contact/"] = datetime.now(UTC)
+    page.goto(site + "/contact/")
+    assert page.evaluate("localStorage.getItem('leadq_vid')")  # consent: an id, kept locally
+    page.fill("input[name=email]", "zofia@zielinscy.example")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "tracking-site.png"))
+    page.context.close()
+
+    lead, events = _lead(url, 20)
+    assert lead.email == "zofia@zielinscy.example" and lead.first_name == "Zofia"
+    views = [(e.properties["path"], e.occurred_at) for e in events if e.type == "page_view"]
+    # the thank-you page came after the form: straight to the known lead
+    assert [path for path, _ in views] == ["/", "/about/", "/pricing/", "/contact/", "/thanks/"]
+    for path, at in views[:4]:  # at their original times, as the browser saw them
+        assert abs((at - visited[path]).total_seconds()) < 3, path
+    engaged = sum(e.properties["seconds"] for e in events
+                  if e.type == "engaged_time" and e.properties["path"] == "/pricing/")  # fmt: skip
+    assert abs(engaged - reading) <= 0.2 * reading, (engaged, reading)  # hidden: not counted
+    pricing = next(
+        line for line in lead.score_breakdown or [] if line["criterion"] == "pricing_page"
+    )
+    assert pricing["points"] > 0 and lead.score and lead.score > 0
+
+
+def test_without_consent_nothing_identifies_the_browser(
+    servers: tuple[str, str, str, str], chromium: Browser
+) -> None:
+    _, _, bare, url = servers
+    db = Database(url)
+    with db.reading() as session:
+        before = session.scalar(select(func.sum(PageCount.views))) or 0
+        visitors = session.scalar(select(func.count()).select_from(Visitor))
+    context = chromium.new_context()
+    page = context.new_page()
+    for path in ("/", "/pricing/", "/contact/"):
+        page.goto(bare + path)
+        page.wait_for_timeout(300)
+    page.fill("input[name=email]", "nobody@quiet.example")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_timeout(2500)
+    stored = page.evaluate("[document.cookie, localStorage.length, sessionStorage.length]")
+    assert stored == ["", 0, 0] and context.cookies() == []
+    context.close()
+    deadline = time.monotonic() + 10
+    while True:
+        with db.reading() as session:
+            counted = session.scalar(select(func.sum(PageCount.views))) or 0
+            assert session.scalar(select(func.count()).select_from(Visitor)) == visitors
+            assert session.scalars(select(Lead).where(
+                Lead.email == "nobody@quiet.example")).first() is None  # fmt: skip
+        if counted >= before + 4 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    db.dispose()
+    assert counted == before + 4  # four pages, counted without anyone
