@@ -4,7 +4,10 @@ to their lead at their own times, retries, two devices, and hostile batches."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -166,3 +169,22 @@ def test_bots_are_answered_and_ignored_and_floods_are_slowed(
         "taken": 0}  # a browser's clock far off: dropped quietly  # fmt: skip
     answers = [send(site, [hit("page_view", now)], consent=False).status_code for _ in range(20)]
     assert answers[-1] == 429 and answers.count(202) < 20
+
+
+def test_the_script_is_small_cached_and_revalidated(site: TestClient) -> None:
+    script = site.get("/t.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith(
+        "text/javascript"
+    )
+    assert "max-age=86400" in script.headers["cache-control"]
+    assert len(gzip.compress(script.content, 9)) < 5 * 1024  # the issue's budget
+    assert b"eval(" not in script.content and b"document.cookie" not in script.content
+    again = site.get("/t.js", headers={"If-None-Match": script.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+@pytest.mark.parametrize("host", ["javascript:alert(1)", "https://x.example/path", "ftp://x"])
+def test_the_snippet_refuses_a_host_that_is_not_an_origin(host: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "leadq", "tracking", "snippet", "--host", host],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and "not an origin" in done.stderr and "<script" not in done.stdout

@@ -1,19 +1,15 @@
 // leadq first-party tracking script, served as GET /t.js (contract: issue #22).
 // Without consent nothing is stored and only anonymous page views are sent; with consent a
-// random visitor id in localStorage ties page views, engaged time, downloads and forms together.
-// Plain ES2017, no dependencies; every entry point runs inside try/catch so that a failure here
-// can never break the host page.
+// random visitor id in localStorage ties the visitor's events together. Plain ES2017.
 (function () {
   'use strict';
 
-  // Wraps a listener or command so that nothing it does can throw into the host page.
+  // Every entry point (listener, timer, command) goes through this: we never throw into the page.
   function safe(fn) {
     return function () {
       try {
         return fn.apply(this, arguments);
-      } catch (e) {
-        return undefined;
-      }
+      } catch (e) { /* swallowed on purpose */ }
     };
   }
 
@@ -22,7 +18,7 @@
     if (window.__leadqLoaded) return;
     window.__leadqLoaded = true;
 
-    // --- configuration from our own <script> tag -------------------------------------------
+    // == configuration from our own <script> tag
     // currentScript is set for async classic scripts; the selectors are a fallback for loaders.
     const script = document.currentScript ||
       document.querySelector('script[data-leadq-host]') ||
@@ -41,7 +37,7 @@
     // Global Privacy Control is a standing "no": it overrides every grant, now and later.
     const gpc = navigator.globalPrivacyControl === true;
 
-    // --- small helpers ---------------------------------------------------------------------
+    // == small helpers
     function randomHex(bytes) {
       const b = new Uint8Array(bytes);
       if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(b);
@@ -54,7 +50,7 @@
     const now = () => (window.performance && performance.now ? performance.now() : Date.now());
     const utf8Size = (s) => new Blob([s]).size;
 
-    // --- consent and the visitor id ----------------------------------------------------------
+    // == consent and the visitor id
     let consent = false;
     let visitor = null;
 
@@ -87,7 +83,7 @@
       } catch (e) { /* nothing stored, or storage blocked */ }
     }
 
-    // --- events and transport ----------------------------------------------------------------
+    // == events and transport
     let queue = [];
     let batchTimer = 0;
 
@@ -144,7 +140,7 @@
       if (parts.length) post(head + parts.join(',') + ']}');
     }
 
-    // --- page views --------------------------------------------------------------------------
+    // == page views
     let currentPath = location.pathname;
     let booting = true;
 
@@ -153,7 +149,7 @@
       const utm = {};
       ['source', 'medium', 'campaign', 'term', 'content'].forEach((k) => {
         const v = params.get('utm_' + k);
-        if (v) utm[k] = v;
+        if (v) utm[k] = cut(v, 500);
       });
       record('page_view', { title: cut(document.title, 300), referrer: cut(document.referrer, 500), utm: utm });
     }
@@ -170,7 +166,7 @@
       if (changed || force) pageView();
     }
 
-    // --- engaged time: only while the tab is visible -----------------------------------------
+    // == engaged time: only while the tab is visible
     let engagedMs = 0;
     let visibleSince = null; // performance.now() when the visible stretch began; null = not counting
     let engagedTimer = 0;
@@ -204,7 +200,7 @@
       clearInterval(engagedTimer);
     }
 
-    // --- commands: leadq('consent' | 'identify' | 'page', ...) -------------------------------
+    // == commands: leadq('consent' | 'identify' | 'page', ...)
     function identify(email, firstName, lastName) {
       if (!consent || !email) return;
       const data = { email: email };
@@ -247,7 +243,7 @@
     queued.forEach(run);
     booting = false;
 
-    // --- listeners ---------------------------------------------------------------------------
+    // == listeners
     // Single-page apps: wrap pushState/replaceState; the original's own errors still propagate.
     ['pushState', 'replaceState'].forEach((name) => {
       const original = history[name];
@@ -313,7 +309,7 @@
       if (consent && (e.key === VID_KEY || e.key === null) && !e.newValue) withdraw();
     }));
 
-    // --- the load's page view ----------------------------------------------------------------
+    // == the load's page view
     // A prerendered page (speculation rules) is counted only once the visitor actually sees it.
     const start = safe(() => {
       pageView();

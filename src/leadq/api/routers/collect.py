@@ -84,7 +84,8 @@ async def _batch(request: Request) -> Collected:
 @router.post("/collect", status_code=202)
 async def collect_hits(request: Request, db: Db, now: Now, policy: Policy) -> Response:
     """Hits from ``/t.js`` (sent as ``text/plain`` JSON, so no preflight): see
-    docs/tracking.md for the body. Answers how many hits it took, never who the visitor is."""
+    README "Website tracking" for the body. Answers how many hits it took, never who the
+    visitor is."""
     origin = _allowed(request)
     address = request.client.host if request.client else "unknown"
     throttle: Throttle = request.app.state.collect_throttle
