@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from leadq.api.app import create_app
 from leadq.config import Settings
+from leadq.services.privacy.subjects import RetentionPolicy, erase_lead, export_lead, retain
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.queue import drain
 from leadq.services.scoring.rescoring import activate, add_model
@@ -188,3 +189,29 @@ def test_the_snippet_refuses_a_host_that_is_not_an_origin(host: str) -> None:
     done = subprocess.run([sys.executable, "-m", "leadq", "tracking", "snippet", "--host", host],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 2 and "not an origin" in done.stderr and "<script" not in done.stdout
+
+
+def test_erasure_forgets_the_browsers_and_retention_the_silent_ones(
+    site: TestClient, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    known, silent = uuid.uuid4().hex, uuid.uuid4().hex
+    send(site, [hit("page_view", now, "/"), hit("identify", now, "/c", email="kim@firm.example")],
+         known)  # fmt: skip
+    send(site, [hit("page_view", now, "/")], silent)
+    with db.reading() as session:
+        lead_id = session.scalars(select(Lead.id)).one()
+        exported = export_lead(session, lead_id, "tests", now)
+    assert [v["id"] for v in exported["visitors"]] == [known]  # the person sees their browser
+    with db.unit_of_work() as session:
+        assert erase_lead(session, lead_id, "tests", now).visitors == 1
+    with db.reading() as session:
+        assert set(session.scalars(select(Visitor.id))) == {silent}
+    later = now + timedelta(days=800)
+    with db.unit_of_work() as session:
+        dry = retain(session, RetentionPolicy(inactive_months=24), later, True, "tests")
+        assert dry.visitors == 1 and session.get(Visitor, silent) is not None
+        assert retain(session, RetentionPolicy(inactive_months=24), later, False, "t").visitors == 1
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Visitor)) == 0
+        assert session.scalar(select(func.count()).select_from(VisitorHit)) == 0

@@ -119,5 +119,6 @@ def retain(
     prefix = "Dry run: " if report.dry_run else ""
     out.print(f"{prefix}{len(report.lead_ids)} leads {verb} erased{listed}; {report.events}"
               f" events {verb} anonymised; {report.customers_kept} silent customers kept;"
-              f" {report.import_runs} old imports {verb} reduced to their counts",
+              f" {report.import_runs} old imports {verb} reduced to their counts;"
+              f" {report.visitors} unidentified tracked browsers {verb} forgotten",
               highlight=False, soft_wrap=True)  # fmt: skip

@@ -64,6 +64,8 @@ class RetentionOut(BaseModel):
     events: int
     import_runs: int
     """Old import runs whose rejected and warned rows went (their counts stay)."""
+    visitors: int
+    """Tracked browsers never identified and silent for the inactivity period, forgotten."""
 
 
 @router.get("/leads/{lead_id}/export", responses={404: {"model": ErrorOut}})
@@ -109,6 +111,7 @@ def retain(db: Db, actor: Actor, now: Now, config: Annotated[Settings, Depends(s
         return RetentionOut(dry_run=report.dry_run, inactive_before=report.inactive_before,
                             events_before=report.events_before, leads=len(report.lead_ids),
                             lead_ids=report.lead_ids, customers_kept=report.customers_kept,
-                            events=report.events, import_runs=report.import_runs)  # fmt: skip
+                            events=report.events, import_runs=report.import_runs,
+                            visitors=report.visitors)  # fmt: skip
 
     return db.run(work)

@@ -81,6 +81,8 @@ from leadq.store.tables import (
     ScoreChange,
     SegmentMember,
     StageChange,
+    Visitor,
+    VisitorHit,
 )
 
 EXPORT_FORMAT = "leadq.export/1"
@@ -123,6 +125,7 @@ _EXPORTED: tuple[tuple[str, type[Base], Any], ...] = (
     ("consents", Consent, Consent.id),
     ("notes", Note, Note.id),
     ("tasks", FollowUpTask, FollowUpTask.id),
+    ("visitors", Visitor, Visitor.first_seen_at),
 )
 """The lead's rows in each table that holds facts about it, in the order they happened."""
 
@@ -188,6 +191,8 @@ class ErasureReport:
     """The account's name and domain were cleared: no other live lead belongs to it."""
     imports: int = 0
     """Import runs whose rejected or warned rows (or staged file) named the person."""
+    visitors: int = 0
+    """Browsers the website tracking had tied to the person: forgotten, with their network."""
 
     @property
     def message(self) -> str:
@@ -201,7 +206,7 @@ class ErasureReport:
                 "overrides": self.overrides, "answers": self.answers,
                 "feedback": self.feedback, "notes": self.notes, "outbox": self.outbox,
                 "domain_events": self.domain_events, "company": self.company,
-                "imports": self.imports}  # fmt: skip
+                "imports": self.imports, "visitors": self.visitors}  # fmt: skip
 
 
 def _event_changes(
@@ -361,6 +366,16 @@ def _digest_consents(session: Session, lead: Lead) -> None:
     lead.consents = anonymous_consents(lead.consents)
 
 
+def _forget_visitors(session: Session, which: ColumnElement[bool], dry_run: bool = False) -> int:
+    """Delete tracked browsers (and any hits still waiting for them): the random id that
+    tied a browser to a person, and the network it came from."""
+    ids = list(session.scalars(select(Visitor.id).where(which)))
+    if ids and not dry_run:
+        session.execute(delete(VisitorHit).where(VisitorHit.visitor_id.in_(ids)))
+        session.execute(delete(Visitor).where(Visitor.id.in_(ids)))
+    return len(ids)
+
+
 def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
                reason: str | None = None, by: str = "request") -> ErasureReport:  # fmt: skip
     """Remove the person's data everywhere and keep the anonymous shell (see the module
@@ -397,6 +412,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
                                payload=redacted),
         company=company,
         imports=uploads.forget_person(session, contacts, name if len(name) == 2 else ()),
+        visitors=_forget_visitors(session, Visitor.lead_id == lead.id),
     )  # fmt: skip
     _keep_shared_properties(session, lead.id)
     outcomes.refresh(session, [lead.id])
@@ -441,6 +457,8 @@ class RetentionReport:
     """Events anonymised by age (or that would be), besides those of erased leads."""
     import_runs: int = 0
     """Import runs older than the inactivity period whose rejected and warned rows went."""
+    visitors: int = 0
+    """Tracked browsers never identified and not seen for the inactivity period."""
 
 
 def retain(session: Session, policy: RetentionPolicy, now: datetime, dry_run: bool,
@@ -467,10 +485,14 @@ def retain(session: Session, policy: RetentionPolicy, now: datetime, dry_run: bo
     if old is not None:
         events = anonymise_events(session, Event.occurred_at < old, dry_run, frozenset(ids))
     runs = uploads.expire(session, inactive, dry_run) if inactive is not None else 0
-    if not dry_run and (ids or events or runs):
+    visitors = 0
+    if inactive is not None:  # browsers never identified, silent as long as an inactive lead
+        unknown = Visitor.lead_id.is_(None) & (Visitor.last_seen_at < inactive)
+        visitors = _forget_visitors(session, unknown, dry_run)
+    if not dry_run and (ids or events or runs or visitors):
         details = {"leads": len(ids), "events": events, "customers_kept": customers,
-                   "import_runs": runs,
+                   "import_runs": runs, "visitors": visitors,
                    "inactive_months": policy.inactive_months,
                    "event_months": policy.event_months}  # fmt: skip
         audit.record(session, actor, "privacy.retention", "privacy", "-", details, now)
-    return RetentionReport(dry_run, inactive, old, ids, customers, events, runs)
+    return RetentionReport(dry_run, inactive, old, ids, customers, events, runs, visitors)
