@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from leadq.api.app import create_app
+from leadq.config import Settings
+from leadq.domain.tracking import Collected
+from leadq.services.intake.policy import IntakePolicy
+from leadq.services.intake.tracking import collect
+from leadq.store.db import Database
 from tests.automation.documents import put_in_force
 from tests.web.conftest import Browser
 
@@ -43,3 +52,25 @@ def test_settings_are_not_for_reps(browser: Browser, make_user: Callable[[str, s
     browser.sign_in("rex")
     assert 'href="/settings"' not in browser.get("/inbox")
     assert browser.client.get("/settings").status_code == 403
+
+
+def test_the_tracking_section_gives_the_snippet_and_the_browsers_seen_last(
+    db: Database, make_user: Callable[[str, str], None], now: datetime
+) -> None:
+    settings = Settings(database_url=db.url, tracking_origins=["https://www.example.com"])
+    with TestClient(create_app(settings, db), base_url="http://leadq.test") as client:
+        make_user("mia", "manager")
+        person = Browser(client)
+        person.sign_in("mia")
+        before = person.get("/settings")
+        assert "No browser has sent hits with consent yet." in before
+        assert "https://www.example.com" in before
+        assert 'src="http://leadq.test/t.js?v=1"' in html.unescape(before)  # escaped, copyable
+        with db.unit_of_work() as session:
+            batch = Collected.model_validate({"visitor": "a" * 32, "consent": True, "events": [
+                {"id": "hit000001", "type": "page_view", "at": now.isoformat(), "path": "/"},
+                {"id": "hit000002", "type": "identify", "at": now.isoformat(), "path": "/c",
+                 "email": "ann@firm.example"}]})  # fmt: skip
+            lead_id = collect(session, batch, None, now, IntakePolicy()).lead_id
+        after = person.get("/settings")
+        assert f'href="/leads/{lead_id}"' in after and "<script" not in after.split("snippet")[1]

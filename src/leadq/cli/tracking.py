@@ -8,20 +8,10 @@ import typer
 
 from leadq.cli.support import err
 from leadq.config import ORIGIN, get_settings
-from leadq.domain.tracking import SCRIPT_VERSION
+from leadq.domain.tracking import snippet
 
 tracking_app = typer.Typer(help="Website tracking: the snippet to install.",
                            no_args_is_help=True)  # fmt: skip
-
-SNIPPET = (
-    "<script>window.leadq=window.leadq||function(){{(leadq.q=leadq.q||[]).push(arguments)}};"
-    "</script>\n"
-    """<script async src="{host}/t.js?v={version}" data-leadq-host="{host}"></script>"""
-)
-
-
-def snippet(host: str) -> str:
-    return SNIPPET.format(host=host.rstrip("/"), version=SCRIPT_VERSION)
 
 
 @tracking_app.command("snippet")

@@ -123,3 +123,15 @@ def is_bot(user_agent: str | None) -> bool:
         return True
     agent = user_agent.lower()
     return any(mark in agent for mark in _BOTS) or not agent.startswith("mozilla/")
+
+
+SNIPPET = (
+    "<script>window.leadq=window.leadq||function(){{(leadq.q=leadq.q||[]).push(arguments)}};"
+    "</script>\n"
+    """<script async src="{host}/t.js?v={version}" data-leadq-host="{host}"></script>"""
+)
+
+
+def snippet(host: str) -> str:
+    """The two tags a site puts on its pages to send hits to leadq at ``host`` (an origin)."""
+    return SNIPPET.format(host=host.rstrip("/"), version=SCRIPT_VERSION)

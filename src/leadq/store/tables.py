@@ -609,7 +609,7 @@ class Visitor(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     network: Mapped[str | None] = mapped_column(String(45))
     """The client address with its host part dropped (IPv4 /24, IPv6 /48)."""
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.events import EventInput
@@ -123,3 +123,32 @@ def _event(visitor: Visitor, hit: str, kind: str, properties: dict[str, object],
     return EventInput(lead_id=visitor.lead_id, type=kind, occurred_at=at,
                       properties=dict(properties), channel=SOURCE,
                       idempotency_key=f"visit:{visitor.id}:{hit}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A tracked browser as the settings page shows it: when, whose (if known), how many
+    hits still wait for it."""
+
+    first_seen_at: datetime
+    last_seen_at: datetime
+    lead_id: int | None
+    waiting: int
+
+
+def latest_visitors(session: Session, limit: int = 20) -> list[Seen]:
+    """The browsers seen last, newest first (the settings page's live view)."""
+    waiting = (select(func.count()).where(VisitorHit.visitor_id == Visitor.id)
+               .correlate(Visitor).scalar_subquery())  # fmt: skip
+    columns = (Visitor.first_seen_at, Visitor.last_seen_at, Visitor.lead_id, waiting)
+    newest = select(*columns).order_by(Visitor.last_seen_at.desc()).limit(limit)
+    rows = session.execute(newest)
+    return [Seen(*row) for row in rows]
+
+
+def pages_counted(session: Session, day: date, limit: int = 10) -> list[tuple[str, int]]:
+    """The day's most viewed paths without consent."""
+    most = (select(PageCount.path, PageCount.views).where(PageCount.day == day)
+            .order_by(PageCount.views.desc(), PageCount.path).limit(limit))  # fmt: skip
+    rows = session.execute(most)
+    return [(path, views) for path, views in rows]

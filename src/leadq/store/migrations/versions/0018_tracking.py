@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_visitors"),
     )
     op.create_index("ix_visitors_lead_id", "visitors", ["lead_id"])
+    op.create_index("ix_visitors_last_seen_at", "visitors", ["last_seen_at"])
     op.create_table(
         "visitor_hits",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -61,5 +62,6 @@ def downgrade() -> None:
     op.drop_table("page_counts")
     op.drop_index("ix_visitor_hits_visitor_id", "visitor_hits")
     op.drop_table("visitor_hits")
+    op.drop_index("ix_visitors_last_seen_at", "visitors")
     op.drop_index("ix_visitors_lead_id", "visitors")
     op.drop_table("visitors")
