@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         description="Sites allowed to send tracking hits to /api/v1/collect, as origins"
         " (https://www.example.com), comma-separated; none: the endpoint refuses every hit",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="Where leads' browsers reach leadq (https://leadq.example.com): the tracked"
+        " links of e-mails to leads point there; http://LEADQ_HOST:LEADQ_PORT if unset",
+    )
     collect_rate: str = Field(
         default="600/minute", description="tracking batches allowed per client address"
     )
@@ -188,6 +193,16 @@ class Settings(BaseSettings):
             if not ORIGIN.fullmatch(str(origin)):
                 raise ValueError(f"not an origin: {origin!r} (write e.g. https://www.example.com)")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        if value is not None and not ORIGIN.fullmatch(value.rstrip("/")):
+            raise ValueError(f"not an origin: {value!r} (write e.g. https://leadq.example.com)")
+        return value.rstrip("/") if value else None
+
+    def public_base(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @field_validator("login_rate", "form_rate", "collect_rate")
     @classmethod

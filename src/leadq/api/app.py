@@ -26,6 +26,7 @@ from leadq.api.routers import (
     health,
     imports,
     leads,
+    mail,
     models,
     predictive,
     privacy,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     for public in (health, forms, collect):
         app.include_router(public.router, prefix=API_PREFIX)
     app.include_router(collect.script)
+    app.include_router(mail.router)
     for module in (leads, duplicates, imports, events, models, qualification, predictive,
                    automation, analytics, consents, privacy, audit):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(authorize)])

@@ -192,11 +192,21 @@ class Rule(Strict):
         return self
 
 
+class TrackEmail(Strict):
+    """The e-mail leadq itself sends a lead who starts the track; every address in the body
+    becomes a tracked link, and an unsubscribe link and headers are added."""
+
+    subject: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    body: str = Field(min_length=1, max_length=20_000)
+
+
 class Track(Strict):
-    """A nurture track: what the customer's e-mail tool should send."""
+    """A nurture track: what the customer's e-mail tool should send, and the first e-mail
+    leadq may send itself."""
 
     content: list[str] = Field(min_length=1)
     webhook: Name | None = Field(default=None, description="Endpoint told when a lead starts it")
+    email: TrackEmail | None = None
 
 
 class Automation(Strict):

@@ -7,17 +7,29 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 
 from leadq.config import Settings
 from leadq.notify.webhook import DeliveryError
 
+HEADERS_WHOLE = policy.SMTP.clone(max_line_length=998)
+"""RFC 5322's own line limit: a long List-Unsubscribe address stays one readable header (the
+default 78 would encode it as an RFC 2047 word no mail client follows)."""
 
-def send(settings: Settings, to: str, subject: str, body: str, key: str, timeout: float) -> None:
-    message = EmailMessage()
+
+def send(settings: Settings, to: str, subject: str, body: str, key: str, timeout: float,
+         html: str | None = None, headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    """One message; ``html`` adds an HTML alternative, ``headers`` more headers (a list's
+    unsubscribe)."""
+    message = EmailMessage(policy=HEADERS_WHOLE)
     message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
     message["Message-ID"] = f"<{key}@leadq>"
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     message["Content-Language"] = settings.locale  # after the content, which resets Content-*
     try:
         if settings.smtp_tls == "ssl":

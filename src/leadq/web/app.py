@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadq.config import Settings
 from leadq.http import errors
-from leadq.services.people.secrets import workspace_secret
 from leadq.store.db import Database
+from leadq.store.secrets import workspace_secret
 from leadq.web import card, dashboard, duplicates, imports, inbox, language, login, models
 from leadq.web import settings as settings_page
 from leadq.web.auth import SignInRequired

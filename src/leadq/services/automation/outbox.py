@@ -110,8 +110,9 @@ def send(message: Claimed, automation: Automation, settings: Settings, now: date
     """One delivery attempt; ``DeliveryError`` says why it failed."""
     timeout = attempt_timeout(settings)
     if message.channel == "email":
-        email.send(settings, message.target, message.payload["subject"], message.payload["body"],
-                   message.key, timeout)  # fmt: skip
+        payload = message.payload
+        email.send(settings, message.target, payload["subject"], payload["body"], message.key,
+                   timeout, payload.get("html"), payload.get("headers"))  # fmt: skip
         return
     endpoint = automation.endpoints.get(message.target)
     if endpoint is None:

@@ -27,6 +27,7 @@ from leadq.domain.automation import (
     Notify,
     Rule,
     Task,
+    TrackEmail,
     Trigger,
     due_at,
     fires,
@@ -35,12 +36,14 @@ from leadq.domain.automation import (
 )  # fmt: skip
 from leadq.domain.consent import Purpose, email_refusal, may_call, may_email, state, task_refusal
 from leadq.domain.documents import DocumentLabels
+from leadq.domain.mail_links import MAIL_SECRET, tracked
 from leadq.i18n import Language
 from leadq.notify.webhook import figure
 from leadq.services.automation.document import current_automation
 from leadq.services.privacy import audit
 from leadq.services.qualification.rules import Rules, current_rules
 from leadq.services.scoring.documents import SHIPPED, read_model
+from leadq.store.secrets import workspace_secret
 from leadq.store.sql import insert_ignoring_conflicts
 from leadq.store.tables import (
     DomainEvent,
@@ -255,15 +258,21 @@ def lead_payload(lead: Lead) -> dict[str, Any]:
 
 
 def enqueue(session: Session, channel: str, target: str, payload: dict[str, Any], at: datetime,
-            error: str | None = None, lead_id: int | None = None) -> OutboxMessage:  # fmt: skip
+            error: str | None = None, lead_id: int | None = None,
+            key: str | None = None) -> OutboxMessage:  # fmt: skip
     """Write a message to the outbox (dead at once, with the reason, if it cannot be sent);
-    ``lead_id`` names the lead it is about, so that an erasure finds and redacts it."""
+    ``lead_id`` names the lead it is about, so that an erasure finds and redacts it; ``key``
+    when the message's body must name it (its tracked links)."""
     message = OutboxMessage(channel=channel, target=target, payload=payload, lead_id=lead_id,
-                            idempotency_key=f"leadq-{uuid.uuid4().hex}", attempts=0,
+                            idempotency_key=key or new_key(), attempts=0,
                             status="dead" if error else "pending", next_attempt_at=at,
                             last_error=error, created_at=at)  # fmt: skip
     session.add(message)
     return message
+
+
+def new_key() -> str:
+    return f"leadq-{uuid.uuid4().hex}"
 
 
 def _trigger_json(rule: Rule, happening: Happening) -> dict[str, Any]:
@@ -401,6 +410,21 @@ def _nurture(session: Session, automation: Automation, track: str, lead: Lead, r
         payload = {"trigger": {**_trigger_json(rule, happening), "event": "nurture.started"},
                    "track": track, "content": spec.content, "lead": lead_payload(lead)}  # fmt: skip
         enqueue(session, "webhook", spec.webhook, payload, happening.at, lead_id=lead.id)
+    if spec.email is not None and lead.email:
+        _nurture_email(session, spec.email, lead, happening.at)
+
+
+def _nurture_email(session: Session, email: TrackEmail, lead: Lead, at: datetime) -> None:
+    """The track's e-mail to the lead, its links tracked and signed, with one-click
+    unsubscribe, in the workspace language's words."""
+    settings = get_settings()
+    key = new_key()
+    words = settings.language().gettext("Unsubscribe")
+    secret = workspace_secret(session, MAIL_SECRET, at)
+    made = tracked(email.body, settings.public_base(), secret, key, lead.id, words)
+    payload = {"subject": email.subject, "body": made.text, "html": made.html,
+               "headers": made.headers}  # fmt: skip
+    enqueue(session, "email", lead.email or "", payload, at, lead_id=lead.id, key=key)
 
 
 def stop_nurture(session: Session, lead: Lead, reason: str, at: datetime) -> None:

@@ -149,6 +149,7 @@ class _Batch:
     def arrive(self, data: LeadInput, warnings: list[FieldError], history: History | None,
                policy: IntakePolicy, anonymous: bool) -> Upsert:  # fmt: skip
         existing = self.directory.find(data.email, data.phone)
+        mark = len(self.then)
         if existing is None:
             result = Upsert(self._create(data, history), Outcome.created)
         else:
@@ -161,8 +162,8 @@ class _Batch:
             result = replace(result, warnings=warnings)
         lead, changed = result.lead, result.outcome is not Outcome.unchanged
         contact = bool(data.consents or data.do_not_email or data.do_not_call)
-        if contact:
-            self.later(lambda: consents.record_intake(
+        if contact:  # before the arrival's happenings: automation sees the consents it came with
+            self.then.insert(mark, lambda: consents.record_intake(
                 self.session, lead.id, data.consents, data.do_not_email, data.do_not_call,
                 self.actor, self.now, policy.clock_skew, anonymous))  # fmt: skip
         if changed or contact:
