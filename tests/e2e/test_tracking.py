@@ -41,8 +41,11 @@ FORM = """<form data-leadq action="/thanks/" method="get">
 
 def _site(folder: Path, snippet: str, consent: bool) -> None:
     grant = "<script>leadq('consent', true)</script>" if consent else ""
+    guide = '<a id="guide" href="/guide.pdf" download>Guide</a>'
+    (folder / "guide.pdf").parent.mkdir(parents=True, exist_ok=True)
+    (folder / "guide.pdf").write_bytes(b"%PDF-1.4 a guide")
     for path, title, body in (("", "Home", ""), ("about", "About", ""),
-                              ("pricing", "Pricing", ""), ("contact", "Contact", FORM),
+                              ("pricing", "Pricing", guide), ("contact", "Contact", FORM),
                               ("thanks", "Thanks", "")):  # fmt: skip
         (folder / path).mkdir(parents=True, exist_ok=True)
         (folder / path / "index.html").write_text(
@@ -141,7 +144,11 @@ def test_a_consenting_visitor_becomes_a_lead_with_their_visit(
     reading = time.monotonic() - start  # the visible time on the pricing page
     page.wait_for_timeout(4000)  # in the background: counts nothing
     _visibility(page, "visible")
-    page.wait_for_timeout(200)
+    with page.expect_download():
+        page.click("#guide")
+    visited["/pricing/enterprise"] = datetime.now(UTC)  # a single-page app's own route
+    page.evaluate("history.pushState({}, '', '/pricing/enterprise')")
+    page.wait_for_timeout(300)
     visited["/contact/"] = datetime.now(UTC)
     page.goto(site + "/contact/")
     assert page.evaluate("localStorage.getItem('leadq_vid')")  # consent: an id, kept locally
@@ -156,12 +163,15 @@ def test_a_consenting_visitor_becomes_a_lead_with_their_visit(
     assert lead.email == "zofia@zielinscy.example" and lead.first_name == "Zofia"
     views = [(e.properties["path"], e.occurred_at) for e in events if e.type == "page_view"]
     # the thank-you page came after the form: straight to the known lead
-    assert [path for path, _ in views] == ["/", "/about/", "/pricing/", "/contact/", "/thanks/"]
-    for path, at in views[:4]:  # at their original times, as the browser saw them
+    assert [path for path, _ in views] == ["/", "/about/", "/pricing/", "/pricing/enterprise",
+                                           "/contact/", "/thanks/"]  # fmt: skip
+    for path, at in views[:5]:  # at their original times, as the browser saw them
         assert abs((at - visited[path]).total_seconds()) < 3, path
     engaged = sum(e.properties["seconds"] for e in events
                   if e.type == "engaged_time" and e.properties["path"] == "/pricing/")  # fmt: skip
     assert abs(engaged - reading) <= 0.2 * reading, (engaged, reading)  # hidden: not counted
+    (download,) = [e for e in events if e.type == "content_download"]
+    assert download.properties["url"].endswith("/guide.pdf")
     pricing = next(
         line for line in lead.score_breakdown or [] if line["criterion"] == "pricing_page"
     )
@@ -200,3 +210,27 @@ def test_without_consent_nothing_identifies_the_browser(
         time.sleep(0.3)
     db.dispose()
     assert counted == before + 4  # four pages, counted without anyone
+
+
+def test_global_privacy_control_outweighs_the_sites_consent_call(
+    servers: tuple[str, str, str, str], chromium: Browser
+) -> None:
+    _, site, _, url = servers
+    context = chromium.new_context()
+    context.add_init_script(
+        "Object.defineProperty(navigator, 'globalPrivacyControl', {get: () => true})"
+    )
+    page = context.new_page()
+    page.goto(site + "/contact/")  # the page calls leadq('consent', true)
+    page.fill("input[name=email]", "gpc@private.example")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_timeout(2500)
+    assert page.evaluate("[localStorage.length, sessionStorage.length, document.cookie]") == [
+        0, 0, ""]  # fmt: skip
+    context.close()
+    db = Database(url)
+    with db.reading() as session:
+        found = session.scalars(select(Lead).where(Lead.email == "gpc@private.example")).first()
+    db.dispose()
+    assert found is None

@@ -7,6 +7,7 @@ then moved to the lead at their original times."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -103,13 +104,12 @@ def recent(at: datetime, now: datetime) -> bool:
 
 def truncated_address(address: str | None) -> str | None:
     """A client address with its host part dropped (IPv4 /24, IPv6 /48) before storage."""
-    if not address:
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
         return None
-    if ":" in address:
-        groups = address.split(":")[:3]
-        return ":".join(groups) + "::"
-    parts = address.split(".")
-    return ".".join(parts[:3]) + ".0" if len(parts) == 4 else None
+    prefix = 24 if parsed.version == 4 else 48
+    return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False).network_address)
 
 
 _BOTS = ("bot", "crawl", "spider", "slurp", "facebookexternalhit", "embedly", "preview",
