@@ -16,10 +16,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadq.config import Settings
+from leadq.domain.leads import LeadInput
+from leadq.domain.mail_links import MAIL_SECRET, Link, sign
 from leadq.services.automation import outbox
 from leadq.services.automation.document import current_automation
+from leadq.services.intake.duplicates import merge
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
-from leadq.store.tables import Event, Lead, OutboxMessage
+from leadq.store.secrets import workspace_secret
+from leadq.store.tables import Event, Lead, OutboxMessage, PossibleDuplicate
 from tests.automation.documents import put_in_force
 from tests.automation.test_delivery import Mailbox, mailbox  # noqa: F401
 
@@ -127,3 +133,42 @@ def test_a_nurture_email_tracks_opens_clicks_and_one_click_unsubscribe(
         message = session.scalars(select(OutboxMessage)).one()
         assert message.lead_id == lead_id
     assert len(_events(db, "unsubscribed")) == 1
+
+
+def test_without_a_public_address_no_email_goes_out_with_dead_links(
+    client: TestClient, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEADQ_PUBLIC_URL", raising=False)
+    put_in_force(monkeypatch, tmp_path, DOCUMENT)
+    consent = {"purpose": "marketing_email", "granted": True,
+               "at": datetime.now(UTC).isoformat(), "source": "signup form"}  # fmt: skip
+    client.post("/api/v1/leads", json={"email": "ola@firm.example", "consents": [consent]})
+    with db.reading() as session:
+        message = session.scalars(select(OutboxMessage)).one()
+    assert message.status == "dead" and "LEADQ_PUBLIC_URL" in (message.last_error or "")
+
+
+def test_links_of_an_email_to_a_lead_merged_since_reach_the_kept_lead(
+    client: TestClient, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    with db.unit_of_work() as session:
+        ids = [upsert_lead(session, LeadInput.model_validate(
+            {"email": e, "phone": "+48 22 123 45 67", "consents": [{
+                "purpose": "marketing_email", "granted": True, "at": now.isoformat(),
+                "source": "form"}]}), "tests", now, IntakePolicy()).lead.id
+            for e in ("kept@acme.example", "gone@acme.example")]  # fmt: skip
+        secret = workspace_secret(session, MAIL_SECRET, now)
+    kept, gone = ids
+    with db.unit_of_work() as session:
+        merge(session, session.scalars(select(PossibleDuplicate.id)).one(), "tests", now,
+              keep=kept)  # fmt: skip
+    click = sign(secret, Link("leadq-old", gone, "click", "https://x.example/"))
+    scanner = {"User-Agent": "Mimecast URL protection"}
+    assert client.get(f"/m/c/{click}", headers=scanner, follow_redirects=False).status_code == 302
+    assert client.get(f"/m/c/{click}", follow_redirects=False).status_code == 302
+    clicks = _events(db, "email_clicked")
+    assert {(e.lead_id, e.properties["machine"]) for e in clicks} == {(kept, True), (kept, False)}
+    unsubscribe = sign(secret, Link("leadq-old", gone, "unsubscribe"))
+    assert client.post(f"/m/u/{unsubscribe}").status_code == 200
+    assert _granted(db, kept) is False  # the person stops getting e-mail, not the old record

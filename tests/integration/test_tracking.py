@@ -15,16 +15,20 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from leadq.api.app import create_app
 from leadq.config import Settings
+from leadq.domain.leads import LeadInput
+from leadq.services.intake.duplicates import merge
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.policy import IntakePolicy
 from leadq.services.privacy.subjects import RetentionPolicy, erase_lead, export_lead, retain
 from leadq.services.scoring.documents import read_model
 from leadq.services.scoring.queue import drain
 from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
-from leadq.store.tables import Event, Lead, PageCount, Visitor, VisitorHit
+from leadq.store.tables import Event, Lead, PageCount, PossibleDuplicate, Visitor, VisitorHit
 
 SITE = "https://www.example.com"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
@@ -215,3 +219,71 @@ def test_erasure_forgets_the_browsers_and_retention_the_silent_ones(
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Visitor)) == 0
         assert session.scalar(select(func.count()).select_from(VisitorHit)) == 0
+
+
+def test_one_odd_hit_costs_only_itself_and_a_wrong_clock_is_corrected(
+    site: TestClient, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    ahead = now + timedelta(minutes=30)  # the browser's clock runs half an hour fast
+    body = {"visitor": None, "consent": False, "sent": ahead.isoformat(), "events": [
+        hit("page_view", ahead, "/ok"), hit("page_view", ahead, "no-slash"),
+        {"id": "hit-xyz-01", "type": "engaged", "at": ahead.isoformat(), "path": "/",
+         "seconds": "lots"}]}  # fmt: skip
+    assert site.post("/api/v1/collect", content=json.dumps(body)).json() == {"taken": 1}
+    with db.reading() as session:
+        assert session.get(PageCount, (now.date(), "/ok")) is not None
+
+
+def test_engaged_time_counts_at_most_a_minute_a_hit(site: TestClient, db: Database) -> None:
+    now, visitor = datetime.now(UTC), uuid.uuid4().hex
+    send(site, [hit("identify", now, "/c", email="long@firm.example")], visitor)
+    send(site, [hit("engaged", now, "/", seconds=3600)], visitor)
+    with db.reading() as session:
+        (engaged,) = session.scalars(select(Event).where(Event.type == "engaged_time"))
+    assert engaged.properties["seconds"] == 60.0
+
+
+def test_identifying_is_limited_like_a_web_form(db: Database) -> None:
+    settings = Settings(database_url=db.url, tracking_origins=[SITE], form_rate="2/minute")
+    with TestClient(create_app(settings, db)) as client:
+        client.headers.update({"Origin": SITE, "User-Agent": BROWSER})
+        now = datetime.now(UTC)
+        answers = [send(client, [hit("identify", now, "/c", email=f"p{i}@firm.example")],
+                        uuid.uuid4().hex).status_code for i in range(4)]  # fmt: skip
+        assert answers == [202, 202, 429, 429]
+        assert send(client, [hit("page_view", now)], consent=False).status_code == 202
+
+
+def test_a_browser_follows_its_lead_through_a_merge_and_forgets_an_erased_one(
+    site: TestClient, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    policy = IntakePolicy()
+    with db.unit_of_work() as session:
+        for email in ("rose@acme.example", "sean@acme.example"):
+            data = LeadInput.model_validate({"email": email, "phone": "+48 22 123 45 67"})
+            upsert_lead(session, data, "tests", now, policy)
+    visitor = uuid.uuid4().hex
+    send(site, [hit("identify", now, "/c", email="sean@acme.example")], visitor)
+    with db.unit_of_work() as session:
+        rose, sean = session.scalars(select(Lead.id).order_by(Lead.id)).all()
+        assert session.get(Visitor, visitor).lead_id == sean  # type: ignore[union-attr]
+        pair = session.scalars(select(PossibleDuplicate.id)).one()
+        merge(session, pair, "tests", now, keep=rose)
+    assert send(site, [hit("page_view", now, "/after-merge")], visitor).status_code == 202
+    with db.reading() as session:
+        event = session.scalars(select(Event).where(Event.type == "page_view")).one()
+        assert event.lead_id == rose and session.get(Visitor, visitor).lead_id == rose  # type: ignore[union-attr]
+    with db.unit_of_work() as session:
+        erase_lead(session, rose, "tests", now)
+    other = uuid.uuid4().hex
+    send(site, [hit("identify", now, "/c", email="zed@acme.example")], other)
+    with db.unit_of_work() as session:  # a lead erased while its browser lives on
+        zed = session.scalars(select(Lead.id).where(Lead.email == "zed@acme.example")).one()
+        session.execute(update(Lead).where(Lead.id == zed).values(erased_at=now))
+    assert send(site, [hit("page_view", now, "/gone")], other).status_code == 202
+    with db.reading() as session:
+        assert session.get(Visitor, other).lead_id is None  # type: ignore[union-attr]
+        paths = {e.properties.get("path") for e in session.scalars(select(Event))}
+    assert "/gone" not in paths

@@ -65,7 +65,7 @@ def test_the_tracking_section_gives_the_snippet_and_the_browsers_seen_last(
         before = person.get("/settings")
         assert "No browser has sent hits with consent yet." in before
         assert "https://www.example.com" in before
-        assert 'src="http://leadq.test/t.js?v=1"' in html.unescape(before)  # escaped, copyable
+        assert 'src="http://leadq.test/t.js?v=2"' in html.unescape(before)  # escaped, copyable
         with db.unit_of_work() as session:
             batch = Collected.model_validate({"visitor": "a" * 32, "consent": True, "events": [
                 {"id": "hit000001", "type": "page_view", "at": now.isoformat(), "path": "/"},

@@ -11,16 +11,26 @@ import ipaddress
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from leadq.domain.boundary import EventMoment
 
-SCRIPT_VERSION = 1
+SCRIPT_VERSION = 2
 """Raised with every change of ``t.js``: the snippet asks for ``/t.js?v=N``, past caches."""
 MAX_HITS = 50
-MAX_ENGAGED_SECONDS = 3600.0
-"""An engaged-time hit covers the seconds since the previous one: an hour is already a
-tab left open, not reading."""
+MAX_ENGAGED_SECONDS = 60.0
+"""An engaged-time hit covers the seconds since the previous one, sent every 10 s while the
+tab is visible: more is a machine waking from sleep (or a forged hit), counted as a minute."""
+MAX_HELD = 1000
+"""Hits kept for one browser not known yet: a real visitor is far below it."""
 ENGAGED_TYPE = "engaged_time"
 """The event type of engaged seconds on a page: scoring models count or sum it."""
 MAX_AGE = timedelta(days=7)
@@ -59,7 +69,12 @@ class PageView(_Hit):
 
 class Engaged(_Hit):
     type: Literal["engaged"]
-    seconds: float = Field(gt=0, le=MAX_ENGAGED_SECONDS)
+    seconds: float = Field(gt=0, le=86_400)
+
+    @field_validator("seconds")
+    @classmethod
+    def _at_most_a_minute(cls, value: float) -> float:
+        return min(value, MAX_ENGAGED_SECONDS)
 
 
 class Download(_Hit):
@@ -75,16 +90,37 @@ class Identify(_Hit):
 
 
 Hit = Annotated[PageView | Engaged | Download | Identify, Field(discriminator="type")]
+_HITS: TypeAdapter[PageView | Engaged | Download | Identify] = TypeAdapter(Hit)
 
 
 class Collected(BaseModel):
-    """One batch from one browser."""
+    """One batch from one browser; its hits are read one by one (``hits``), so one odd hit
+    costs only itself."""
 
     model_config = ConfigDict(extra="forbid")
 
     visitor: VisitorId | None = None
     consent: bool = False
-    events: list[Hit] = Field(min_length=1, max_length=MAX_HITS)
+    sent: EventMoment | None = None
+    """The browser's clock when it sent the batch: hits are moved by its error."""
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_HITS)
+
+    def hits(self, now: datetime) -> tuple[list[PageView | Engaged | Download | Identify],
+                                           list[tuple[int, str]]]:  # fmt: skip
+        """The hits that read well, at the server's time (the browser's clock error taken
+        out), and for the others their place and why."""
+        shift = now - self.sent if self.sent is not None else timedelta(0)
+        good, bad = [], []
+        for place, raw in enumerate(self.events):
+            try:
+                hit = _HITS.validate_python(raw)
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                where = ".".join(str(p) for p in error["loc"][1:]) or "type"
+                bad.append((place, f"{where}: {error['msg']}"))
+                continue
+            good.append(hit.model_copy(update={"at": hit.at + shift}))
+        return good, bad
 
 
 def event_of(hit: PageView | Engaged | Download) -> tuple[str, dict[str, Any]]:

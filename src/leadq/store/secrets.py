@@ -14,6 +14,8 @@ from leadq.store.tables import AppSecret
 def workspace_secret(session: Session, name: str, now: datetime) -> str:
     """The secret called ``name``; the first caller makes it and concurrent first callers
     all end up with the one that was stored."""
+    if (kept := session.get(AppSecret, name)) is not None:
+        return kept.value  # every request after the first: a read, no write
     made = {"name": name, "value": secrets.token_urlsafe(48), "created_at": now}
     session.execute(insert_ignoring_conflicts(session, AppSecret, "name").values(made))
     row = session.get(AppSecret, name, populate_existing=True)

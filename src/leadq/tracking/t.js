@@ -88,30 +88,32 @@
     let batchTimer = 0;
 
     function record(type, data, path) {
-      const event = { type: type, id: randomHex(8), at: new Date().toISOString(), path: path || location.pathname };
+      const event = { type: type, id: randomHex(8), at: new Date().toISOString(), path: cut(path || location.pathname, 500) };
       queue.push(Object.assign(event, data));
       // Batch: the first pending event starts the clock, so we flush at most every 2 s.
       if (!batchTimer) batchTimer = setTimeout(safe(flush), BATCH_MS);
     }
 
-    function post(body) {
-      let sent = false;
+    function beacon(body) {
       try {
-        // text/plain keeps the request CORS-simple: no preflight.
-        sent = !!(navigator.sendBeacon && navigator.sendBeacon(ENDPOINT, new Blob([body], { type: 'text/plain' })));
-      } catch (e) { /* fall back to fetch */ }
-      if (!sent && window.fetch) {
-        const options = {
-          method: 'POST', body: body, keepalive: true, headers: { 'Content-Type': 'text/plain' },
-          credentials: 'omit', mode: 'cors',
-        };
-        // keepalive shares a 64 KiB in-flight budget with beacons: past it, retry as a plain
-        // fetch (event ids make a repeated delivery harmless).
-        fetch(ENDPOINT, options).catch(() => {
-          options.keepalive = false;
-          return fetch(ENDPOINT, options);
-        }).catch(() => {});
-      }
+        return !!(navigator.sendBeacon && navigator.sendBeacon(ENDPOINT, new Blob([body], { type: 'text/plain' })));
+      } catch (e) { return false; }
+    }
+
+    // fetch in cors mode first: it always sends the page's Origin, which leadq checks (a
+    // beacon sends "null" under a strict Referrer-Policy). text/plain: no preflight.
+    function post(body) {
+      if (!window.fetch) { beacon(body); return; }
+      const options = {
+        method: 'POST', body: body, keepalive: true, headers: { 'Content-Type': 'text/plain' },
+        credentials: 'omit', mode: 'cors',
+      };
+      // keepalive has a 64 KiB in-flight budget: past it, a plain fetch, then a beacon (event
+      // ids make a repeated delivery harmless).
+      fetch(ENDPOINT, options).catch(() => {
+        options.keepalive = false;
+        return fetch(ENDPOINT, options);
+      }).catch(() => { beacon(body); });
     }
 
     // Sends everything pending, split into bodies of at most 50 events and 32 KiB.
@@ -121,7 +123,8 @@
       if (!queue.length) return;
       const events = queue;
       queue = [];
-      const head = '{"visitor":' + JSON.stringify(visitor) + ',"consent":' + consent + ',"events":[';
+      const head = '{"visitor":' + JSON.stringify(visitor) + ',"consent":' + consent +
+        ',"sent":"' + new Date().toISOString() + '","events":[';
       const empty = utf8Size(head) + 2; // + "]}"
       let parts = [];
       let size = empty;
@@ -283,7 +286,7 @@
       if (!/^https?:$/.test(url.protocol)) return;
       if (link.hasAttribute('download') || link.hasAttribute('data-leadq-download') ||
           DOWNLOAD_EXT.test(url.pathname)) {
-        record('download', { url: url.href });
+        record('download', { url: cut(url.href, 1000) });
       }
     }), true);
 

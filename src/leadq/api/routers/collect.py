@@ -97,9 +97,17 @@ async def collect_hits(request: Request, db: Db, now: Now, policy: Policy) -> Re
     if is_bot(request.headers.get("user-agent")):
         return JSONResponse({"taken": 0}, status_code=202, headers=_cors(origin))
     batch = await _batch(request)
+    network = truncated_address(address)
+    identifies = any(e.get("type") == "identify" for e in batch.events)
+    forms: Throttle = request.app.state.form_throttle
+    if identifies and not forms.allow("identify", network or address):
+        # an identify makes or joins a lead, as a web form does: the forms' limit, per network
+        wait = str(forms.retry_after("identify", network or address))
+        raise HTTPException(429, f"too many identifications; try again in {wait} s",
+                            {"Retry-After": wait, **_cors(origin)})  # fmt: skip
 
     def work(session: Session) -> Taken:
-        return collect(session, batch, truncated_address(address), now, policy)
+        return collect(session, batch, network, now, policy)
 
     taken = await run_in_threadpool(db.run, work)
     return JSONResponse({"taken": taken.counted + taken.kept + taken.stored}, status_code=202,

@@ -51,14 +51,15 @@ async def open_pixel(request: Request, token: Token, db: Db, now: Now, policy: P
 
 
 @router.get("/c/{token}")
-async def click(token: Token, db: Db, now: Now, policy: Policy) -> Response:
+async def click(request: Request, token: Token, db: Db, now: Now, policy: Policy) -> Response:
+    machine = machine_open(request.headers.get("user-agent"))
 
     def step(session: Session, link: Link) -> None:
         if link.kind == "click" and link.url:
-            mail_tracking.clicked(session, link, now, policy)
+            mail_tracking.clicked(session, link, machine, now, policy)
 
     link = await _checked(db, token, now, step)
-    if link is None or link.kind != "click" or not link.url:
+    if link is None or link.kind != "click" or not link.url:  # never a redirect
         return HTMLResponse(REFUSED, status_code=400, headers=NO_STORE)
     return RedirectResponse(link.url, status_code=302, headers=NO_STORE)
 

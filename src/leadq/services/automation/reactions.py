@@ -424,7 +424,14 @@ def _nurture_email(session: Session, email: TrackEmail, lead: Lead, at: datetime
     made = tracked(email.body, settings.public_base(), secret, key, lead.id, words)
     payload = {"subject": email.subject, "body": made.text, "html": made.html,
                "headers": made.headers}  # fmt: skip
-    enqueue(session, "email", lead.email or "", payload, at, lead_id=lead.id, key=key)
+    missing = (
+        None
+        if settings.public_url
+        else (
+            "LEADQ_PUBLIC_URL is not set: the e-mail's links and unsubscribe would not reach leadq"
+        )
+    )
+    enqueue(session, "email", lead.email or "", payload, at, missing, lead_id=lead.id, key=key)
 
 
 def stop_nurture(session: Session, lead: Lead, reason: str, at: datetime) -> None:

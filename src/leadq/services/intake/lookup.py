@@ -30,3 +30,19 @@ def changeable_lead(session: Session, lead_id: int) -> Lead:
     if lead.erased_at is not None:
         raise Conflict("lead", f"lead {lead_id} was erased: it takes no changes")
     return lead
+
+
+def surviving(session: Session, lead_id: int) -> int | None:
+    """The lead a person is now: the one a merge kept (followed however often it merged),
+    or None once erased or gone; for links and browsers that still name an old lead."""
+    seen: set[int] = set()
+    current: int | None = lead_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        lead = session.get(Lead, current)
+        if lead is None or lead.erased_at is not None:
+            return None
+        if lead.merged_into_id is None:
+            return current
+        current = lead.merged_into_id
+    return None

@@ -15,6 +15,7 @@ from leadq.domain.events import EventInput
 from leadq.domain.mail_links import MAIL_SECRET, Link, verify
 from leadq.services.errors import LeadqError
 from leadq.services.intake.events import record_events
+from leadq.services.intake.lookup import surviving
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.privacy.consents import record_consent
 from leadq.store.secrets import workspace_secret
@@ -29,7 +30,10 @@ def link_of(session: Session, token: str, now: datetime) -> Link | None:
 
 def _record(session: Session, link: Link, kind: str, key: str, properties: dict[str, object],
             now: datetime, policy: IntakePolicy) -> None:  # fmt: skip
-    event = EventInput(lead_id=link.lead_id, type=kind, occurred_at=now, channel=CHANNEL,
+    lead_id = surviving(session, link.lead_id)  # the e-mail went to a lead since merged
+    if lead_id is None:
+        return
+    event = EventInput(lead_id=lead_id, type=kind, occurred_at=now, channel=CHANNEL,
                        properties={"message": link.message, **properties},
                        idempotency_key=key[:200])  # fmt: skip
     with contextlib.suppress(LeadqError):  # an erased or merged lead: nothing is kept
@@ -45,19 +49,22 @@ def opened(session: Session, link: Link, machine: bool, now: datetime,
             {"machine": machine}, now, policy)  # fmt: skip
 
 
-def clicked(session: Session, link: Link, now: datetime, policy: IntakePolicy) -> None:
+def clicked(session: Session, link: Link, machine: bool, now: datetime,
+            policy: IntakePolicy) -> None:  # fmt: skip
+    """``email_clicked`` once per address, a scanner's visit apart (``machine``)."""
     assert link.url is not None
     target = hashlib.sha256(link.url.encode()).hexdigest()[:16]
-    _record(session, link, "email_clicked", f"mail-click:{link.message}:{target}",
-            {"url": link.url[:1000]}, now, policy)  # fmt: skip
+    who = "machine" if machine else "person"
+    _record(session, link, "email_clicked", f"mail-click:{link.message}:{target}:{who}",
+            {"url": link.url[:1000], "machine": machine}, now, policy)  # fmt: skip
 
 
 def unsubscribed(session: Session, link: Link, now: datetime, policy: IntakePolicy) -> None:
     """The person withdrew marketing e-mail with the e-mail's own link (RFC 8058)."""
     withdrawal = ConsentInput(purpose=Purpose.marketing_email, granted=False, at=now,
                               source="one-click unsubscribe")  # fmt: skip
-    try:
-        record_consent(session, link.lead_id, withdrawal, "unsubscribe link", now)
-    except LeadqError:
+    lead_id = surviving(session, link.lead_id)  # merged since: the person is the kept lead
+    if lead_id is None:
         return
+    record_consent(session, lead_id, withdrawal, "unsubscribe link", now)
     _record(session, link, "unsubscribed", f"mail-unsubscribe:{link.message}", {}, now, policy)

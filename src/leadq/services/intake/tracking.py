@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from leadq.domain.events import EventInput
 from leadq.domain.leads import LeadInput
 from leadq.domain.tracking import (
+    MAX_HELD,
     Collected,
     Download,
     Engaged,
@@ -26,6 +27,7 @@ from leadq.domain.tracking import (
 from leadq.services.errors import FieldError, InvalidInput
 from leadq.services.intake.events import record_events
 from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.lookup import surviving
 from leadq.services.intake.policy import IntakePolicy
 from leadq.store.sql import dialect_insert, insert_ignoring_conflicts
 from leadq.store.tables import PageCount, Visitor, VisitorHit
@@ -47,9 +49,13 @@ class Taken:
 
 def collect(session: Session, batch: Collected, network: str | None, now: datetime,
             policy: IntakePolicy) -> Taken:  # fmt: skip
-    """Take one batch; hits older than a week or from the future are dropped quietly (a
-    browser's clock), the rest of the batch still counts."""
-    hits = [h for h in batch.events if recent(h.at, now) and h.at <= now + policy.clock_skew]
+    """Take one batch: the hits that read well (``InvalidInput`` only when none does); hits
+    older than a week or from the future are dropped quietly."""
+    good, bad = batch.hits(now)
+    if not good:
+        raise InvalidInput([FieldError(f"events[{place}].{why}".split(":")[0], why)
+                            for place, why in bad[:20]])  # fmt: skip
+    hits = [h for h in good if recent(h.at, now) and h.at <= now + policy.clock_skew]
     if not batch.consent or batch.visitor is None:
         return Taken(counted=_count(session, [h for h in hits if isinstance(h, PageView)]))
     visitor = _visitor(session, batch.visitor, network, now)
@@ -57,6 +63,8 @@ def collect(session: Session, batch: Collected, network: str | None, now: dateti
         if isinstance(hit, Identify):
             _identify(session, visitor, hit, now, policy)
     behaviour = [h for h in hits if isinstance(h, PageView | Engaged | Download)]
+    if visitor.lead_id is not None:
+        visitor.lead_id = surviving(session, visitor.lead_id)  # merged since, or erased
     if visitor.lead_id is None:
         return Taken(kept=_keep(session, visitor, behaviour))
     events = [_event(visitor, h.id, *event_of(h), h.at) for h in behaviour]
@@ -84,7 +92,10 @@ def _visitor(session: Session, visitor_id: str, network: str | None, now: dateti
 
 def _keep(session: Session, visitor: Visitor,
           hits: Sequence[PageView | Engaged | Download]) -> int:  # fmt: skip
-    """The hits of a visitor not known yet, once each (a retried batch adds nothing)."""
+    """The hits of a visitor not known yet, once each (a retried batch adds nothing), up to
+    ``MAX_HELD`` for one browser."""
+    held = session.scalar(select(func.count()).where(VisitorHit.visitor_id == visitor.id)) or 0
+    hits = hits[: max(0, MAX_HELD - held)]
     for hit in hits:
         kind, properties = event_of(hit)
         row = {"visitor_id": visitor.id, "hit": hit.id, "type": kind, "occurred_at": hit.at,
