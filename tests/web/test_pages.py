@@ -421,3 +421,32 @@ def test_a_tampered_return_address_falls_back_to_the_card(
             data={"csrf": browser.csrf, "body": "hi", "next": target},
         )
         assert reply.headers["location"] == f"/leads/{leads.hot}"
+
+
+def test_an_error_page_keeps_the_navigation_and_the_sign_out(
+    browser: Browser, web: TestClient, make_user: Callable[[str, str], None]
+) -> None:
+    bad = browser.client.get("/inbox?page=abc")
+    assert bad.status_code == 422 and "page:" in bad.text
+    assert 'action="/logout"' in bad.text and 'href="/dashboard"' in bad.text  # still signed in
+    make_user("rob", "rep")
+    rob = Browser(TestClient(web.app))
+    rob.sign_in("rob")
+    refused = rob.client.get("/dashboard")
+    assert refused.status_code == 403 and 'action="/logout"' in refused.text
+    assert 'href="/dashboard"' not in refused.text  # a rep's navigation, without the dashboard
+    anonymous = TestClient(web.app).get("/nowhere")
+    assert anonymous.status_code == 404 and 'action="/logout"' not in anonymous.text
+
+
+def test_a_filter_naming_nothing_or_a_page_past_the_last_says_so(
+    browser: Browser, db: Database, now: datetime
+) -> None:
+    seed(db, now)
+    bogus = browser.get("/inbox?grade=bogus&stage=nowhere")
+    assert "No lead has the grade “bogus”." in bogus and "There is no stage “nowhere”." in bogus
+    assert "No lead has the grade" not in browser.get("/inbox?grade=hot")
+    far = browser.get("/inbox?page=99")
+    assert "Page 99 is past the last one: here is page 1." in far
+    polish = browser.client.get("/inbox?grade=bogus", headers={"Accept-Language": "pl"}).text
+    assert "Żaden lead nie ma oceny „bogus”." in polish

@@ -19,7 +19,7 @@ from leadq.store.db import Database
 from leadq.store.secrets import workspace_secret
 from leadq.web import card, dashboard, duplicates, imports, inbox, language, login, models
 from leadq.web import settings as settings_page
-from leadq.web.auth import SignInRequired
+from leadq.web.auth import SignInRequired, Viewer, viewer
 from leadq.web.render import page
 
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json")
@@ -63,13 +63,21 @@ async def _sign_in(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?{urlencode({'next': exc.wanted})}", status_code=303)
 
 
+async def _signed_in(request: Request) -> Viewer | None:
+    """Who is signed in, if anyone: an error page keeps the navigation and the sign-out."""
+    try:
+        return await viewer(request)
+    except SignInRequired:
+        return None
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Pages answer errors with a page; the API keeps its JSON errors."""
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith(API_PATHS):
         return errors.http_error(request, exc)
-    response = page(request, "error.html.j2", None, exc.status_code, code=exc.status_code,
-                    detail=str(exc.detail))  # fmt: skip
+    response = page(request, "error.html.j2", await _signed_in(request), exc.status_code,
+                    code=exc.status_code, detail=str(exc.detail))  # fmt: skip
     response.headers.update(exc.headers or {})
     return response
 
@@ -79,7 +87,8 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(API_PATHS):
         return errors.validation_error(request, exc)
     reasons = "; ".join(f"{errors.field_name(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-    return page(request, "error.html.j2", None, 422, code=422, detail=reasons)
+    return page(request, "error.html.j2", await _signed_in(request), 422, code=422,
+                detail=reasons)  # fmt: skip
 
 
 def install(app: FastAPI, settings: Settings, db: Database) -> None:

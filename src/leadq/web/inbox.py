@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from leadq.domain.lifecycle import Stage
+from leadq.i18n import Language
 from leadq.services.automation.segments import listing
 from leadq.services.errors import LeadqError
 from leadq.services.intake.leads import LeadFilter
@@ -19,7 +20,7 @@ from leadq.store.db import Database
 from leadq.store.sql import distinct_values
 from leadq.store.tables import Lead
 from leadq.web.auth import Signed
-from leadq.web.render import page
+from leadq.web.render import page, reader
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
@@ -51,6 +52,18 @@ def _options(db: Database) -> dict[str, list[str]]:
                 "stages": [s.value for s in Stage]}  # fmt: skip
 
 
+def _unknown(lang: Language, options: dict[str, list[str]], grade: str | None,
+             stage: str | None) -> list[str]:  # fmt: skip
+    """Say so when a filter names a grade or stage no lead has (a typed or stale address):
+    an empty list that looks like "no leads" would mislead."""
+    said = []
+    if grade and grade not in options["grades"]:
+        said.append(lang.gettext("No lead has the grade “%(value)s”.") % {"value": grade})
+    if stage and stage not in options["stages"]:
+        said.append(lang.gettext("There is no stage “%(value)s”.") % {"value": stage})
+    return said
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request, viewer: Signed, q: Text = None, grade: Text = None,
                stage: Text = None, owner: Text = None, source: Text = None, segment: Text = None,
@@ -71,10 +84,17 @@ def inbox_page(request: Request, viewer: Signed, q: Text = None, grade: Text = N
             found = inbox(session, query, datetime.now(UTC))
         except LeadqError as exc:
             found, error = None, str(exc)
+    options = _options(db)
+    notices = _unknown(reader(request, viewer), options, grade, stage)
+    if found is not None and page_number > found.page:
+        notices.append(reader(request, viewer).gettext(
+            "Page %(asked)s is past the last one: here is page %(page)s.") % {
+            "asked": page_number, "page": found.page})  # fmt: skip
+    error = "; ".join([*([error] if error else []), *notices]) or None
     filters = {"q": q or "", "grade": grade or "", "stage": stage or "", "owner": owner or "",
                "source": source or "", "segment": segment or "", "overdue": overdue,
                "closed": closed, "mine": mine, "order": order.value}  # fmt: skip
     return page(request, "inbox.html.j2", viewer, found=found, error=error, filters=filters,
-                options=_options(db), reasons=request.app.state.rules.lifecycle.rejection,
+                options=options, reasons=request.app.state.rules.lifecycle.rejection,
                 here=str(request.url.path) + (f"?{request.url.query}" if request.url.query
                                               else ""))  # fmt: skip
