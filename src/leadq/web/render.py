@@ -15,7 +15,6 @@ from leadq import __version__
 from leadq.i18n import (
     LANGUAGE_NAMES,
     LANGUAGES,
-    Labels,
     Language,
     negotiate,
     supported,
@@ -24,7 +23,6 @@ from leadq.i18n import (
 from leadq.i18n.templates import install
 from leadq.services.automation.document import current_automation
 from leadq.services.automation.reactions import workspace_labels
-from leadq.services.qualification.rules import Rules
 from leadq.web.auth import Viewer
 
 _env = Environment(
@@ -58,21 +56,8 @@ def reader(request: Request, viewer: Viewer | None) -> Language:
             or supported(chosen if isinstance(chosen, str) else None)
             or negotiate(request.headers.get("accept-language"), settings.locale))  # fmt: skip
     zone = time_zone((viewer.time_zone if viewer else None) or settings.time_zone)
-    return Language(code, zone, settings.currency, labels(request.app.state.rules))
-
-
-_labelled: dict[tuple[int, int], Labels] = {}
-
-
-def labels(rules: Rules) -> Labels:
-    """The workspace's labels, made again when the automation document changes (it is
-    re-read while the server runs)."""
-    automation = current_automation()
-    key = (id(rules), id(automation))
-    if key not in _labelled:
-        _labelled.clear()
-        _labelled[key] = workspace_labels(rules, automation)
-    return _labelled[key]
+    labels = workspace_labels(request.app.state.rules, current_automation())
+    return Language(code, zone, settings.currency, labels)
 
 
 def flash(request: Request, text: str, kind: str = "ok") -> None:

@@ -118,7 +118,8 @@ def send(message: Claimed, automation: Automation, settings: Settings, now: date
     if endpoint is None:
         raise DeliveryError(f"no endpoint {message.target!r} in the automation document")
     secret = secret_of(automation, message.target)
-    language = notification_language(automation, settings)
+    slack = endpoint.format == "slack"  # the one body written in words
+    language = notification_language(automation, settings) if slack else None
     webhook.post(endpoint.url, message.payload, message.key, secret, endpoint.format,
                  int(now.timestamp()), timeout, language)  # fmt: skip
 

@@ -315,16 +315,26 @@ def _shipped_labels() -> list[DocumentLabels]:
     return [read_model(name)[0].labels for name in SHIPPED]
 
 
+_merged: list[tuple[Rules, Automation, dict[str, dict[str, str]]]] = []
+"""The labels of the last few pairs of documents (a server's pages and its outbox may hold
+their own rules): made again only when a document changes (the automation file is re-read
+while a server runs), not for every page or message."""
+
+
 def workspace_labels(rules: Rules, automation: Automation) -> dict[str, dict[str, str]]:
     """What the shipped scoring models, the lifecycle, the frameworks and the automation
     document call their ids (grades, stages, rules…), per language, later documents winning:
     the labels pages and notifications show. The automation document's ids are its rules'
     (``rule:<id>``), so a rule named like a grade does not rename the grade."""
+    for kept_rules, kept_automation, kept in _merged:
+        if kept_rules is rules and kept_automation is automation:
+            return kept
     merged: dict[str, dict[str, str]] = {}
     rule_labels = {f"rule:{key}": texts for key, texts in automation.labels.items()}
     for labels in [*_shipped_labels(), rules.labels, rule_labels]:
         for key, texts in labels.items():
             merged[key] = {**merged.get(key, {}), **texts}
+    _merged[:] = [(rules, automation, merged), *_merged[:3]]
     return merged
 
 
