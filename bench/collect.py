@@ -17,50 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ingest import LEADQ, _database, _free_port
+from ingest import _database, _server
 
 SITE = "https://www.example.com"
 HEADERS = {"Origin": SITE, "Content-Type": "text/plain",
            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36"}  # fmt: skip
 PATHS = ["/", "/pricing", "/blog/lead-scoring", "/docs", "/about"]
-
-
-@contextmanager
-def _server(database_url: str) -> Iterator[str]:
-    env = {**os.environ, "LEADQ_DATABASE_URL": database_url, "LEADQ_TRACKING_ORIGINS": SITE,
-           "LEADQ_COLLECT_RATE": "1000000/minute"}  # fmt: skip
-    for args in (["init"], ["model", "add", "classic"], ["model", "activate", "classic"]):
-        subprocess.run([*LEADQ, *args], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = Path(tempfile.mkdtemp()) / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
 
 
 def _hits(count: int, identify: str | None = None) -> list[dict[str, Any]]:
@@ -110,7 +79,11 @@ def main() -> None:
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        with _database(backend) as database_url, _server(database_url) as url:
+        allowed = {"LEADQ_TRACKING_ORIGINS": SITE, "LEADQ_COLLECT_RATE": "1000000/minute"}
+        with (
+            _database(backend) as database_url,
+            _server(database_url, 1, "classic", settings=allowed) as (url, _),
+        ):
             for kind in ("cookieless", "visitors", "known"):
                 rate = asyncio.run(_measure(url, kind, args.clients, args.seconds))
                 print(f"{backend:10s} {kind:10s} {rate:8.0f} hits/s"

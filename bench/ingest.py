@@ -79,8 +79,11 @@ rules:
 
 @contextmanager
 def _server(database_url: str, workers: int, model: str | None, automation: bool = False,
-            worker: bool = False) -> Iterator[tuple[str, str]]:  # fmt: skip
-    env = {**os.environ, "LEADQ_DATABASE_URL": database_url}
+            worker: bool = False,
+            settings: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:  # fmt: skip
+    """``leadq serve`` on a new workspace, with ``model`` active and more ``settings``
+    (``LEADQ_…`` variables); its address and an API key."""
+    env = {**os.environ, "LEADQ_DATABASE_URL": database_url, **(settings or {})}
     if automation:
         rules = Path(tempfile.mkdtemp()) / "automation.yaml"
         rules.write_text(AUTOMATION, encoding="utf-8")

@@ -1,9 +1,8 @@
-"""What the browser tests share: Debian's Chromium, where screenshots go, the demo's
-password for them, and how to run leadq."""
+"""What the browser tests share: Debian's Chromium, where screenshots go, and the password
+of the users they sign in as."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "browser tests only"
-LEADQ = [sys.executable, "-m", "leadq"]
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -1,13 +1,20 @@
-"""Starting ``leadq serve`` in tests: a free port, and waiting until it answers."""
+"""Starting ``leadq serve`` in tests: a free port, waiting until it answers, and the
+commands that prepare its workspace."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.cli import LEADQ, spawn
 
 
 def free_port() -> int:
@@ -27,3 +34,27 @@ def wait_until_up(base: str, seconds: float, log: Path | None = None) -> None:
         except httpx.TransportError:
             time.sleep(0.1)
     pytest.fail("leadq serve did not answer" + (f": {log.read_text()}" if log else ""))
+
+
+@contextmanager
+def serving(where: Path, env: dict[str, str], port: int | None = None) -> Iterator[str]:
+    """``leadq serve`` in ``where`` with ``env`` on ``port`` (a free one if not given), until
+    the block ends; its address."""
+    port = port or free_port()
+    process = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], cwd=where,
+                               env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, 30)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def spawned(where: Path, env: dict[str, str], *args: str) -> str:
+    """``leadq ARGS`` run as a user runs it, which must succeed; its output."""
+    done = spawn(where, list(args), env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -6,16 +6,14 @@ host or overflow the screen sideways."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.browsing import LEADQ, PASSWORD, SHOTS, skip_without_chromium
-from tests.e2e.serving import free_port, wait_until_up
+from tests.e2e.browsing import PASSWORD, SHOTS, skip_without_chromium
+from tests.e2e.serving import serving, spawned
 
 skip_without_chromium()
 
@@ -24,35 +22,13 @@ skip_without_chromium()
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``leadq demo``, an admin to sign in as, and ``leadq serve`` on a free port."""
     where = tmp_path_factory.mktemp("browser")
-    env = {
-        **os.environ,
-        "LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
-        "LEADQ_TEST_PASSWORD": PASSWORD,
-        "COLUMNS": "200",
-    }
-    for args in (
-        ["demo", "--leads", "150"],
-        ["user", "add", "mia", "--role", "admin", "--password-env", "LEADQ_TEST_PASSWORD"],
-    ):
-        done = subprocess.run(
-            [*LEADQ, *args], cwd=where, env=env, capture_output=True, text=True, timeout=600
-        )
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    serving = subprocess.Popen(
-        [*LEADQ, "serve", "--port", str(port)],
-        cwd=where,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, 30)
+    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
+           "LEADQ_TEST_PASSWORD": PASSWORD}  # fmt: skip
+    spawned(where, env, "demo", "--leads", "150")
+    spawned(where, env, "user", "add", "mia", "--role", "admin", "--password-env",
+            "LEADQ_TEST_PASSWORD")  # fmt: skip
+    with serving(where, env) as base:
         yield base
-    finally:
-        serving.terminate()
-        serving.wait(10)
 
 
 class Visit:

@@ -5,9 +5,7 @@ to test-artifacts/screenshots."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -17,8 +15,8 @@ from leadq.domain.automation import Automation
 from leadq.i18n import LANGUAGES, Language
 from leadq.services.automation.reactions import workspace_labels
 from leadq.services.qualification.rules import load_rules
-from tests.e2e.browsing import LEADQ, PASSWORD, SHOTS, skip_without_chromium
-from tests.e2e.serving import free_port, wait_until_up
+from tests.e2e.browsing import PASSWORD, SHOTS, skip_without_chromium
+from tests.e2e.serving import serving, spawned
 
 skip_without_chromium()
 
@@ -30,26 +28,15 @@ BROWSER_LOCALES = {"en": "en-GB", "pl": "pl-PL", "ro": "ro-RO", "ru": "ru-RU"}
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo with money in złoty, times in Warsaw, and two admins who chose no language."""
     where = tmp_path_factory.mktemp("languages")
-    env = {**os.environ, "LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
+    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
            "LEADQ_TEST_PASSWORD": PASSWORD, "LEADQ_CURRENCY": "PLN",
-           "LEADQ_TIME_ZONE": "Europe/Warsaw", "COLUMNS": "200"}  # fmt: skip
-    for args in (["demo", "--leads", "150"],
-                 ["user", "add", "mia", "--role", "admin", "--password-env", "LEADQ_TEST_PASSWORD"],
-                 ["user", "add", "olga", "--role", "admin", "--password-env",
-                  "LEADQ_TEST_PASSWORD"]):  # fmt: skip
-        done = subprocess.run([*LEADQ, *args], cwd=where, env=env, capture_output=True,
-                              text=True, timeout=600)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    serving = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], cwd=where, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, 30)
+           "LEADQ_TIME_ZONE": "Europe/Warsaw"}  # fmt: skip
+    spawned(where, env, "demo", "--leads", "150")
+    for admin in ("mia", "olga"):
+        spawned(where, env, "user", "add", admin, "--role", "admin", "--password-env",
+                "LEADQ_TEST_PASSWORD")  # fmt: skip
+    with serving(where, env) as base:
         yield base
-    finally:
-        serving.terminate()
-        serving.wait(10)
 
 
 def _signed_in(chromium: Browser, server: str, language: str, user: str = "mia",

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,12 +19,10 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import func, select
 
-from leadq.services.scoring.documents import read_model
-from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead, PageCount, Visitor
-from tests.e2e.browsing import LEADQ, SHOTS, skip_without_chromium
-from tests.e2e.serving import free_port, wait_until_up
+from tests.e2e.browsing import SHOTS, skip_without_chromium
+from tests.e2e.serving import free_port, serving, spawned
 
 skip_without_chromium()
 
@@ -64,19 +60,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     the consent call: (leadq, site with consent, site without, database url)."""
     where = tmp_path_factory.mktemp("tracking")
     url = f"sqlite:///{where / 'leadq.db'}"
-    db = Database(url)
-    db.upgrade()
-    now = datetime.now(UTC)
-    with db.unit_of_work() as session:
-        _, text = read_model("classic")
-        activate(session, add_model(session, text, "classic", now).name, now)
-    db.dispose()
     port, site_port, bare_port = free_port(), free_port(), free_port()
     leadq, sites = f"http://127.0.0.1:{port}", []
     origins = f"http://127.0.0.1:{site_port},http://127.0.0.1:{bare_port}"
-    env = {**os.environ, "LEADQ_DATABASE_URL": url, "LEADQ_TRACKING_ORIGINS": origins}
-    snippet = subprocess.run([*LEADQ, "tracking", "snippet", "--host", leadq], env=env,
-                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+    env = {"LEADQ_DATABASE_URL": url, "LEADQ_TRACKING_ORIGINS": origins}
+    for step in (["init"], ["model", "add", "classic"], ["model", "activate", "classic"]):
+        spawned(where, env, *step)
+    snippet = spawned(where, env, "tracking", "snippet", "--host", leadq)
     for site_port_, consent in ((site_port, True), (bare_port, False)):
         folder = where / f"site-{consent}"
         _site(folder, snippet, consent)
@@ -84,14 +74,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         server = http.server.ThreadingHTTPServer(("127.0.0.1", site_port_), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         sites.append(server)
-    serving = subprocess.Popen([*LEADQ, "serve", "--port", str(port)], env=env, cwd=where,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        wait_until_up(leadq, 30)
-        yield leadq, f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{bare_port}", url
+        with serving(where, env, port):
+            yield leadq, f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{bare_port}", url
     finally:
-        serving.terminate()
-        serving.wait(10)
         for server in sites:
             server.shutdown()
 

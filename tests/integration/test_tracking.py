@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from leadq.services.scoring.queue import drain
 from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead, PageCount, PossibleDuplicate, Visitor, VisitorHit
+from tests.cli import invoke
 
 SITE = "https://www.example.com"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
@@ -189,9 +189,8 @@ def test_the_script_is_small_cached_and_revalidated(site: TestClient) -> None:
 
 
 @pytest.mark.parametrize("host", ["javascript:alert(1)", "https://x.example/path", "ftp://x"])
-def test_the_snippet_refuses_a_host_that_is_not_an_origin(host: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "leadq", "tracking", "snippet", "--host", host],
-                          capture_output=True, text=True)  # fmt: skip
+def test_the_snippet_refuses_a_host_that_is_not_an_origin(host: str, tmp_path: Path) -> None:
+    done = invoke(tmp_path, ["tracking", "snippet", "--host", host], {})
     assert done.returncode == 2 and "not an origin" in done.stderr and "<script" not in done.stdout
 
 
