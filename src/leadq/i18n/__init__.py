@@ -162,6 +162,14 @@ class Language:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, pattern, locale=self.locale)
 
+    def figure(self, value: float, signed: bool = False) -> str:
+        """A score (``22.0``) or points (``+9``, ``-2.5``) in the reader's form of numbers, with
+        as many decimals as Python's own form of the value has."""
+        written = f"{value:+g}" if signed else str(value)
+        digits = min(len(written.partition("e")[0].partition(".")[2]), 6)
+        text = self.number(value, digits)
+        return "+" + text if signed and value >= 0 else text
+
     def percent(self, value: float | None, digits: int = 0) -> str:
         """A fraction as the locale writes a percentage (``12,3%``, ``12,3 %``)."""
         if value is None:

@@ -43,15 +43,6 @@ def verify(secret: str, header: str, body: bytes, now: float,
     return fresh and hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def figure(lang: Language, value: float, signed: bool = False) -> str:
-    """A score (``22.0``) or points (``+9``, ``-2.5``) in the reader's form of numbers, with as
-    many decimals as Python's own form of the value has."""
-    written = f"{value:+g}" if signed else str(value)
-    digits = min(len(written.partition("e")[0].partition(".")[2]), 6)
-    text = lang.number(value, digits)
-    return "+" + text if signed and value >= 0 else text
-
-
 def slack_body(payload: dict[str, Any], lang: Language) -> dict[str, Any]:
     """A Slack incoming-webhook message: one line of text and the breakdown as a list."""
     lead, trigger = payload.get("lead", {}), payload.get("trigger", {})
@@ -62,14 +53,14 @@ def slack_body(payload: dict[str, Any], lang: Language) -> dict[str, Any]:
         "name": name or lang.gettext("A lead"),
         "company": lead.get("company") or lang.gettext("no company"),
         "event": lang.label(event, "event", event) if event else "-",
-        "score": "-" if score is None else figure(lang, score),
+        "score": "-" if score is None else lang.figure(score),
         "grade": lang.label(grade, "grade") if grade else lang.gettext("unscored"),
         "stage": lang.label(stage, "stage") if stage else "-",
         "rule": lang.label(rule, "rule", rule) if rule else "-",
     }
     text = lang.gettext("%(name)s (%(company)s): %(event)s — score %(score)s (%(grade)s),"
                         " stage %(stage)s, rule %(rule)s") % values  # fmt: skip
-    lines = [f"• {line['label']}: {figure(lang, line['points'], signed=True)}"
+    lines = [f"• {line['label']}: {lang.figure(line['points'], signed=True)}"
              for line in lead.get("breakdown", [])]  # fmt: skip
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     if lines:

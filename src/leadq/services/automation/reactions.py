@@ -38,7 +38,6 @@ from leadq.domain.consent import Purpose, email_refusal, may_call, may_email, st
 from leadq.domain.documents import DocumentLabels
 from leadq.domain.mail_links import MAIL_SECRET, tracked
 from leadq.i18n import Language
-from leadq.notify.webhook import figure
 from leadq.services.automation.document import current_automation
 from leadq.services.privacy import audit
 from leadq.services.qualification.rules import Rules, current_rules
@@ -355,7 +354,7 @@ def email_body(lead: Lead, rule: Rule, happening: Happening, lang: Language) -> 
     """A plain message a rep can act on without opening anything else, in ``lang``."""
     name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lang.gettext("(no name)")
     event = lang.label(happening.kind, "event", happening.kind.replace("lead.", ""))
-    score = "-" if lead.score is None else figure(lang, lead.score)
+    score = "-" if lead.score is None else lang.figure(lead.score)
     grade = lang.label(lead.grade, "grade") if lead.grade else "-"
     company = lead.company or lang.gettext("no company")
     lines = [f"{name} — {company}", "",
@@ -368,7 +367,7 @@ def email_body(lead: Lead, rule: Rule, happening: Happening, lang: Language) -> 
              lang.gettext("Job title: %(job_title)s") % {"job_title": lead.job_title or "-"},
              "", lang.gettext("Score breakdown:")]  # fmt: skip
     for line in lead.score_breakdown or []:
-        points = figure(lang, line["points"], signed=True)
+        points = lang.figure(line["points"], signed=True)
         lines.append(f"  {points}  {line['label']} ({line['value']})")
     return "\n".join(lines) + "\n"
 
