@@ -4,14 +4,10 @@ failing receiver, and an e-mail through a real SMTP server."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from email import message_from_bytes
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,32 +16,12 @@ from leadq.services.automation import outbox
 from leadq.services.automation.document import current_automation
 from leadq.store.db import Database
 from leadq.store.tables import FollowUpTask, Lead, OutboxMessage, SegmentMember
+from tests.automation.conftest import Mailbox
 from tests.automation.documents import TEAMS, put_in_force
 from tests.automation.receiver import Receiver, running
 from tests.integration.test_scoring_api import lead_with, use_model
 
 SECRET = "s3cret-for-tests"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 def document(url: str) -> str:

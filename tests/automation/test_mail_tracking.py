@@ -26,8 +26,8 @@ from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.store.secrets import workspace_secret
 from leadq.store.tables import Event, Lead, OutboxMessage, PossibleDuplicate
+from tests.automation.conftest import Mailbox
 from tests.automation.documents import put_in_force
-from tests.automation.test_delivery import Mailbox, mailbox  # noqa: F401
 
 DOCUMENT = """
 tracks:
@@ -72,7 +72,7 @@ def _events(db: Database, kind: str) -> list[Event]:
 
 def test_a_nurture_email_tracks_opens_clicks_and_one_click_unsubscribe(
     client: TestClient, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    mailbox: tuple[Mailbox, int],  # noqa: F811
+    mailbox: tuple[Mailbox, int],
 ) -> None:  # fmt: skip
     box, port = mailbox
     monkeypatch.setenv("LEADQ_PUBLIC_URL", "http://testserver")  # where the links point
@@ -83,8 +83,9 @@ def test_a_nurture_email_tracks_opens_clicks_and_one_click_unsubscribe(
     lead_id = client.post("/api/v1/leads", json={"email": "ola@firm.example",
                                                  "consents": [consent]}).json()["id"]  # fmt: skip
     settings = Settings(database_url=db.url, smtp_port=port)
-    later = lambda: datetime.now(UTC)  # noqa: E731 (the message is due from its own time)
-    assert outbox.deliver_due(db, current_automation(), settings, later).delivered == 1
+    # the clock of now, not of the test's start: the message is due from its own time
+    assert outbox.deliver_due(db, current_automation(), settings, lambda: datetime.now(UTC)
+                              ).delivered == 1  # fmt: skip
     (mail,) = box.messages
     assert mail["To"] == "ola@firm.example" and mail["List-Unsubscribe-Post"] == (
         "List-Unsubscribe=One-Click")  # fmt: skip

@@ -4,16 +4,11 @@ the JSON of generic webhooks keeps its codes, and English reads as it always did
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from leadq.config import Settings, get_settings
@@ -31,6 +26,7 @@ from leadq.services.automation.reactions import (
 )  # fmt: skip
 from leadq.store.db import Database
 from leadq.store.tables import Lead, OutboxMessage
+from tests.automation.conftest import Mailbox
 from tests.automation.documents import put_in_force
 from tests.automation.test_routing import MONDAY_LATE, ROUTING, arrive
 
@@ -209,32 +205,14 @@ def test_slack_posts_in_the_workspace_language_generic_hooks_keep_codes(
     assert english["text"] == ENGLISH_TEXT
 
 
-@pytest.fixture
-def smtp_port() -> Iterator[tuple[list[EmailMessage], int]]:
-    received: list[EmailMessage] = []
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            received.append(message_from_bytes(envelope.content, policy=policy.default))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield received, port
-    controller.stop()
-
-
 def test_email_says_its_language_and_carries_polish_letters(
-    smtp_port: tuple[list[EmailMessage], int],
+    mailbox: tuple[Mailbox, int],
 ) -> None:
-    received, port = smtp_port
+    box, port = mailbox
     settings = Settings(smtp_host="127.0.0.1", smtp_port=port, locale="pl")
     subject = "[leadq] Gorące do sprzedaży: lead 7 (gorący)"
     body = "Ewa Żółkiewska — Łódź\n\nWynik: 22,0\n"
     smtp_mail.send(settings, "anna@example.com", subject, body, "leadq-abc", 5.0)
-    (mail,) = received
+    (mail,) = box.messages
     assert mail["Subject"] == subject and mail["Content-Language"] == "pl"
     assert mail.get_content().replace("\r\n", "\n") == body  # SMTP lines end in CRLF
