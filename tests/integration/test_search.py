@@ -17,7 +17,8 @@ from sqlalchemy.sql.functions import Function
 
 from leadq.domain.leads import LeadInput
 from leadq.domain.search import ACCENTED, SQL_FUNCTION, fold, search_text
-from leadq.services.intake.leads import SORTS, LeadFilter, list_leads, listing, upsert_lead
+from leadq.services.intake.leads import upsert_lead
+from leadq.services.intake.listing import SORTS, LeadFilter, list_leads, listing
 from leadq.services.intake.policy import IntakePolicy
 from leadq.store.db import Database
 from leadq.store.tables import Lead

@@ -4,12 +4,17 @@ both must say the same as a full count and a plain DISTINCT would."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import html
+import json
+import re
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from leadq.domain.leads import LeadInput
+from leadq.services.errors import InvalidInput
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.qualification import inbox
@@ -36,10 +41,14 @@ def test_past_the_cap_the_count_says_plus_and_next_pages_on(
     assert "7 leads" in browser.get("/inbox")
     monkeypatch.setattr(inbox, "COUNT_CAP", 3)
     monkeypatch.setattr(inbox, "PER_PAGE", 2)
-    first = browser.get("/inbox")
-    assert "3+ leads" in first and "page 1 of 2+" in first and "Next →" in first
-    fourth = browser.get("/inbox?page=4")  # past the counted pages: still served
-    assert fourth.count('data-lead="') == 1 and "Next →" not in fourth
+    shown = browser.get("/inbox")
+    assert "3+ leads" in shown
+    seen = shown.count('data-lead="')
+    while 'rel="next"' in shown:  # past the counted leads: still paged on to the last
+        link = html.unescape(re.search(r'href="\?([^"]+)" rel="next"', shown)[1])  # type: ignore[index]
+        shown = browser.get(f"/inbox?{link}")
+        seen += shown.count('data-lead="')
+    assert seen == 7
 
 
 def test_distinct_values_are_what_distinct_says(db: Database, now: datetime) -> None:
@@ -52,12 +61,32 @@ def test_distinct_values_are_what_distinct_says(db: Database, now: datetime) -> 
         assert distinct_values(session, Lead.owner) == []  # nobody owns a lead yet
 
 
-@pytest.mark.parametrize("order", ["both", "probability", "score"])
-def test_every_page_in_each_order_is_the_next_slice_of_one_sorted_list(
-    db: Database, now: datetime, monkeypatch: pytest.MonkeyPatch, order: str
+ORDERS = ["grade", "-score", "score", "-probability", "probability", "-last_activity_at",
+          "last_activity_at", "-created_at", "created_at", "-owner", "owner"]
+
+
+def _expected(everyone: list[Lead], sort: str) -> list[int]:
+    """The order each sort promises, computed apart from SQL: empty values last, ties by id
+    in the sort's direction; by grade, the model's grades best first, then the rest."""
+    if sort == "grade":
+        rank = {"hot": 0, "warm": 1, "cold": 2}
+        return [x.id for x in sorted(everyone, key=lambda x: (
+            rank.get(x.grade, 3), x.probability is None, -(x.probability or 0), -x.id))]  # fmt: skip
+    name, descending = sort.lstrip("-"), sort.startswith("-")
+    present = sorted((x for x in everyone if getattr(x, name) is not None),
+                     key=lambda x: (getattr(x, name), x.id), reverse=descending)  # fmt: skip
+    empty = sorted((x for x in everyone if getattr(x, name) is None), key=lambda x: x.id,
+                   reverse=descending)  # fmt: skip
+    return [x.id for x in present + empty]
+
+
+@pytest.mark.parametrize("sort", ORDERS)
+def test_pages_read_forward_and_back_are_slices_of_one_sorted_list(
+    db: Database, now: datetime, sort: str
 ) -> None:
-    """Grades best first (then leads of no or another model's grade), by probability within a
-    grade: read grade by grade, page after page, it must be one sorted list cut in pages."""
+    """Each order, page after page by the next cursor, is one sorted list cut in pages (ties
+    and empty values included); read back from the last page by the previous cursors, the same
+    pages come back, down to the first."""
     _, document = read_model("classic")
     with db.unit_of_work() as session:
         activate(session, add_model(session, document, "classic.yaml", now).name, now)
@@ -68,19 +97,40 @@ def test_every_page_in_each_order_is_the_next_slice_of_one_sorted_list(
             lead.grade = grades[lead.id % 5]
             lead.probability = None if lead.id % 4 == 0 else round((lead.id * 37 % 11) / 11, 2)
             lead.score = lead.id % 7 * 10 if lead.id % 6 else None
-    monkeypatch.setattr(inbox, "PER_PAGE", 4)
+            lead.owner = [None, "ala", "bartek", "ala"][lead.id % 4]
+            lead.last_activity_at = None if lead.id % 3 == 0 else now - timedelta(
+                days=lead.id % 5)  # fmt: skip
+            lead.created_at = now - timedelta(hours=lead.id % 4)
     with db.reading() as session:
-        everyone = list(session.scalars(select(Lead)))
-        rank = {"hot": 0, "warm": 1, "cold": 2}
-        key = {
-            "both": lambda x: (rank.get(x.grade, 3), x.probability is None,
-                               -(x.probability or 0), -x.id),
-            "probability": lambda x: (x.probability is None, -(x.probability or 0), -x.id),
-            "score": lambda x: (x.score is None, -(x.score or 0), -x.id),
-        }[order]  # fmt: skip
-        expected = [x.id for x in sorted(everyone, key=key)]
-        asked = [inbox.InboxQuery(order=inbox.Priority(order), page=p, closed=True)
-                 for p in range(1, 7)]  # fmt: skip
-        pages = [inbox.inbox(session, query, now) for query in asked]
-    assert [lead.id for page in pages for lead in page.leads] == expected
-    assert pages[0].pages == 6 and not pages[5].has_next
+        expected = _expected(list(session.scalars(select(Lead))), sort)
+        pages: list[list[int]] = []
+        found = inbox.inbox(session, inbox.InboxQuery(sort=sort, closed=True), now, 4)
+        while True:
+            pages.append([x.id for x in found.leads])
+            assert (found.previous_cursor is None) == (len(pages) == 1)
+            if found.next_cursor is None:
+                break
+            found = inbox.inbox(session, inbox.InboxQuery(sort=sort, closed=True,
+                                                          cursor=found.next_cursor), now, 4)  # fmt: skip
+        assert [i for page in pages for i in page] == expected
+        assert len(pages) == 6
+        back = [pages[-1]]
+        while found.previous_cursor is not None:
+            query = inbox.InboxQuery(sort=sort, closed=True, cursor=found.previous_cursor,
+                                     backwards=True)  # fmt: skip
+            found = inbox.inbox(session, query, now, 4)
+            back.append([x.id for x in found.leads])
+        assert list(reversed(back)) == pages
+
+
+def test_a_cursor_not_made_by_the_list_is_refused_as_input(db: Database, now: datetime) -> None:
+    _leads(db, now, 3)
+    forged = [base64.urlsafe_b64encode(json.dumps(raw).encode()).decode() for raw in (
+        [0, "text", 1], [0, 1.5], ["x", 1.0, 1], [0, 1.0, 0], [5000, 1.0, 1], {"a": 1})]  # fmt: skip
+    with db.reading() as session:
+        for cursor in [*forged, "%%%", "", "A" * 400]:
+            with pytest.raises(InvalidInput):
+                inbox.inbox(session, inbox.InboxQuery(cursor=cursor or "="), now)
+        owner = base64.urlsafe_b64encode(json.dumps([0, 7, 1]).encode()).decode()
+        with pytest.raises(InvalidInput):  # an owner is a name, not a number
+            inbox.inbox(session, inbox.InboxQuery(sort="owner", cursor=owner), now)

@@ -15,7 +15,7 @@ from leadq.cli.support import out
 from leadq.config import get_settings
 from leadq.logs import UVICORN_LOGGING
 from leadq.services.demo import Locale, build_demo
-from leadq.services.intake.leads import LeadFilter, list_leads
+from leadq.services.intake.listing import LeadFilter, list_leads
 from leadq.services.people import users
 from leadq.store.db import Database
 

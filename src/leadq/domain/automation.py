@@ -270,6 +270,14 @@ class SegmentFilter(Strict):
     inactive_days: int | None = Field(
         default=None, ge=1, le=3650, description="no activity for at least this many days"
     )
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00]*$",
+        description="the search box: in the name, e-mail, phone or company",
+    )
+    overdue: bool | None = Field(default=None, description="with a follow-up task past its due")
 
 
 def parse_automation(text: str, file: str) -> Automation:

@@ -3,7 +3,6 @@ formulas) and one CSV file per dimension, safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, fields
 from datetime import datetime
@@ -15,8 +14,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from leadq.config import get_settings
 from leadq.i18n import Language
 from leadq.i18n.templates import install
+from leadq.reporting.spreadsheets import csv_text
 from leadq.services.analytics.metrics import FORMULAS, Dimension, Metrics
-from leadq.services.intake.imports import spreadsheet_safe
 
 _pages = Environment(loader=PackageLoader("leadq.reporting", "templates"),
                      autoescape=select_autoescape(["html", "j2"]),
@@ -25,18 +24,6 @@ install(_pages)
 COLUMNS = tuple(f.name for f in fields(Metrics))
 RATES = frozenset({"qualification_rate", "conversion_rate"})
 MONEY = frozenset({"cost", "cost_per_lead", "revenue", "lifetime_value"})
-
-
-BOM = "\ufeff"
-"""Excel reads a CSV file as UTF-8 only when the file starts with it."""
-
-
-def _cell(value: object, lang: Language) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return lang.csv_number(round(value, 6))
-    return spreadsheet_safe(str(value))
 
 
 def render(tables: Mapping[Dimension, Sequence[Metrics]], since: datetime | None,
@@ -57,11 +44,8 @@ def write_csv(handle: IO[str], rows: Sequence[Metrics], lang: Language) -> None:
     """One header line (the columns' codes) and a line per group, the way ``lang``'s
     spreadsheets read CSV: its list separator and decimal mark (``;`` and ``,`` for Polish),
     a byte-order mark first; text cells are made safe for spreadsheets."""
-    handle.write(BOM)
-    writer = csv.writer(handle, delimiter=lang.csv_delimiter)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(value, lang) for value in astuple(row)])
+    for piece in csv_text(COLUMNS, (astuple(row) for row in rows), lang):
+        handle.write(piece)
 
 
 def write_report(folder: Path, tables: Mapping[Dimension, Sequence[Metrics]],

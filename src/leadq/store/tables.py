@@ -182,6 +182,7 @@ LIST_ORDERS = (
     _newest_first("ix_leads_by_probability", Lead.probability),
     _newest_first("ix_leads_by_created", Lead.created_at),
     _newest_first("ix_leads_by_activity", Lead.last_activity_at),
+    _newest_first("ix_leads_by_owner", Lead.owner),
 )
 
 SEARCH = Index(
@@ -489,6 +490,10 @@ class SavedSegment(Base):
     name: Mapped[str] = mapped_column(String(63), unique=True)
     filter: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    """The user a personal view belongs to; a shared segment has none."""
+    view: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    """How the inbox shows it (``domain.automation.ViewLayout``); none for a plain segment."""
 
 
 class SegmentMember(Base):

@@ -19,21 +19,22 @@ from starlette.datastructures import FormData
 
 from leadq.domain.consent import ConsentInput, Purpose, may_call, may_email
 from leadq.domain.frameworks import Framework
+from leadq.domain.lifecycle import Stage
 from leadq.http.params import LeadPath, OverridePath, TaskPath
 from leadq.i18n import Language
 from leadq.services.automation import tasks
 from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
 from leadq.services.intake import duplicates
 from leadq.services.intake.events import list_events
-from leadq.services.intake.leads import update_lead
 from leadq.services.people.access import lead_for
+from leadq.services.people.users import Role, list_users
 from leadq.services.privacy import consents
 from leadq.services.qualification import decisions as qualification
 from leadq.services.qualification import notes
 from leadq.services.qualification.decisions import OverrideRequest
 from leadq.services.qualification.lifecycle import stage_history
 from leadq.services.qualification.rules import Rules
-from leadq.services.scoring.rescoring import find_version, model_of
+from leadq.services.scoring.rescoring import active_model, find_version, model_of
 from leadq.store.db import Database
 from leadq.store.tables import Company, FollowUpTask, Lead
 from leadq.web.auth import Form, Signed, Viewer, local_path, require
@@ -75,9 +76,34 @@ def _criteria(session: Session, lead: Lead, lang: Language) -> dict[str, str]:
             for line in lines if line.get("criterion")}  # fmt: skip
 
 
+def _why_not(rules: Rules, lead: Lead, pinned: bool, lang: Language) -> list[str]:
+    """Why the card offers no Accept, Reject or Move here, in words: a button that is simply
+    missing leaves a rep guessing."""
+    here = Stage(lead.stage)
+    named = {"stage": lang.label(here.value, "stage"), "mql": lang.label("mql", "stage"),
+             "sal": lang.label("sal", "stage")}  # fmt: skip
+    if pinned:
+        return [lang.gettext("The stage is pinned by an override: remove the override to "
+                             "accept, reject or move the lead.")]  # fmt: skip
+    said = []
+    if here is not Stage.mql:
+        line = lang.gettext("No Accept: only a %(mql)s is accepted, and this lead is "
+                            "%(stage)s.") % named  # fmt: skip
+        if not rules.lifecycle.refusal(here, Stage.mql):
+            line += " " + lang.gettext("Move it to %(mql)s first if sales should take it.") % named
+        said.append(line)
+    if here not in (Stage.mql, Stage.sal):
+        said.append(lang.gettext("No Reject: only a %(mql)s or %(sal)s is rejected; this lead "
+                                 "is %(stage)s.") % named)  # fmt: skip
+    if not rules.lifecycle.transitions.get(here):
+        said.append(lang.gettext("No Move: the lifecycle allows no move from %(stage)s.") % named)
+    return said
+
+
 def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int, now: datetime,
           lang: Language) -> dict[str, Any]:  # fmt: skip
     lead = lead_for(session, viewer.access, lead_id)
+    model = active_model(session)
     company, colleagues = _company(session, lead)
     open_tasks = session.scalars(select(FollowUpTask).where(
         FollowUpTask.lead_id == lead_id, FollowUpTask.done_at.is_(None))
@@ -101,6 +127,11 @@ def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int, now: dat
             "may_call": may_call(lead.consents, lead.do_not_call),
             "consent_history": consents.consents_of(session, lead_id, lead).history[:20],
             "duplicates": duplicates.of_lead(session, lead_id, viewer.access.lead_filter()),
+            "why_not": _why_not(rules, lead, any(o.kind == "stage" for o in overrides), lang),
+            "users": sorted(u.username for u in list_users(session) if u.disabled_at is None
+                            and u.role in (Role.rep, Role.manager, Role.admin)),
+            "model_grades": list(reversed(model.grades)) if model else [],
+            "all_stages": [s.value for s in Stage],
             }  # fmt: skip
 
 
@@ -114,7 +145,9 @@ def card_page(request: Request, lead_id: LeadPath, viewer: Signed) -> HTMLRespon
         except NotFound:
             what = reader(request, viewer).gettext("Lead %(id)s") % {"id": lead_id}
             return page(request, "missing.html.j2", viewer, 404, what=what)
-    return page(request, "card.html.j2", viewer, **context)
+    typed = request.session.pop("typed", None)
+    return page(request, "card.html.j2", viewer, typed=typed if isinstance(typed, dict) else {},
+                **context)  # fmt: skip
 
 
 # -- actions -----------------------------------------------------------------------------------
@@ -158,9 +191,11 @@ def accept(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> R
 
     def work(session: Session, now: datetime) -> str:
         lead = qualification.accept(session, rules, lead_id, viewer.username, now,
-                                    text(data, "comment", 2000))  # fmt: skip
-        return lang.gettext("Lead %(id)s accepted: now %(stage)s") % {
-            "id": lead_id, "stage": lang.label(lead.stage, "stage")}  # fmt: skip
+                                    text(data, "comment", 2000), text(data, "owner", 100),
+                                    default_owner=viewer.username)  # fmt: skip
+        return lang.gettext("Lead %(id)s accepted: now %(stage)s, owned by %(owner)s") % {
+            "id": lead_id, "stage": lang.label(lead.stage, "stage"),
+            "owner": lead.owner}  # fmt: skip
 
     return _act(request, viewer, lead_id, data, work)
 
@@ -202,7 +237,7 @@ def assign(request: Request, lead_id: LeadPath, viewer: Signed, data: Form) -> R
 
     def work(session: Session, now: datetime) -> str:
         owner = text(data, "owner", 100)
-        update_lead(session, lead_id, {"owner": owner}, viewer.username, now)
+        qualification.assign(session, lead_id, owner, viewer.username, now)
         if owner:
             said = lang.gettext("Lead %(id)s assigned to %(owner)s")
             return said % {"id": lead_id, "owner": owner}
@@ -244,18 +279,33 @@ def _answer(framework: Framework, data: FormData) -> dict[str, Any]:
 @router.post("/leads/{lead_id}/frameworks/{name}")
 def answer(request: Request, lead_id: LeadPath, name: Annotated[str, Path(max_length=40)],
            viewer: Signed, data: Form) -> RedirectResponse:  # fmt: skip
+    """Save the answers; refused ones come back in their panel, open, with what was typed and
+    the reason beside each field."""
     rules: Rules = request.app.state.rules
     lang = reader(request, viewer)
+    typed = {key[7:]: value[:200] for key, value in data.items()
+             if key.startswith("answer.") and isinstance(value, str)}  # fmt: skip
 
     def work(session: Session, now: datetime) -> str:
         framework = qualification.framework_of(rules, name)
-        card = qualification.answer(session, rules, lead_id, name, _answer(framework, data),
-                                    viewer.username, now)  # fmt: skip
+        try:
+            card = qualification.answer(session, rules, lead_id, name,
+                                        _answer(framework, data), viewer.username, now)  # fmt: skip
+        except InvalidInput as exc:
+            request.session["typed"] = {
+                "framework": name,
+                "values": typed,
+                "errors": {e.field.removeprefix("answers."): e.reason for e in exc.errors},
+            }
+            raise
         return lang.gettext("%(framework)s saved: %(verdict)s") % {
             "framework": lang.label(framework.name, "framework", framework.label),
             "verdict": lang.label(card.assessment.verdict.value, "verdict")}  # fmt: skip
 
-    return _act(request, viewer, lead_id, data, work)
+    reply = _act(request, viewer, lead_id, data, work)
+    if "typed" in request.session:
+        reply.headers["location"] = f"/leads/{lead_id}#fw-{name}"
+    return reply
 
 
 def _override(data: FormData) -> OverrideRequest:

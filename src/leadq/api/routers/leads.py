@@ -23,16 +23,29 @@ from leadq.api.schemas import (
 )
 from leadq.domain.leads import LeadInput
 from leadq.http.params import LeadPath
+from leadq.services.automation import segments
 from leadq.services.intake import duplicates, lookup
 from leadq.services.intake import events as event_service
 from leadq.services.intake import leads as lead_service
-from leadq.services.intake.leads import LeadFilter, Outcome
+from leadq.services.intake.leads import Outcome
+from leadq.services.intake.listing import LeadFilter, list_leads
 
 router = APIRouter(
     prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 )
 
-Sort = Literal["-score", "score", "-created_at", "created_at", "-last_activity_at", "-probability"]
+Sort = Literal[
+    "-score",
+    "score",
+    "-probability",
+    "probability",
+    "-last_activity_at",
+    "last_activity_at",
+    "-created_at",
+    "created_at",
+    "-owner",
+    "owner",
+]
 
 
 @router.post(
@@ -60,9 +73,10 @@ def upsert_lead(
 
 
 @router.get("", response_model=LeadPageOut)
-def list_leads(
+def list_leads_page(
     db: Db,
     caller: Caller,
+    now: Now,
     stage: str | None = None,
     grade: str | None = None,
     owner: str | None = None,
@@ -70,16 +84,20 @@ def list_leads(
     q: Annotated[
         str | None, Query(max_length=200, description="Text in e-mail, phone, name, company")
     ] = None,
+    segment: Annotated[
+        str | None, Query(max_length=63, description="Only the members of this segment")
+    ] = None,
     sort: Sort = "-score",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> LeadPageOut:
-    """Leads in priority order (highest score first, unscored last) with cursor pagination; a
-    rep's key lists the rep's leads and unassigned ones."""
+    """Leads in priority order (highest score first, unscored last) or another column's, with
+    cursor pagination; a rep's key lists the rep's leads and unassigned ones."""
     where = LeadFilter(stage=stage, grade=grade, owner=owner, source=source, text=q,
                        visible_to=caller.owner)  # fmt: skip
     with db.reading() as session:
-        page = lead_service.list_leads(session, where, sort, limit, cursor)
+        extra = [segments.membership(session, segment, now)] if segment else []
+        page = list_leads(session, where, sort, limit, cursor, extra)
         return LeadPageOut(
             items=[LeadOut.model_validate(x) for x in page.leads], next_cursor=page.next_cursor
         )

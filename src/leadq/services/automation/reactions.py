@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -86,6 +88,19 @@ def withhold(session: Session, lead_ids: set[int]) -> None:
     an import of another CRM's history must not send a notification per old lead."""
     pending: list[Happening] = session.info.get(PENDING, [])
     session.info[PENDING] = [h for h in pending if h.lead_id not in lead_ids]
+
+
+@contextmanager
+def tentative(session: Session) -> Iterator[None]:
+    """A savepoint for one of many changes: if it fails, its rows and its happenings go, and
+    the changes before it stay (a bulk action reports the lead it could not change)."""
+    pending = list(session.info.get(PENDING, []))
+    try:
+        with session.begin_nested():
+            yield
+    except Exception:
+        session.info[PENDING] = pending
+        raise
 
 
 # -- reacting ----------------------------------------------------------------------------------

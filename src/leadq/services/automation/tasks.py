@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from leadq.services.automation.reactions import emit
 from leadq.services.errors import Conflict, NotFound
 from leadq.services.privacy import audit
-from leadq.store.tables import FollowUpTask
+from leadq.store.tables import FollowUpTask, Lead
 
 SLA_BREACHED = "task.sla_breached"
 
@@ -56,3 +56,10 @@ def complete(session: Session, task_id: int, actor: str, now: datetime) -> Follo
     task.done_at, task.done_by, task.done_how = now, actor, "manual"
     audit.record(session, actor, "task.completed", "lead", task.lead_id, {"task": task_id}, now)
     return task
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """A condition on ``leads``: the lead has an open follow-up task past its due time."""
+    late = select(FollowUpTask.lead_id).where(FollowUpTask.done_at.is_(None),
+                                              FollowUpTask.due_at < now)  # fmt: skip
+    return Lead.id.in_(late)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.sql.functions import Function
 
 from leadq.domain.free_mail import is_free_mail
-from leadq.domain.ids import canonical_id
 from leadq.domain.leads import (
     ATTRIBUTE_PREFIX,
     CONTACT_FIELDS,
@@ -25,7 +20,6 @@ from leadq.domain.leads import (
     email_domain,
     merge_values,
 )
-from leadq.domain.search import SQL_FUNCTION, pattern
 from leadq.domain.seniority import infer_seniority
 from leadq.services.automation import reactions as automation
 from leadq.services.errors import Conflict, FieldError, InvalidInput
@@ -383,107 +377,3 @@ def update_lead(
         consents.record_edit(session, lead.id, contact, actor, now)
     rescore_leads(session, [lead.id], now, "lead updated")
     return lead
-
-
-# -- listing -----------------------------------------------------------------------------------
-
-SORTS = {
-    "-score": (Lead.score, True),
-    "score": (Lead.score, False),
-    "-created_at": (Lead.created_at, True),
-    "created_at": (Lead.created_at, False),
-    "-last_activity_at": (Lead.last_activity_at, True),
-    "-probability": (Lead.probability, True),
-}
-
-
-@dataclass(frozen=True)
-class LeadFilter:
-    stage: str | None = None
-    grade: str | None = None
-    owner: str | None = None
-    source: str | None = None
-    text: str | None = None
-    visible_to: str | None = None
-    """A rep's name: only their leads and unassigned ones."""
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = [
-            getattr(Lead, name) == value
-            for name in ("stage", "grade", "owner", "source")
-            if (value := getattr(self, name)) is not None
-        ]
-        if self.visible_to is not None:
-            found.append(or_(Lead.owner.is_(None), Lead.owner == self.visible_to))
-        if self.text:
-            typed = pattern(self.text)
-            like = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            parts = (Lead.email, Lead.first_name, Lead.last_name, Lead.company, Lead.phone)
-            found.append(Function(SQL_FUNCTION, *parts, type_=String()).like(like, escape="\\"))
-        return found
-
-
-@dataclass(frozen=True)
-class Page:
-    leads: list[Lead]
-    next_cursor: str | None
-
-
-def list_leads(
-    session: Session,
-    where: LeadFilter,
-    sort: str = "-score",
-    limit: int = 50,
-    cursor: str | None = None,
-) -> Page:
-    """Keyset pagination, unscored leads last: stable pages however many leads arrive."""
-    column, _ = SORTS[sort]
-    leads = list(session.scalars(listing(where, sort, limit + 1, cursor)))
-    more = len(leads) > limit
-    leads = leads[:limit]
-    next_cursor = _encode_cursor(getattr(leads[-1], column.key), leads[-1].id) if more else None
-    return Page(leads, next_cursor)
-
-
-def listing(where: LeadFilter, sort: str, limit: int, cursor: str | None = None) -> Select[Any]:
-    """The query of one page (one more lead than shown tells whether another page follows)."""
-    column, descending = SORTS[sort]
-    query = select(Lead).where(*where.conditions())
-    if cursor is not None:
-        value, last_id = _decode_cursor(cursor, column)
-        query = query.where(_after(column, descending, value, last_id))
-    return query.order_by(*ordering(sort)).limit(limit)
-
-
-def ordering(sort: str) -> list[Any]:
-    """``ORDER BY`` of a sort, as its list index reads it: unscored (or unset) last, ties by id."""
-    column, descending = SORTS[sort]
-    ordered = (column.desc() if descending else column.asc()).nulls_last()
-    return [ordered, Lead.id.desc() if descending else Lead.id.asc()]
-
-
-def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
-    beyond_id = Lead.id < last_id if descending else Lead.id > last_id
-    if value is None:
-        return and_(column.is_(None), beyond_id)
-    beyond = column < value if descending else column > value
-    return or_(beyond, and_(column == value, beyond_id), column.is_(None))
-
-
-def _encode_cursor(value: Any, lead_id: int) -> str:
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, lead_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, lead_id = json.loads(raw)
-        lead_id = canonical_id(lead_id)
-        if value is not None and column.key in ("created_at", "last_activity_at"):
-            value = datetime.fromisoformat(value)
-        elif value is not None:
-            value = float(value)  # scores and probabilities are floats; refuses text
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput([FieldError("cursor", "not a cursor this listing returned")]) from None
-    return value, lead_id

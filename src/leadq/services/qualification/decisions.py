@@ -87,8 +87,10 @@ def _feedback(session: Session, lead: Lead, decision: str, reason: str | None,
 
 
 def accept(session: Session, rules: Rules, lead_id: int, actor: str, now: datetime,
-           comment: str | None = None, owner: str | None = None) -> Lead:  # fmt: skip
-    """Sales accepts a MQL: it becomes a SAL, optionally assigned to ``owner``."""
+           comment: str | None = None, owner: str | None = None,
+           default_owner: str | None = None) -> Lead:  # fmt: skip
+    """Sales accepts a MQL: it becomes a SAL owned by ``owner``; unsaid, a lead nobody owns
+    goes to ``default_owner`` (the person accepting it), one with an owner keeps them."""
     lead = changeable_lead(session, lead_id)
     if lead.stage != Stage.mql:
         raise Conflict("stage", f"only a mql can be accepted; the lead is {lead.stage}")
@@ -96,12 +98,28 @@ def accept(session: Session, rules: Rules, lead_id: int, actor: str, now: dateti
     _feedback(session, lead, "accepted", None, comment, actor, now)
     _move(session, rules, lead, Stage.sal, actor, comment or "accepted by sales", now)
     lead.accepted_at = now
-    if owner is not None and owner != lead.owner:
-        audit.record(session, actor, "lead.assigned", "lead", lead.id,
-                     {"before": lead.owner, "after": owner}, now)  # fmt: skip
-        lead.owner = owner
+    _owned_by(session, lead, owner or lead.owner or default_owner, actor, now)
     rescore_leads(session, [lead.id], now, "accepted")
     return lead
+
+
+def assign(session: Session, lead_id: int, owner: str | None, actor: str, now: datetime) -> Lead:
+    """Give the lead to ``owner`` (None: nobody); the same owner again changes nothing."""
+    lead = changeable_lead(session, lead_id)
+    if _owned_by(session, lead, owner, actor, now):
+        lead.updated_at = now
+        rescore_leads(session, [lead.id], now, "lead assigned")
+    return lead
+
+
+def _owned_by(session: Session, lead: Lead, owner: str | None, actor: str,
+              now: datetime) -> bool:  # fmt: skip
+    if owner == lead.owner:
+        return False
+    audit.record(session, actor, "lead.assigned", "lead", lead.id,
+                 {"before": lead.owner, "after": owner}, now)  # fmt: skip
+    lead.owner = owner
+    return True
 
 
 def reject(session: Session, rules: Rules, lead_id: int, reason: str, comment: str | None,

@@ -1,0 +1,38 @@
+"""Saved views: a segment remembers how the inbox shows it (sort, columns, closed leads) and
+whose it is (a personal view names its user; a shared one names nobody); lists sort by owner
+from an index on PostgreSQL.
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0019"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("segments") as table:
+        table.add_column(sa.Column("owner", sa.String(100), nullable=True))
+        table.add_column(sa.Column("view", JSON, nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_leads_by_owner", "leads",
+                        [sa.text("owner DESC NULLS LAST"), sa.text("id DESC")])  # fmt: skip
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_leads_by_owner", "leads")
+    with op.batch_alter_table("segments") as table:
+        table.drop_column("view")
+        table.drop_column("owner")
