@@ -61,8 +61,19 @@ def test_distinct_values_are_what_distinct_says(db: Database, now: datetime) -> 
         assert distinct_values(session, Lead.owner) == []  # nobody owns a lead yet
 
 
-ORDERS = ["grade", "-score", "score", "-probability", "probability", "-last_activity_at",
-          "last_activity_at", "-created_at", "created_at", "-owner", "owner"]
+ORDERS = [
+    "grade",
+    "-score",
+    "score",
+    "-probability",
+    "probability",
+    "-last_activity_at",
+    "last_activity_at",
+    "-created_at",
+    "created_at",
+    "-owner",
+    "owner",
+]
 
 
 def _expected(everyone: list[Lead], sort: str) -> list[int]:
@@ -71,7 +82,8 @@ def _expected(everyone: list[Lead], sort: str) -> list[int]:
     if sort == "grade":
         rank = {"hot": 0, "warm": 1, "cold": 2}
         return [x.id for x in sorted(everyone, key=lambda x: (
-            rank.get(x.grade, 3), x.probability is None, -(x.probability or 0), -x.id))]  # fmt: skip
+            rank.get(x.grade or "", 3), x.probability is None, -(x.probability or 0),
+            -x.id))]  # fmt: skip
     name, descending = sort.lstrip("-"), sort.startswith("-")
     present = sorted((x for x in everyone if getattr(x, name) is not None),
                      key=lambda x: (getattr(x, name), x.id), reverse=descending)  # fmt: skip
@@ -110,8 +122,8 @@ def test_pages_read_forward_and_back_are_slices_of_one_sorted_list(
             assert (found.previous_cursor is None) == (len(pages) == 1)
             if found.next_cursor is None:
                 break
-            found = inbox.inbox(session, inbox.InboxQuery(sort=sort, closed=True,
-                                                          cursor=found.next_cursor), now, 4)  # fmt: skip
+            onward = inbox.InboxQuery(sort=sort, closed=True, cursor=found.next_cursor)
+            found = inbox.inbox(session, onward, now, 4)
         assert [i for page in pages for i in page] == expected
         assert len(pages) == 6
         back = [pages[-1]]
@@ -125,8 +137,8 @@ def test_pages_read_forward_and_back_are_slices_of_one_sorted_list(
 
 def test_a_cursor_not_made_by_the_list_is_refused_as_input(db: Database, now: datetime) -> None:
     _leads(db, now, 3)
-    forged = [base64.urlsafe_b64encode(json.dumps(raw).encode()).decode() for raw in (
-        [0, "text", 1], [0, 1.5], ["x", 1.0, 1], [0, 1.0, 0], [5000, 1.0, 1], {"a": 1})]  # fmt: skip
+    made = ([0, "text", 1], [0, 1.5], ["x", 1.0, 1], [0, 1.0, 0], [5000, 1.0, 1], {"a": 1})
+    forged = [base64.urlsafe_b64encode(json.dumps(raw).encode()).decode() for raw in made]
     with db.reading() as session:
         for cursor in [*forged, "%%%", "", "A" * 400]:
             with pytest.raises(InvalidInput):

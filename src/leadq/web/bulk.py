@@ -34,8 +34,9 @@ def _request(data: FormData) -> BulkRequest:
         raise InvalidInput([FieldError("lead", "not a lead id")]) from None
     if len(ids) > MAX_LEADS:
         raise InvalidInput([FieldError("lead", f"at most {MAX_LEADS} leads at once")])
-    return BulkRequest(action, ids, owner=text(data, "owner", 100),
-                       reason=text(data, "reason", 60), stage=text(data, "stage", 20),
+    reason = "move_reason" if action is BulkAction.move else "reason"
+    return BulkRequest(action, ids, owner=text(data, "owner", 100), reason=text(data, reason, 60),
+                       stage=text(data, "stage", 20),
                        segment=text(data, "segment", 63))  # fmt: skip
 
 

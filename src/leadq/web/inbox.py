@@ -4,6 +4,7 @@ actions."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -167,6 +168,8 @@ def inbox_page(request: Request, viewer: Signed, showing: Showing) -> HTMLRespon
     with db.reading() as session:
         try:
             found = inbox(session, showing.query(viewer), datetime.now(UTC))
+            if showing.segment:  # another person's personal view is not found
+                segments.usable(session, showing.segment, viewer.username)
         except LeadqError as exc:
             error = _said(lang, exc)
         options = _options(session, viewer)
@@ -175,6 +178,7 @@ def inbox_page(request: Request, viewer: Signed, showing: Showing) -> HTMLRespon
     error = "; ".join([*([error] if error else []), *notices]) or None
     return page(request, "inbox.html.j2", viewer, found=found, error=error, shown=showing,
                 options=options, reasons=request.app.state.rules.lifecycle.rejection,
+                move_reasons=request.app.state.rules.lifecycle.reasons,
                 sortable=SORTABLE, toggled=toggled, bulk_actions=list(BulkAction),
                 view_link=view_link,
                 here=str(request.url.path) + (f"?{request.url.query}" if request.url.query
@@ -197,15 +201,11 @@ def _rows(leads: Iterator[Lead]) -> Iterator[list[Any]]:
         yield [getattr(lead, name) for name in EXPORTED]
 
 
-def _exported(db: Database, query: InboxQuery, ids: list[int] | None) -> Iterator[Lead]:
-    """The view's leads in its order, all pages (or only the selected ones), read in chunks
-    by one session that lives as long as the download."""
+def _exported(db: Database, query: InboxQuery) -> Iterator[Lead]:
+    """The view's leads in its order, all pages, read in chunks by one session that lives as
+    long as the download."""
     with db.reading() as session:
-        leads = every_lead(session, query, datetime.now(UTC))
-        wanted = set(ids or ())
-        for lead in leads:
-            if not wanted or lead.id in wanted:
-                yield lead
+        yield from every_lead(session, query, datetime.now(UTC))
 
 
 @router.get("/inbox/export.{kind}", response_model=None)
@@ -216,19 +216,24 @@ def export(request: Request, kind: Literal["csv", "xlsx"], viewer: Signed, showi
     reader's spreadsheet dialect or as XLSX; cells are never formulas."""
     db: Database = request.app.state.db
     lang = reader(request, viewer)
-    with db.reading() as session:  # a bad cursor or segment: refused before a file starts
-        inbox(session, replace(showing, cursor=None).query(viewer), datetime.now(UTC), 1)
-    query = replace(showing, cursor=None).query(viewer)
+    with db.reading() as session:  # a segment that is not theirs: refused before a file starts
+        try:
+            if showing.segment:
+                segments.usable(session, showing.segment, viewer.username)
+        except LeadqError as exc:
+            raise HTTPException(404, str(exc)) from None
+    query = replace(showing.query(viewer), cursor=None, only=tuple(lead or ()))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    name = f"leads-{showing.segment or 'inbox'}-{stamp}.{kind}"
+    named = re.sub(r"[^a-z0-9_-]", "", showing.segment)[:63] or "inbox"
+    name = f"leads-{named}-{stamp}.{kind}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if kind == "csv":
-        text = csv_text(EXPORTED, _rows(_exported(db, query, lead)), lang)
+        text = csv_text(EXPORTED, _rows(_exported(db, query)), lang)
         return StreamingResponse((piece.encode() for piece in text), headers=disposition,
                                  media_type="text/csv; charset=utf-8")  # fmt: skip
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
         path = Path(handle.name)
-    write_xlsx(path, EXPORTED, _rows(_exported(db, query, lead)), lang)
+    write_xlsx(path, EXPORTED, _rows(_exported(db, query)), lang)
     return FileResponse(path, filename=name, background=BackgroundTask(path.unlink),
                         media_type="application/vnd.openxmlformats-officedocument."
                                    "spreadsheetml.sheet")  # fmt: skip

@@ -37,6 +37,8 @@ class InboxQuery:
     backwards: bool = False
     """The page that ends just before ``cursor`` (a "previous" link), not the one after it."""
     closed: bool = False
+    only: tuple[int, ...] = ()
+    """These leads alone (a selection), when given."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ def _conditions(session: Session, query: InboxQuery, now: datetime) -> list[Any]
         conditions.append(overdue(now))
     if not query.closed and query.where.stage is None:
         conditions.append(Lead.stage.not_in(CLOSED))
+    if query.only:
+        conditions.append(Lead.id.in_(query.only))
     return conditions
 
 
