@@ -41,6 +41,8 @@ def serve(
 
     settings = get_settings()
     _database().upgrade()
+    out.print(f"Serving the web UI on http://{host or settings.host}:{port or settings.port}/"
+              " and the API's docs at /docs")  # fmt: skip
     uvicorn.run(
         "leadq.api.app:serve_app",
         factory=True,
@@ -91,6 +93,7 @@ def _print_sign_in(db: Database, locale: str | None) -> None:
     settings = get_settings()
     shown = f"password [bold]{password}[/]" if password else "the password shown the first time"
     out.print(f"Web UI: run [bold]leadq serve[/] and open http://{settings.host}:{settings.port}/"
+              f" (or the port given to [bold]leadq serve --port[/])"
               f" — sign in as [bold]{DEMO_USER}[/] with {shown}")  # fmt: skip
 
 

@@ -1,0 +1,254 @@
+"""The inbox as a work list in a real browser (Debian's Chromium) against ``leadq serve`` on
+the demo workspace: twenty leads assigned in one action, a saved view reopened and exported
+(equal to the API's list), each column sorted across pages, an accept undone, the phone list,
+and axe-core's accessibility rules on every page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from leadq.store.db import Database
+from leadq.store.tables import AuditEntry, Lead
+from tests.e2e.browsing import PASSWORD, SHOTS, skip_without_chromium
+from tests.e2e.serving import serving, spawned
+
+skip_without_chromium()
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+class Workspace:
+    def __init__(self, base: str, database: Path, token: str) -> None:
+        self.base, self.database, self.token = base, database, token
+
+    def db(self) -> Database:
+        return Database(f"sqlite:///{self.database}")
+
+    def api(self, **params: str) -> list[int]:
+        """Every lead id the API lists for these parameters, page after page."""
+        found: list[int] = []
+        cursor = None
+        while True:
+            asked = {**params, "limit": "500", **({"cursor": cursor} if cursor else {})}
+            page = httpx.get(f"{self.base}/api/v1/leads", params=asked,
+                             headers={"Authorization": f"Bearer {self.token}"}).json()  # fmt: skip
+            found += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return found
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """``leadq demo``, an admin ``mia`` and an API key, and ``leadq serve``."""
+    where = tmp_path_factory.mktemp("worklist")
+    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
+           "LEADQ_TEST_PASSWORD": PASSWORD}  # fmt: skip
+    spawned(where, env, "demo", "--leads", "150")
+    spawned(where, env, "user", "add", "mia", "--role", "admin", "--password-env",
+            "LEADQ_TEST_PASSWORD")  # fmt: skip
+    token = spawned(where, env, "apikey", "create", "checks").split()[-1]
+    with serving(where, env) as base:
+        yield Workspace(base, where / "demo.db", token)
+
+
+def _signed_in(chromium: Browser, workspace: Workspace, width: int = 1280) -> Page:
+    context = chromium.new_context(viewport={"width": width, "height": 900},
+                                   base_url=workspace.base, accept_downloads=True)  # fmt: skip
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "mia")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url("**/inbox")
+    return page
+
+
+def _ids(page: Page) -> list[int]:
+    return [int(x) for x in page.eval_on_selector_all(
+        "table.leads tbody tr[data-lead]", "rows => rows.map(r => r.dataset.lead)")]  # fmt: skip
+
+
+def test_twenty_leads_selected_and_assigned_in_one_action(chromium: Browser,
+                                                         workspace: Workspace) -> None:  # fmt: skip
+    page = _signed_in(chromium, workspace)
+    page.goto("/inbox?mine=false&sort=-created_at&closed=true")
+    boxes = page.locator("table.leads tbody input[name=lead]")
+    for index in range(20):
+        boxes.nth(index).check()
+    chosen = _ids(page)[:20]
+    expect(page.locator("#selected-count")).to_have_text("20 ✓")
+    page.select_option("#bulk-action", "assign")
+    expect(page.locator("#bulk select[name=reason]")).to_be_hidden()  # the fields of assign only
+    page.select_option("#bulk select[name=owner]", "mia")
+    page.click("#bulk button[type=submit]:not(.secondary)")
+    expect(page.locator("h1")).to_contain_text("20 leads")  # asked first, nothing done yet
+    page.click("#confirm")
+    expect(page.locator("#bulk-done")).to_have_text("Done for 20 leads.")
+    with workspace.db().reading() as session:
+        owners = dict(session.execute(select(Lead.id, Lead.owner).where(Lead.id.in_(chosen))).all())
+        audited = [row.entity_id for row in session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "lead.assigned", AuditEntry.actor == "mia"))]  # fmt: skip
+    assert set(owners.values()) == {"mia"}
+    assert sorted(int(x) for x in audited if int(x) in chosen) == sorted(chosen)
+    page.context.close()
+
+
+SORTS = ["score", "probability", "last_activity_at", "created_at", "owner"]
+
+
+@pytest.mark.parametrize("column", SORTS)
+def test_a_column_sorts_both_ways_across_pages_as_the_api_lists(
+    chromium: Browser, workspace: Workspace, column: str
+) -> None:
+    page = _signed_in(chromium, workspace)
+    page.goto("/inbox?mine=false&closed=true&columns=" + ",".join(SORTS))
+    for _ in range(2):  # first click: its first order; second: the other way round
+        with page.expect_navigation():
+            page.click(f"th.col a[href*='sort=']:has-text('{_header(column)}')")
+        sort = re.search(r"sort=([^&]+)", page.url)[1]  # type: ignore[index]
+        assert sort.lstrip("-") == column
+        header = page.locator("th[aria-sort]")
+        expect(header).to_have_attribute(
+            "aria-sort", "descending" if sort[0] == "-" else "ascending"
+        )
+        shown = _ids(page)
+        with page.expect_navigation():
+            page.click("a[rel=next]")
+        shown += _ids(page)
+        assert shown == workspace.api(sort=sort)[:100]
+        with page.expect_navigation():
+            page.click("a[rel=prev]")
+        assert _ids(page) == shown[:50]
+        with page.expect_navigation():
+            page.click("a[rel=next]")
+    page.context.close()
+
+
+def _header(column: str) -> str:
+    return {"score": "Score", "probability": "Predictive", "last_activity_at": "Last activity",
+            "created_at": "Created", "owner": "Owner"}[column]  # fmt: skip
+
+
+def test_a_saved_view_reopened_and_exported_is_the_api_list(
+    chromium: Browser, workspace: Workspace, tmp_path: Path
+) -> None:
+    page = _signed_in(chromium, workspace)
+    page.goto("/inbox?mine=false")
+    page.select_option("select[name=stage]", "sql")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    with page.expect_navigation():
+        page.click("th.col a:has-text('Last activity')")
+    page.click("details.save-view summary")
+    page.fill("details.save-view input[name=name]", "recent-sql")
+    page.check("details.save-view input[name=shared]")
+    with page.expect_navigation():
+        page.click("details.save-view button[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("View “recent-sql” saved")
+    page.goto("/inbox?mine=false")
+    with page.expect_navigation():
+        page.click("aside.views a:has-text('recent-sql')")  # reopened from the sidebar
+    expect(page.locator("th[aria-sort]")).to_contain_text("Last activity")
+    assert set(page.eval_on_selector_all(
+        "table.leads tbody tr .c-stage .stage", "s => s.map(x => x.title)")) == {"sql"}  # fmt: skip
+    with page.expect_download() as waiting:
+        page.click("a:has-text('Export CSV')")
+    saved = tmp_path / "view.csv"
+    waiting.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    listed = workspace.api(segment="recent-sql", sort="-last_activity_at")
+    assert [int(r["id"]) for r in rows] == listed and len(listed) > 0
+    page.context.close()
+
+
+def test_an_accept_waits_a_few_seconds_and_can_be_undone(chromium: Browser,
+                                                          workspace: Workspace) -> None:  # fmt: skip
+    page = _signed_in(chromium, workspace)
+    page.goto("/inbox?mine=false&stage=mql")
+    first, second = _ids(page)[:2]
+    with workspace.db().reading() as session:
+        before = session.get(Lead, second)
+        owner = before.owner if before else None
+    page.locator(f"tr[data-lead='{first}'] form.quick button.accept").click()
+    expect(page.locator("#undo")).to_be_visible()
+    page.click("#undo button")
+    expect(page.locator("#undo .what")).to_contain_text("Undone")
+    page.wait_for_timeout(6000)  # past the moment the accept would have been sent
+    with workspace.db().reading() as session:
+        assert session.get(Lead, first).stage == "mql"  # type: ignore[union-attr]
+    with page.expect_navigation(timeout=15_000):  # not undone: sent after the few seconds
+        page.locator(f"tr[data-lead='{second}'] form.quick button.accept").click()
+    expect(page.locator(".flash")).to_contain_text("accepted")
+    with workspace.db().reading() as session:
+        accepted = session.get(Lead, second)
+        assert accepted is not None and accepted.stage == "sal"
+        assert accepted.owner == (owner or "mia")  # kept, or the person accepting
+    page.context.close()
+
+
+def test_the_phone_inbox_is_a_list_of_two_lines_a_lead(chromium: Browser,
+                                                       workspace: Workspace) -> None:  # fmt: skip
+    page = _signed_in(chromium, workspace, 390)
+    page.goto("/inbox?mine=false")
+    heights = page.eval_on_selector_all("table.leads tbody tr",
+                                        "rows => rows.map(r => r.getBoundingClientRect().height)")  # fmt: skip
+    assert len(heights) == 50 and max(heights) <= 120, max(heights)
+    expect(page.locator(".hints")).to_be_hidden()
+    expect(page.locator("table.leads form.quick").first).to_be_hidden()  # actions in the menu
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "inbox-phone-list-390.png"))
+    page.goto(f"/leads/{_first_lead(page)}")
+    profile = page.locator("section.profile-section").bounding_box()
+    score = page.locator("h2:has-text('Score breakdown')").bounding_box()
+    assert profile and score and profile["y"] < score["y"]  # the profile first
+    page.context.close()
+
+
+def _first_lead(page: Page) -> int:
+    page.goto("/inbox?mine=false")
+    return _ids(page)[0]
+
+
+PAGES = ["/inbox?mine=false", "/inbox?mine=false&stage=mql", "/dashboard", "/analytics",
+         "/models", "/imports", "/duplicates", "/settings", "/leads/999999", "/inbox?page=abc"]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_has_a_serious_accessibility_violation(chromium: Browser, workspace: Workspace,
+                                                       width: int) -> None:  # fmt: skip
+    axe = Axe()
+    signed_out = chromium.new_context(base_url=workspace.base,
+                                      viewport={"width": width, "height": 900}).new_page()  # fmt: skip
+    signed_out.goto("/login")
+    found = {"/login": _serious(axe, signed_out)}
+    page = _signed_in(chromium, workspace, width)
+    lead = _first_lead(page)
+    for path in [*PAGES, f"/leads/{lead}"]:
+        page.goto(path)
+        found[path] = _serious(axe, page)
+    page.goto("/inbox?mine=false")
+    page.locator("table.leads tbody input[name=lead]").first.check()
+    page.select_option("#bulk-action", "add_to_segment")
+    page.click("#bulk button[type=submit]:not(.secondary)")
+    found["bulk confirmation"] = _serious(axe, page)
+    assert {path: said for path, said in found.items() if said} == {}
+    page.context.close()
+    signed_out.context.close()
+
+
+def _serious(axe: Axe, page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, each with where it is."""
+    results = axe.run(page)
+    return [f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]  # fmt: skip
