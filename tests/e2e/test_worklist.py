@@ -39,8 +39,11 @@ class Workspace:
         cursor = None
         while True:
             asked = {**params, "limit": "500", **({"cursor": cursor} if cursor else {})}
-            page = httpx.get(f"{self.base}/api/v1/leads", params=asked,
-                             headers={"Authorization": f"Bearer {self.token}"}).json()  # fmt: skip
+            page = httpx.get(
+                f"{self.base}/api/v1/leads",
+                params=asked,
+                headers={"Authorization": f"Bearer {self.token}"},
+            ).json()
             found += [item["id"] for item in page["items"]]
             cursor = page["next_cursor"]
             if not cursor:
@@ -51,19 +54,20 @@ class Workspace:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """``leadq demo``, an admin ``mia`` and an API key, and ``leadq serve``."""
     where = tmp_path_factory.mktemp("worklist")
-    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
-           "LEADQ_TEST_PASSWORD": PASSWORD}  # fmt: skip
+    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}", "LEADQ_TEST_PASSWORD": PASSWORD}
     spawned(where, env, "demo", "--leads", "150")
-    spawned(where, env, "user", "add", "mia", "--role", "admin", "--password-env",
-            "LEADQ_TEST_PASSWORD")  # fmt: skip
+    spawned(
+        where, env, "user", "add", "mia", "--role", "admin", "--password-env", "LEADQ_TEST_PASSWORD"
+    )
     token = spawned(where, env, "apikey", "create", "checks").split()[-1]
     with serving(where, env) as base:
         yield Workspace(base, where / "demo.db", token)
 
 
 def _signed_in(chromium: Browser, workspace: Workspace, width: int = 1280) -> Page:
-    context = chromium.new_context(viewport={"width": width, "height": 900},
-                                   base_url=workspace.base, accept_downloads=True)  # fmt: skip
+    context = chromium.new_context(
+        viewport={"width": width, "height": 900}, base_url=workspace.base, accept_downloads=True
+    )
     page = context.new_page()
     page.goto("/login")
     page.fill("input[name=username]", "mia")
@@ -74,12 +78,17 @@ def _signed_in(chromium: Browser, workspace: Workspace, width: int = 1280) -> Pa
 
 
 def _ids(page: Page) -> list[int]:
-    return [int(x) for x in page.eval_on_selector_all(
-        "table.leads tbody tr[data-lead]", "rows => rows.map(r => r.dataset.lead)")]  # fmt: skip
+    return [
+        int(x)
+        for x in page.eval_on_selector_all(
+            "table.leads tbody tr[data-lead]", "rows => rows.map(r => r.dataset.lead)"
+        )
+    ]
 
 
-def test_twenty_leads_selected_and_assigned_in_one_action(chromium: Browser,
-                                                         workspace: Workspace) -> None:  # fmt: skip
+def test_twenty_leads_selected_and_assigned_in_one_action(
+    chromium: Browser, workspace: Workspace
+) -> None:
     page = _signed_in(chromium, workspace)
     page.goto("/inbox?mine=false&sort=-created_at&closed=true")
     boxes = page.locator("table.leads tbody input[name=lead]")
@@ -96,10 +105,16 @@ def test_twenty_leads_selected_and_assigned_in_one_action(chromium: Browser,
     expect(page.locator("#bulk-done")).to_have_text("Done for 20 leads.")
     with workspace.db().reading() as session:
         owners = dict(session.execute(select(Lead.id, Lead.owner).where(Lead.id.in_(chosen))).all())
-        audited = [row.entity_id for row in session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "lead.assigned", AuditEntry.actor == "mia"))]  # fmt: skip
+        audited = [
+            row.entity_id
+            for row in session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "lead.assigned", AuditEntry.actor == "mia"
+                )
+            )
+        ]
     assert set(owners.values()) == {"mia"}
-    assert sorted(int(x) for x in audited if int(x) in chosen) == sorted(chosen)
+    assert sorted(int(x or 0) for x in audited if int(x or 0) in chosen) == sorted(chosen)
     page.context.close()
 
 
@@ -135,8 +150,13 @@ def test_a_column_sorts_both_ways_across_pages_as_the_api_lists(
 
 
 def _header(column: str) -> str:
-    return {"score": "Score", "probability": "Predictive", "last_activity_at": "Last activity",
-            "created_at": "Created", "owner": "Owner"}[column]  # fmt: skip
+    return {
+        "score": "Score",
+        "probability": "Predictive",
+        "last_activity_at": "Last activity",
+        "created_at": "Created",
+        "owner": "Owner",
+    }[column]
 
 
 def test_a_saved_view_reopened_and_exported_is_the_api_list(
@@ -159,8 +179,11 @@ def test_a_saved_view_reopened_and_exported_is_the_api_list(
     with page.expect_navigation():
         page.click("aside.views a:has-text('recent-sql')")  # reopened from the sidebar
     expect(page.locator("th[aria-sort]")).to_contain_text("Last activity")
-    assert set(page.eval_on_selector_all(
-        "table.leads tbody tr .c-stage .stage", "s => s.map(x => x.title)")) == {"sql"}  # fmt: skip
+    assert set(
+        page.eval_on_selector_all(
+            "table.leads tbody tr .c-stage .stage", "s => s.map(x => x.title)"
+        )
+    ) == {"sql"}
     with page.expect_download() as waiting:
         page.click("a:has-text('Export CSV')")
     saved = tmp_path / "view.csv"
@@ -171,8 +194,9 @@ def test_a_saved_view_reopened_and_exported_is_the_api_list(
     page.context.close()
 
 
-def test_an_accept_waits_a_few_seconds_and_can_be_undone(chromium: Browser,
-                                                          workspace: Workspace) -> None:  # fmt: skip
+def test_an_accept_waits_a_few_seconds_and_can_be_undone(
+    chromium: Browser, workspace: Workspace
+) -> None:
     page = _signed_in(chromium, workspace)
     page.goto("/inbox?mine=false&stage=mql")
     first, second = _ids(page)[:2]
@@ -196,12 +220,14 @@ def test_an_accept_waits_a_few_seconds_and_can_be_undone(chromium: Browser,
     page.context.close()
 
 
-def test_the_phone_inbox_is_a_list_of_two_lines_a_lead(chromium: Browser,
-                                                       workspace: Workspace) -> None:  # fmt: skip
+def test_the_phone_inbox_is_a_list_of_two_lines_a_lead(
+    chromium: Browser, workspace: Workspace
+) -> None:
     page = _signed_in(chromium, workspace, 390)
     page.goto("/inbox?mine=false")
-    heights = page.eval_on_selector_all("table.leads tbody tr",
-                                        "rows => rows.map(r => r.getBoundingClientRect().height)")  # fmt: skip
+    heights = page.eval_on_selector_all(
+        "table.leads tbody tr", "rows => rows.map(r => r.getBoundingClientRect().height)"
+    )
     assert len(heights) == 50 and max(heights) <= 120, max(heights)
     expect(page.locator(".hints")).to_be_hidden()
     expect(page.locator("table.leads form.quick").first).to_be_hidden()  # actions in the menu
@@ -220,16 +246,28 @@ def _first_lead(page: Page) -> int:
     return _ids(page)[0]
 
 
-PAGES = ["/inbox?mine=false", "/inbox?mine=false&stage=mql", "/dashboard", "/analytics",
-         "/models", "/imports", "/duplicates", "/settings", "/leads/999999", "/inbox?page=abc"]  # fmt: skip
+PAGES = [
+    "/inbox?mine=false",
+    "/inbox?mine=false&stage=mql",
+    "/dashboard",
+    "/analytics",
+    "/models",
+    "/imports",
+    "/duplicates",
+    "/settings",
+    "/leads/999999",
+    "/inbox?page=abc",
+]
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_no_page_has_a_serious_accessibility_violation(chromium: Browser, workspace: Workspace,
-                                                       width: int) -> None:  # fmt: skip
+def test_no_page_has_a_serious_accessibility_violation(
+    chromium: Browser, workspace: Workspace, width: int
+) -> None:
     axe = Axe()
-    signed_out = chromium.new_context(base_url=workspace.base,
-                                      viewport={"width": width, "height": 900}).new_page()  # fmt: skip
+    signed_out = chromium.new_context(
+        base_url=workspace.base, viewport={"width": width, "height": 900}
+    ).new_page()
     signed_out.goto("/login")
     found = {"/login": _serious(axe, signed_out)}
     page = _signed_in(chromium, workspace, width)
@@ -250,5 +288,8 @@ def test_no_page_has_a_serious_accessibility_violation(chromium: Browser, worksp
 def _serious(axe: Axe, page: Page) -> list[str]:
     """axe-core's serious and critical violations on the page, each with where it is."""
     results = axe.run(page)
-    return [f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}"
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]  # fmt: skip
+    return [
+        f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
