@@ -3,18 +3,19 @@ against counts worked out by hand, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from leadq.domain.events import EventInput
 from leadq.services.analytics import dashboard
 from leadq.services.analytics.dashboard import Bar, Rate, RepSpeed, WeekScores
+from leadq.services.analytics.metrics import Period
 from leadq.services.errors import InvalidInput
 from leadq.services.intake.events import record_events
 from leadq.store.db import Database
-from leadq.store.tables import ScoringModelVersion
+from leadq.store.tables import Lead, ScoringModelVersion
 from tests.analytics.dataset import END, POLICY, SINCE, Workspace, at, build, happen, lead
 from tests.analytics.dataset import use_model as activate_test_model
 
@@ -155,3 +156,27 @@ def test_dashboard_gathers_every_series(db: Database) -> None:
         assert [m.group for m in everything.campaigns][:2] == ["spring", "(none)"]
         assert [w.week for w in everything.score_trend] == ["2026-W13", "2026-W14"]
         assert len(everything.low_score_sample) == 2
+
+
+@pytest.mark.parametrize(("since", "until"), [
+    (None, None), (SINCE, None), (None, at(3, 5)), (at(3, 3), at(3, 8)), (at(3, 20), END),
+])  # fmt: skip
+def test_a_period_counts_only_the_leads_created_in_it(
+    db: Database, workspace: Workspace, since: datetime | None, until: datetime | None
+) -> None:
+    """Every series of a period adds up to the leads created in it, worked out apart from the
+    series: the funnel's first bar, the grades, the deciles (scored leads) and the total."""
+    period = Period(since, until)
+    with db.reading() as session:
+        inside = [x for x in session.scalars(select(Lead)) if (since is None or x.created_at >= since)
+                  and (until is None or x.created_at < until)]  # fmt: skip
+        found = dashboard.dashboard(session, END, 4, period=period)
+    assert found.funnel[0].value == len(inside) == found.total.leads
+    assert sum(r.leads for r in found.conversion_by_grade) == len(inside)
+    assert sum(r.leads for r in found.conversion_by_decile) == len(
+        [x for x in inside if x.score is not None]
+    )
+    assert sum(r.converted for r in found.conversion_by_decile) == len(
+        [x for x in inside if x.score is not None and x.converted_at is not None]
+    )
+    assert len(found.score_trend) == 4

@@ -256,7 +256,7 @@ PAGES = [
     "/duplicates",
     "/settings",
     "/leads/999999",
-    "/inbox?page=abc",
+    "/inbox?overdue=maybe",
 ]
 
 

@@ -360,3 +360,26 @@ def test_another_persons_view_is_not_exported(
         refused = web.get(f"/inbox/export.{kind}?segment=mine-only&mine=false")
         assert refused.status_code == 404 and "not found" in refused.text
         assert 'href="/inbox"' in refused.text  # inside the layout, navigation kept
+
+
+def test_the_dashboard_shows_the_days_asked_for_and_says_when_it_cannot(
+    browser: Browser, db: Database, now: datetime
+) -> None:
+    ids = _many(db, now, 5)
+    with db.unit_of_work() as session:
+        for lead_id, days in zip(ids, (400, 200, 40, 10, 1), strict=True):
+            session.get(Lead, lead_id).created_at = now - timedelta(days=days)  # type: ignore[union-attr]
+    today = now.date()
+    last_month = browser.get(f"/dashboard?since={today - timedelta(days=29)}&until={today}")
+    assert re.search(r"<dt>Leads</dt><dd>(?:<span[^>]*>)?2<", last_month)
+    assert "Leads created" in last_month and 'aria-current="true">Last 30 days' in last_month
+    everything = browser.get("/dashboard")
+    assert re.search(r"<dt>Leads</dt><dd>(?:<span[^>]*>)?5<", everything)
+    for bad in ("since=2026-13-01", "since=yesterday", "since=2026-05-01&until=2026-04-01",
+                "since=2000-01-01&until=2026-01-01"):  # fmt: skip
+        refused = browser.get(f"/dashboard?{bad}")
+        assert 'class="flash error"' in refused
+        assert re.search(r"<dt>Leads</dt><dd>(?:<span[^>]*>)?5<", refused)  # all time instead
+    assert browser.client.get("/dashboard?since=" + "9" * 11).status_code == 422
+    trend = everything[everything.index("Score of new leads by week") :]
+    assert 'class="gridline"' in trend[:4000]  # the trend chart has its y-axis

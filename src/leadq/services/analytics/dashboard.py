@@ -81,8 +81,8 @@ def _rate(label: str, leads: int, converted: int) -> Rate:
     return Rate(label, leads, converted, converted / leads if leads else None)
 
 
-def _cube(session: Session) -> list[Cell]:
-    return cells(session, Period(), active_model(session) is not None)
+def _cube(session: Session, period: Period | None = None) -> list[Cell]:
+    return cells(session, period or Period(), active_model(session) is not None)
 
 
 def funnel(session: Session, cube: Sequence[Cell] | None = None) -> list[Bar]:
@@ -116,10 +116,12 @@ def conversion_by_grade(session: Session, cube: Sequence[Cell] | None = None) ->
     return rates
 
 
-def _decile_starts(session: Session) -> tuple[list[int], list[tuple[float, int]]]:
+def _decile_starts(session: Session, period: Period) -> tuple[list[int], list[tuple[float, int]]]:
     """The size of each decile and the (score, id) of the first lead of each but the lowest,
     found from the count of leads per score and one index lookup per decile."""
-    histogram = session.execute(select(Lead.score, func.count()).where(Lead.score.is_not(None))
+    within = period.leads()
+    histogram = session.execute(select(Lead.score, func.count())
+                                .where(Lead.score.is_not(None), *within)
                                 .group_by(Lead.score).order_by(Lead.score)).all()  # fmt: skip
     count = sum(n for _, n in histogram)
     groups = min(10, count)
@@ -134,18 +136,22 @@ def _decile_starts(session: Session) -> tuple[list[int], list[tuple[float, int]]
         while before + n <= start:
             before += n
             score, n = next(scores)
-        at = select(Lead.id).where(Lead.score == score).order_by(Lead.id).offset(start - before)
+        at = (select(Lead.id).where(Lead.score == score, *within).order_by(Lead.id)
+              .offset(start - before))  # fmt: skip
         firsts.append((float(score or 0), session.scalars(at.limit(1)).one()))
     return sizes, firsts
 
 
-def conversion_by_decile(session: Session) -> list[Rate]:
-    """Scored leads in ten equal-count groups by rules score (ties split by lead id; the
-    lower deciles take one more lead when the count does not divide by ten). Only the
-    converted leads are read one by one, and placed by the first lead of each decile."""
-    sizes, firsts = _decile_starts(session)
+def conversion_by_decile(session: Session, period: Period | None = None) -> list[Rate]:
+    """Scored leads (created in ``period``) in ten equal-count groups by rules score (ties
+    split by lead id; the lower deciles take one more lead when the count does not divide by
+    ten). Only the converted leads are read one by one, and placed by the first lead of each
+    decile."""
+    period = period or Period()
+    sizes, firsts = _decile_starts(session, period)
     converted = [0] * len(sizes)
-    won = select(Lead.score, Lead.id).where(Lead.score.is_not(None), Lead.converted_at.is_not(None))
+    won = select(Lead.score, Lead.id).where(Lead.score.is_not(None), Lead.converted_at.is_not(None),
+                                            *period.leads())  # fmt: skip
     for score, lead_id in session.execute(won):
         converted[bisect.bisect_right(firsts, (score, lead_id))] += 1
     rates = []
@@ -228,11 +234,12 @@ def score_trend(session: Session, weeks: int = 12,
     return trend
 
 
-def speed_to_lead(session: Session, now: datetime,
-                  since: datetime | None = None) -> list[RepSpeed]:  # fmt: skip
+def speed_to_lead(session: Session, now: datetime, since: datetime | None = None,
+                  until: datetime | None = None) -> list[RepSpeed]:  # fmt: skip
     """Per task owner: tasks, done, median minutes from creation to done, SLA breaches and
-    open tasks past due now; ``since`` keeps tasks created from then on."""
+    open tasks past due now; of the tasks created in ``[since, until)`` when given."""
     where = [] if since is None else [FollowUpTask.created_at >= since]
+    where += [] if until is None else [FollowUpTask.created_at < until]
     overdue = case((FollowUpTask.done_at.is_(None) & (FollowUpTask.due_at < now), 1), else_=0)
     counts = select(FollowUpTask.owner, func.count(), func.count(FollowUpTask.done_at),
                     func.count(FollowUpTask.breached_at), func.sum(overdue))  # fmt: skip
@@ -300,11 +307,16 @@ class Dashboard:
 
 
 def dashboard(session: Session, now: datetime, weeks: int = 12, sample: int = 10,
-              seed: int | None = None) -> Dashboard:  # fmt: skip
-    """Every series at once, read in one session (one consistent picture)."""
-    cube = _cube(session)
-    tables = metrics_by(session, ["source", "campaign", "total"], now=now, cube=cube)
+              seed: int | None = None, period: Period | None = None) -> Dashboard:  # fmt: skip
+    """Every series at once, read in one session (one consistent picture); with a
+    ``period``, of the leads (and tasks) created in it, the weeks those up to its end."""
+    period = period or Period()
+    cube = _cube(session, period)
+    tables = metrics_by(session, ["source", "campaign", "total"], period.since, period.until,
+                        now=now, cube=cube)  # fmt: skip
+    last = min(now, period.until - timedelta(microseconds=1)) if period.until else now
     return Dashboard(funnel(session, cube), conversion_by_grade(session, cube),
-                     conversion_by_decile(session), tables["source"], tables["campaign"],
-                     score_trend(session, weeks, now), speed_to_lead(session, now),
+                     conversion_by_decile(session, period), tables["source"],
+                     tables["campaign"], score_trend(session, weeks, last),
+                     speed_to_lead(session, now, period.since, period.until),
                      low_score_sample(session, sample, seed), tables["total"][0])  # fmt: skip

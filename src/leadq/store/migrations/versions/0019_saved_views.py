@@ -22,9 +22,10 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("segments") as table:
-        table.add_column(sa.Column("owner", sa.String(100), nullable=True))
-        table.add_column(sa.Column("view", JSON, nullable=True))
+    # plain ADD / DROP COLUMN (SQLite 3.35+): a copied table could not be dropped while
+    # segment_members refer to it
+    op.add_column("segments", sa.Column("owner", sa.String(100), nullable=True))
+    op.add_column("segments", sa.Column("view", JSON, nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.create_index("ix_leads_by_owner", "leads",
                         [sa.text("owner DESC NULLS LAST"), sa.text("id DESC")])  # fmt: skip
@@ -33,6 +34,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_leads_by_owner", "leads")
-    with op.batch_alter_table("segments") as table:
-        table.drop_column("view")
-        table.drop_column("owner")
+    op.execute("ALTER TABLE segments DROP COLUMN view")
+    op.execute("ALTER TABLE segments DROP COLUMN owner")
