@@ -168,7 +168,8 @@ def test_a_period_counts_only_the_leads_created_in_it(
     series: the funnel's first bar, the grades, the deciles (scored leads) and the total."""
     period = Period(since, until)
     with db.reading() as session:
-        inside = [x for x in session.scalars(select(Lead)) if (since is None or x.created_at >= since)
+        inside = [x for x in session.scalars(select(Lead))
+                  if (since is None or x.created_at >= since)
                   and (until is None or x.created_at < until)]  # fmt: skip
         found = dashboard.dashboard(session, END, 4, period=period)
     assert found.funnel[0].value == len(inside) == found.total.leads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -66,7 +66,8 @@ def dashboard_page(request: Request, viewer: Manager, fresh: bool = False, since
     presets = [(lang.gettext("Last 30 days"), today - timedelta(days=29)),
                (lang.gettext("Last 90 days"), today - timedelta(days=89)),
                (lang.gettext("This year"), today.replace(month=1, day=1))]  # fmt: skip
-    context = {"since": first, "until": last, "error": error, "presets": presets, "today": today}
+    context: dict[str, Any] = {"since": first, "until": last, "error": error,
+                               "presets": presets, "today": today}  # fmt: skip
     if first is None and last is None:
         max_age = request.app.state.settings.dashboard_max_age_seconds
         kept = snapshots.current(db, now, max_age=max_age, fresh=fresh)
