@@ -22,6 +22,8 @@ from leadq.store.db import Database
 MAX_FORM_FIELD = 300_000
 """Longest form field: a scoring model document (256 kB) fits; each field has its own
 limit besides."""
+MAX_FORM_FIELDS = 2_000
+"""Fields one form may post: the model editor's rows of a large model fit."""
 
 
 class SignInRequired(Exception):
@@ -114,7 +116,7 @@ async def viewer(request: Request) -> Viewer:
 
 async def form(request: Request) -> FormData:
     """The posted form, refused unless it carries this session's CSRF token."""
-    data = await request.form(max_files=1, max_fields=200)
+    data = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
     sent = data.get("csrf")
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str) or not secrets.compare_digest(

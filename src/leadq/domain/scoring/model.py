@@ -300,6 +300,13 @@ class ScoringModel(Strict):
     def ref(self) -> str:
         return f"{self.name}@{self.version or 0}"
 
+    def content(self) -> dict[str, Any]:
+        """What the model says, whatever its version or the spacing of its description: two
+        documents with equal content score every lead alike."""
+        found = self.model_dump(exclude={"version"})
+        found["description"] = (self.description or "").strip() or None
+        return found
+
 
 def _sign(criterion: Criterion, positive: bool) -> None:
     if criterion.weight < 0:

@@ -61,6 +61,15 @@ def add_model(session: Session, text: str, file: str, now: datetime,
     return row
 
 
+def same_as(session: Session, text: str) -> ScoringModelVersion | None:
+    """The stored version of this document's model that says the same (whatever its version
+    line or spacing), if one is: adding it again would only make a copy."""
+    model = parse(text, "draft")
+    named = select(ScoringModelVersion).where(ScoringModelVersion.name == model.name)
+    rows = session.scalars(named.order_by(ScoringModelVersion.version.desc()))
+    return next((row for row in rows if model_of(row).content() == model.content()), None)
+
+
 def list_models(session: Session) -> list[ScoringModelVersion]:
     return every_version(session, ScoringModelVersion)
 
