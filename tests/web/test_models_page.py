@@ -135,8 +135,8 @@ def _form(page: str) -> dict[str, str]:
 
 
 def _post(person: Browser, fields: dict[str, str], do: str) -> Response:
-    reply: Response = person.client.post("/models/form",
-                                         data={**fields, "csrf": person.csrf, "do": do})  # fmt: skip
+    sent = {**fields, "csrf": person.csrf, "do": do}
+    reply: Response = person.client.post("/models/form", data=sent)
     return reply
 
 
