@@ -17,6 +17,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from leadq.domain.scoring.model import parse_model
+from leadq.services.scoring.documents import read_model
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Lead
 from tests.e2e.browsing import PASSWORD, SHOTS, skip_without_chromium
@@ -293,3 +295,138 @@ def _serious(axe: Axe, page: Page) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+CLASSIC_LABELS = {
+    "decision_maker": ("Decision-making position", "Stanowisko decyzyjne", "Funcție de decizie",
+                       "Должность ЛПР"),
+    "company_size": ("Company size", "Wielkość firmy", "Mărimea companiei", "Размер компании"),
+    "whitepaper": ("Whitepaper downloads", "Pobrania whitepaperów", "Descărcări de whitepaper",
+                   "Скачивания white paper"),
+    "webinar": ("Webinar attendance", "Udział w webinarach", "Participare la webinare",
+                "Участие в вебинарах"),
+    "pricing_page": ("Pricing-page visits", "Wizyty na stronie cennika",
+                     "Vizite pe pagina de prețuri", "Посещения страницы цен"),
+    "cold": ("Cold", "Zimny", "Rece", "Холодный"),
+    "warm": ("Warm", "Ciepły", "Cald", "Тёплый"),
+    "hot": ("Hot", "Gorący", "Fierbinte", "Горячий"),
+}  # fmt: skip
+
+
+class ModelForm:
+    """The model editor driven as a person does: type, then press the form's buttons (each
+    press is a round trip that must keep what was typed)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def fill(self, name: str, value: str) -> None:
+        self.page.fill(f"#model-form [name='{name}']", value)
+
+    def translate(self, prefix: str, key: str) -> None:
+        """The label in the four languages, typed into the row's (folded) translations."""
+        self.page.locator(f"#model-form [name='{prefix}.tr.en']").locator(
+            "xpath=ancestor::details").locator("summary").click()  # fmt: skip
+        for code, text in zip(("en", "pl", "ro", "ru"), CLASSIC_LABELS[key], strict=True):
+            self.fill(f"{prefix}.tr.{code}", text)
+
+    def press(self, action: str) -> None:
+        with self.page.expect_navigation():
+            self.page.click(f"#model-form button[value='{action}']")
+
+    def condition(self, at: str, field: str, op: str, value: str) -> None:
+        self.fill(f"{at}.field", field)
+        self.page.select_option(f"#model-form select[name='{at}.op']", op)
+        self.fill(f"{at}.value", value)
+
+
+def test_a_model_built_in_the_form_from_scratch_is_the_classic_one(
+    chromium: Browser, workspace: Workspace
+) -> None:
+    page = _signed_in(chromium, workspace)
+    page.goto("/models?new=true")
+    form = ModelForm(page)
+    classic = parse_model(read_model("classic")[1], "classic")
+    form.fill("name", "classic")
+    form.fill("description", classic.description or "")
+    # c.0: decision-making position, three levels
+    form.fill("c.0.id", "decision_maker")
+    form.fill("c.0.label", "Decision-making position")
+    form.fill("c.0.weight", "3")
+    for k, (level, op, value) in enumerate([("3", "in", "c_level, owner, vp"),
+                                            ("2", "in", "director, head"),
+                                            ("1", "eq", "manager")]):  # fmt: skip
+        form.press("add_level:0")
+        form.fill(f"c.0.level.{k}.level", level)
+        form.condition(f"c.0.level.{k}.when.0", "seniority", op, value)
+    form.translate("c.0", "decision_maker")
+    # c.1: whitepaper downloads, counted, capped
+    form.fill("c.1.id", "whitepaper")
+    form.fill("c.1.label", "Whitepaper downloads")
+    form.fill("c.1.event", "content_download")
+    form.condition("c.1.when.0", "asset_type", "eq", "whitepaper")
+    page.check("#model-form [name='c.1.count']")
+    form.fill("c.1.cap", "3")
+    form.translate("c.1", "whitepaper")
+    # c.2: company size, three levels
+    form.press("add_criterion:fit:profile")
+    form.fill("c.2.id", "company_size")
+    form.fill("c.2.label", "Company size")
+    form.fill("c.2.weight", "2")
+    for k, floor in enumerate(["250", "50", "10"]):
+        form.press("add_level:2")
+        form.fill(f"c.2.level.{k}.level", str(3 - k))
+        form.condition(f"c.2.level.{k}.when.0", "company_size", "gte", floor)
+    form.translate("c.2", "company_size")
+    # c.3 and c.4: webinars and pricing-page visits
+    for i, (key, label, weight, event) in enumerate([
+            ("webinar", "Webinar attendance", "2", "webinar_attended"),
+            ("pricing_page", "Pricing-page visits", "3", "page_view")], start=3):  # fmt: skip
+        form.press("add_criterion:engagement:event")
+        form.fill(f"c.{i}.id", key)
+        form.fill(f"c.{i}.label", label)
+        form.fill(f"c.{i}.weight", weight)
+        form.fill(f"c.{i}.event", event)
+        page.check(f"#model-form [name='c.{i}.count']")
+        form.fill(f"c.{i}.cap", "3")
+        form.translate(f"c.{i}", key)
+    form.press("add_condition:4")
+    form.condition("c.4.when.0", "path", "starts_with", "/pricing")
+    for i, (grade, line) in enumerate([("cold", "0"), ("warm", "11"), ("hot", "21")]):
+        form.fill(f"grade.{i}.name", grade)
+        form.fill(f"grade.{i}.threshold", line)
+        form.translate(f"grade.{i}", grade)
+    page.click("#model-form details.matrix summary")
+    for name, value in zip(["A", "B", "C", "D", "1", "2", "3", "4"],
+                           ["12", "8", "4", "0", "15", "9", "3", "0"], strict=True):  # fmt: skip
+        form.fill(f"matrix.{'fit' if name.isalpha() else 'engagement'}.{name}", value)
+    form.press("yaml")
+    built = parse_model(page.locator("textarea[name=document]").input_value(), "form")
+    assert built.content() == classic.content()
+    form_again = page.locator("button[value=form]")
+    with page.expect_navigation():
+        form_again.click()
+    form.press("save")  # the workspace runs classic@1: the same model is not added twice
+    expect(page.locator(".flash")).to_contain_text("Nothing added: this is what classic@1")
+    page.context.close()
+
+
+def test_the_preview_lists_the_leads_that_would_change_grade(
+    chromium: Browser, workspace: Workspace
+) -> None:
+    page = _signed_in(chromium, workspace)
+    page.goto("/models")
+    page.fill("#model-form [name='name']", "eager")
+    page.fill("#model-form [name='grade.2.threshold']", "12")
+    with page.expect_navigation():
+        page.click("#model-form button[value=preview]")
+    expect(page.locator("#preview h2")).to_contain_text("Preview of eager: valid")
+    expect(page.locator("#changes-summary")).to_contain_text("would move up a grade")
+    assert page.locator("#moves tbody tr.up").count() >= 1
+    first = page.locator("#examples li").first
+    expect(first).to_contain_text("→ Hot")
+    moved = int(first.locator("a").get_attribute("href").rsplit("/", 1)[1])  # type: ignore[union-attr]
+    with workspace.db().reading() as session:
+        lead = session.get(Lead, moved)
+        assert lead is not None and lead.grade != "hot" and (lead.score or 0) >= 12
+    page.context.close()
