@@ -50,10 +50,11 @@ REQUESTS = {
 }
 PAGES = {
     "web inbox, by score": "/inbox",
-    "web inbox, grade then probability": "/inbox?order=both",
-    "web inbox, by probability": "/inbox?order=probability",
+    "web inbox, grade then probability": "/inbox?sort=grade",
+    "web inbox, by probability": "/inbox?sort=-probability",
     "web inbox, grade=hot": "/inbox?grade=hot",
-    "web inbox, page 200": "/inbox?page=200",
+    "web inbox, by owner": "/inbox?sort=owner",
+    "web inbox, by last activity": "/inbox?sort=-last_activity_at",
     "web lead card": "/leads/{lead}",
 }
 """The web UI's pages, read by a signed-in manager (the whole team's leads)."""
