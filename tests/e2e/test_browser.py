@@ -118,7 +118,7 @@ def test_sign_in_qualify_and_accept_a_lead_then_read_the_dashboard(
     assert page.locator("table.metrics tbody tr").count() >= 2
     visit.shoot("analytics")
     page.goto("/models")
-    page.click("form.editor button[type=submit]:not(.secondary)")
+    page.click("#model-form button[value=preview]")
     assert page.locator("#preview").is_visible()
     visit.shoot("models")
     assert visit.foreign() == []

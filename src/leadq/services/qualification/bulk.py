@@ -7,18 +7,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from leadq.services.automation import segments
 from leadq.services.automation.reactions import tentative
-from leadq.services.errors import FieldError, InvalidInput, LeadqError
-from leadq.services.people.access import Access, lead_for
+from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
+from leadq.services.intake.lookup import get_lead
 from leadq.services.qualification import decisions
 from leadq.services.qualification.rules import Rules
 
 MAX_LEADS = 1000
 """Leads one bulk action takes (the inbox's selection is a page; the API's a list)."""
+
+
+class Caller(Protocol):
+    """Who acts (``services.people.access.Access``): the name audited, their own name, and
+    whether they may see a lead of a given owner."""
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def sees(self, lead_owner: str | None) -> bool: ...
 
 
 class BulkAction(StrEnum):
@@ -72,7 +86,7 @@ def _checked(request: BulkRequest, rules: Rules) -> None:
         raise InvalidInput(errors)
 
 
-def apply(session: Session, rules: Rules, access: Access, request: BulkRequest,
+def apply(session: Session, rules: Rules, access: Caller, request: BulkRequest,
           now: datetime) -> BulkReport:  # fmt: skip
     """Do the action to each lead the caller may see, one savepoint each; a lead another rep
     owns reads as not found, as it does on its own."""
@@ -84,7 +98,8 @@ def apply(session: Session, rules: Rules, access: Access, request: BulkRequest,
     for lead_id in dict.fromkeys(request.lead_ids):
         try:
             with tentative(session):
-                lead_for(session, access, lead_id, for_update=True)
+                if not access.sees(get_lead(session, lead_id, for_update=True).owner):
+                    raise NotFound("lead", lead_id)  # another rep's: not disclosed
                 _one(session, rules, access, request, lead_id, now)
         except LeadqError as exc:
             refused.append(Refusal(lead_id, str(exc)))
@@ -93,7 +108,7 @@ def apply(session: Session, rules: Rules, access: Access, request: BulkRequest,
     return BulkReport(request.action, done, refused)
 
 
-def _one(session: Session, rules: Rules, access: Access, request: BulkRequest, lead_id: int,
+def _one(session: Session, rules: Rules, access: Caller, request: BulkRequest, lead_id: int,
          now: datetime) -> None:  # fmt: skip
     actor = access.actor
     match request.action:
