@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from leadq.domain.leads import LeadInput
+from leadq.domain.worklist import SORTS
 from leadq.services.errors import InvalidInput
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
@@ -61,19 +62,7 @@ def test_distinct_values_are_what_distinct_says(db: Database, now: datetime) -> 
         assert distinct_values(session, Lead.owner) == []  # nobody owns a lead yet
 
 
-ORDERS = [
-    "grade",
-    "-score",
-    "score",
-    "-probability",
-    "probability",
-    "-last_activity_at",
-    "last_activity_at",
-    "-created_at",
-    "created_at",
-    "-owner",
-    "owner",
-]
+ORDERS = list(SORTS)  # every order the inbox offers
 
 
 def _expected(everyone: list[Lead], sort: str) -> list[int]:

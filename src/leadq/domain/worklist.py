@@ -19,8 +19,11 @@ SORTABLE = ("score", "probability", "last_activity_at", "created_at", "owner")
 BY_GRADE = "grade"
 """The order by the active model's grades, best first, then by probability within each."""
 
-Sort = Literal["grade", "-score", "score", "-probability", "probability", "-last_activity_at",
-               "last_activity_at", "-created_at", "created_at", "-owner", "owner"]  # fmt: skip
+ColumnSort = Literal["-score", "score", "-probability", "probability",
+                     "-last_activity_at", "last_activity_at", "-created_at", "created_at",
+                     "-owner", "owner"]  # fmt: skip
+"""A column's order, highest (``-``) or lowest first: what the API's lists offer too."""
+Sort = Literal["grade", ColumnSort]
 SORTS: tuple[str, ...] = get_args(Sort)
 FIRST = {"owner": "owner"}
 """A column's first click: highest first, except names, which read A to Z."""

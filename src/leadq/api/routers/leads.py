@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from leadq.api.schemas import (
     ScoreOut,
 )
 from leadq.domain.leads import LeadInput
+from leadq.domain.worklist import ColumnSort
 from leadq.http.params import LeadPath
 from leadq.services.automation import segments
 from leadq.services.intake import duplicates, lookup
@@ -34,18 +35,7 @@ router = APIRouter(
     prefix="/leads", tags=["leads"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 )
 
-Sort = Literal[
-    "-score",
-    "score",
-    "-probability",
-    "probability",
-    "-last_activity_at",
-    "last_activity_at",
-    "-created_at",
-    "created_at",
-    "-owner",
-    "owner",
-]
+Sort = ColumnSort
 
 
 @router.post(
