@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from threadpoolctl import threadpool_limits
 
 from leadq.api.app import create_app
-from leadq.config import Settings
+from leadq.config import Settings, get_settings
 from leadq.services.people.apikeys import create_key
 from leadq.store.db import Database
 from leadq.store.tables import Base
@@ -98,6 +98,15 @@ def fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return db
+
+
+@pytest.fixture(autouse=True)
+def _settings_of_this_test_only() -> Iterator[None]:
+    """Settings read from the environment are cached; a test that changed the environment
+    (``monkeypatch.setenv`` and a cache clear) must not leave its settings to the next test
+    in this process, e.g. an automation file that assigns every new lead."""
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

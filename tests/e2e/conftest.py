@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.e2e.browsing import CHROMIUM, FLAGS
+from tests.e2e.browsing import CHROMIUM, FLAGS, PASSWORD
+from tests.e2e.serving import spawned
 
 
 @pytest.fixture(scope="module")
@@ -16,3 +18,16 @@ def chromium() -> Iterator[Browser]:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``leadq demo --leads 150`` with two admins, ``mia`` and ``olga``, built once per test
+    process: each module serves its own copy (a demo takes seconds; a copy, none)."""
+    where = tmp_path_factory.mktemp("demo")
+    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}", "LEADQ_TEST_PASSWORD": PASSWORD}
+    spawned(where, env, "demo", "--leads", "150")
+    for admin in ("mia", "olga"):
+        spawned(where, env, "user", "add", admin, "--role", "admin", "--password-env",
+                "LEADQ_TEST_PASSWORD")  # fmt: skip
+    return where / "demo.db"

@@ -4,6 +4,7 @@ commands that prepare its workspace."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from tests.cli import LEADQ, spawn
+from tests.e2e.browsing import PASSWORD
 
 
 def free_port() -> int:
@@ -58,3 +60,9 @@ def spawned(where: Path, env: dict[str, str], *args: str) -> str:
     done = spawn(where, list(args), env, timeout=600)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def demo_copy(demo_database: Path, where: Path) -> dict[str, str]:
+    """A copy of the demo in ``where``, and the settings that serve it."""
+    shutil.copy(demo_database, where / "demo.db")
+    return {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}", "LEADQ_TEST_PASSWORD": PASSWORD}

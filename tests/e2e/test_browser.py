@@ -13,20 +13,16 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.browsing import PASSWORD, SHOTS, skip_without_chromium
-from tests.e2e.serving import serving, spawned
+from tests.e2e.serving import demo_copy, serving
 
 skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``leadq demo``, an admin to sign in as, and ``leadq serve`` on a free port."""
+def server(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[str]:
+    """The demo with an admin to sign in as, and ``leadq serve`` on a free port."""
     where = tmp_path_factory.mktemp("browser")
-    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
-           "LEADQ_TEST_PASSWORD": PASSWORD}  # fmt: skip
-    spawned(where, env, "demo", "--leads", "150")
-    spawned(where, env, "user", "add", "mia", "--role", "admin", "--password-env",
-            "LEADQ_TEST_PASSWORD")  # fmt: skip
+    env = demo_copy(demo_database, where)
     with serving(where, env) as base:
         yield base
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,7 +17,7 @@ from leadq.i18n import LANGUAGES, Language
 from leadq.services.automation.reactions import workspace_labels
 from leadq.services.qualification.rules import load_rules
 from tests.e2e.browsing import PASSWORD, SHOTS, skip_without_chromium
-from tests.e2e.serving import serving, spawned
+from tests.e2e.serving import demo_copy, serving
 
 skip_without_chromium()
 
@@ -25,16 +26,11 @@ BROWSER_LOCALES = {"en": "en-GB", "pl": "pl-PL", "ro": "ro-RO", "ru": "ru-RU"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[str]:
     """The demo with money in złoty, times in Warsaw, and two admins who chose no language."""
     where = tmp_path_factory.mktemp("languages")
-    env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}",
-           "LEADQ_TEST_PASSWORD": PASSWORD, "LEADQ_CURRENCY": "PLN",
+    env = {**demo_copy(demo_database, where), "LEADQ_CURRENCY": "PLN",
            "LEADQ_TIME_ZONE": "Europe/Warsaw"}  # fmt: skip
-    spawned(where, env, "demo", "--leads", "150")
-    for admin in ("mia", "olga"):
-        spawned(where, env, "user", "add", admin, "--role", "admin", "--password-env",
-                "LEADQ_TEST_PASSWORD")  # fmt: skip
     with serving(where, env) as base:
         yield base
 

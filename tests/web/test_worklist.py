@@ -112,6 +112,7 @@ def test_a_rep_bulk_changes_only_leads_they_may_see(
     assert stages == {theirs[0]: "mql", theirs[1]: "mql", free[0]: "nurture"}
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 @pytest.mark.parametrize(("fields", "said"), [
     ({"action": "explode"}, "choose an action"),
     ({"action": "reject"}, "choose a rejection reason"),
@@ -137,6 +138,7 @@ def test_a_bulk_action_it_cannot_do_changes_nothing_and_says_why(
         assert not _audited(db, "lead.assigned") and not _audited(db, "segment.member_added")
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 @pytest.mark.parametrize("ids", [["abc"], ["0"], ["-3"], ["1e3"], [""], [], ["7"] * 1001])
 def test_bulk_lead_ids_that_are_not_ids_are_refused(browser: Browser, ids: list[str]) -> None:
     reply = browser.client.post("/inbox/bulk", data={"csrf": browser.csrf, "action": "accept",
@@ -145,6 +147,7 @@ def test_bulk_lead_ids_that_are_not_ids_are_refused(browser: Browser, ids: list[
     assert "Nothing was done" in reply.text or reply.status_code == 400
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_a_bulk_action_without_the_form_token_is_refused(browser: Browser, db: Database,
                                                          now: datetime) -> None:  # fmt: skip
     ids = _many(db, now, 1)
@@ -207,6 +210,7 @@ def test_a_personal_view_is_its_owners_and_a_shared_one_everyones(
     assert views == {"my-nurture": "mia", "everything": None}
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 @pytest.mark.parametrize("name", ["", "Big Name", "a" * 64, "1st", "bad\x00", "../x"])
 def test_a_view_name_that_is_not_a_name_is_refused(browser: Browser, db: Database,
                                                    name: str) -> None:  # fmt: skip
@@ -251,6 +255,7 @@ def test_a_saved_view_exported_is_the_api_list_every_page_and_never_a_formula(
     assert all(r["owner"] == "'@SUM(1)" for r in evil)
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_the_excel_export_holds_text_as_text_and_every_lead(
     browser: Browser, db: Database, now: datetime
 ) -> None:
@@ -267,6 +272,7 @@ def test_the_excel_export_holds_text_as_text_and_every_lead(
     assert "=cmd|" in strings  # kept as the text it is
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_the_selected_leads_alone_are_exported(browser: Browser, db: Database,
                                                now: datetime) -> None:  # fmt: skip
     ids = _many(db, now, 6)
@@ -276,6 +282,7 @@ def test_the_selected_leads_alone_are_exported(browser: Browser, db: Database,
     assert sorted(int(r["id"]) for r in rows) == sorted([ids[1], ids[4]])
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_a_polish_reader_gets_semicolons_and_decimal_commas(
     browser: Browser, db: Database, now: datetime
 ) -> None:
@@ -289,6 +296,7 @@ def test_a_polish_reader_gets_semicolons_and_decimal_commas(
     assert header[0] == "id" and any(r[header.index("probability")] == "0,25" for r in rows)
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_an_unknown_order_or_a_forged_cursor_opens_the_list_with_a_notice(
     browser: Browser, db: Database, now: datetime
 ) -> None:
@@ -300,6 +308,7 @@ def test_an_unknown_order_or_a_forged_cursor_opens_the_list_with_a_notice(
     assert browser.client.get("/inbox/export.csv?cursor=x").status_code == 200  # ignored there
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_the_card_says_why_there_is_no_accept_and_accept_gives_the_lead_an_owner(
     browser: Browser, db: Database, now: datetime, seeded: Leads
 ) -> None:
@@ -316,6 +325,7 @@ def test_the_card_says_why_there_is_no_accept_and_accept_gives_the_lead_an_owner
         assert session.get(Lead, seeded.hot).owner == "mia"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_a_refused_framework_answer_comes_back_open_with_what_was_typed(
     browser: Browser, seeded: Leads
 ) -> None:
@@ -332,6 +342,7 @@ def test_a_refused_framework_answer_comes_back_open_with_what_was_typed(
     assert 'value="lots"' not in again
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_the_override_form_offers_the_models_grades_and_the_stages(
     browser: Browser, seeded: Leads
 ) -> None:
@@ -347,6 +358,7 @@ def seeded(db: Database, now: datetime) -> Leads:
     return seed(db, now)
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # about the page, not the SQL
 def test_another_persons_view_is_not_exported(
     web: TestClient, browser: Browser, db: Database, now: datetime,
     make_user: Callable[[str, str], None],

@@ -5,6 +5,7 @@ in, text out."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,10 +99,18 @@ class ModelForm:
     other_labels: list[LabelRow] = field(default_factory=list)
 
 
+def _edged(text: str) -> bool:
+    """Text a form field would lose something of: spaces at an end, or a leading quote."""
+    return text != text.strip() or text.startswith('"')
+
+
 def scalar_text(value: Any) -> str:
-    """A value as YAML's flow style writes it, so ``"250"`` (text) and ``250`` stay apart."""
+    """A value as YAML's flow style writes it, so ``"250"`` (text) and ``250`` stay apart;
+    text with spaces at an end in double quotes (a form field is read trimmed)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str) and _edged(value):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(yaml.safe_dump([value], default_flow_style=True, allow_unicode=True,
@@ -123,7 +132,8 @@ def condition_rows(when: Mapping[str, Any] | None) -> list[ConditionRow]:
             if op in LISTS:
                 text = ", ".join(scalar_text(v) for v in value or [])
             elif op in TEXTS:
-                text = str(value)
+                text = json.dumps(value, ensure_ascii=False) if _edged(str(value)) \
+                    else str(value)  # fmt: skip
             else:
                 text = scalar_text(value)
             rows.append(ConditionRow(str(name), str(op), text))
@@ -224,6 +234,11 @@ def _value(fields: _Fields, name: str, op: str) -> Any:
             raise FormError(name, "yes or no")
         return raw.lower() in ("yes", "true")
     if op in TEXTS:
+        if raw.startswith('"'):
+            try:
+                return str(json.loads(raw))
+            except ValueError:
+                pass
         return raw
     try:
         parsed = yaml.safe_load(f"[{raw}]")
