@@ -193,6 +193,9 @@ def test_a_personal_view_is_its_owners_and_a_shared_one_everyones(
     browser.post("/inbox/views", name="everything", mine="false", sort="owner", columns="owner",
                  shared="on")  # fmt: skip
     assert browser.get("/inbox?segment=everything&mine=false").count('data-lead="') == 6
+    kept = _bulk(browser, [_many(db, now, 1)[0]], action="remove_from_segment",
+                 segment="everything")  # fmt: skip
+    assert "everything lists every lead; the lead stays a member" in kept
     make_user("rob", "rep")
     rep = Browser(web)
     rep.sign_in("rob")

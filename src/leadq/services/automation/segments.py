@@ -142,6 +142,8 @@ def remove_member(session: Session, name: str, lead_id: int, actor: str, now: da
     """A person takes a lead out of a segment; one that matches the segment's filter is still
     a member, and saying so beats pretending it left."""
     segment = find(session, name)
+    if segment.view is not None and not segment.filter:
+        raise Conflict("segment", f"{name} lists every lead; the lead stays a member")
     if segment.filter:
         spec = SegmentFilter.model_validate(segment.filter)
         matching = select(Lead.id).where(Lead.id == lead_id, *conditions(spec, now))
