@@ -27,7 +27,7 @@ from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
 from leadq.services.intake import duplicates
 from leadq.services.intake.events import list_events
 from leadq.services.people.access import lead_for
-from leadq.services.people.users import Role, list_users
+from leadq.services.people.users import lead_owners
 from leadq.services.privacy import consents
 from leadq.services.qualification import decisions as qualification
 from leadq.services.qualification import notes
@@ -128,8 +128,7 @@ def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int, now: dat
             "consent_history": consents.consents_of(session, lead_id, lead).history[:20],
             "duplicates": duplicates.of_lead(session, lead_id, viewer.access.lead_filter()),
             "why_not": _why_not(rules, lead, any(o.kind == "stage" for o in overrides), lang),
-            "users": sorted(u.username for u in list_users(session) if u.disabled_at is None
-                            and u.role in (Role.rep, Role.manager, Role.admin)),
+            "users": lead_owners(session),
             "model_grades": list(reversed(model.grades)) if model else [],
             "all_stages": [s.value for s in Stage],
             }  # fmt: skip

@@ -27,7 +27,7 @@ from leadq.reporting.spreadsheets import csv_text, write_xlsx
 from leadq.services.automation import segments
 from leadq.services.errors import FieldError, InvalidInput, LeadqError
 from leadq.services.intake.listing import LeadFilter
-from leadq.services.people.users import Role, list_users
+from leadq.services.people.users import Role, lead_owners
 from leadq.services.qualification.bulk import BulkAction
 from leadq.services.qualification.inbox import InboxPage, InboxQuery, every_lead, inbox
 from leadq.services.scoring.rescoring import active_model
@@ -130,8 +130,7 @@ def _options(session: Session, viewer: Viewer) -> dict[str, Any]:
     def distinct(column: Any) -> list[str]:
         return sorted(str(v) for v in distinct_values(session, column))
 
-    users = [u.username for u in list_users(session) if u.disabled_at is None
-             and u.role in (Role.rep, Role.manager, Role.admin)]  # fmt: skip
+    users = lead_owners(session)
     grades = sorted(
         distinct(Lead.grade), key=lambda g: (rank.index(g) if g in rank else len(rank), g)
     )

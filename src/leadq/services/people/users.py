@@ -96,6 +96,12 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
+def lead_owners(session: Session) -> list[str]:
+    """The people a lead can be given to: enabled sales reps, managers and admins, by name."""
+    return [u.username for u in list_users(session) if u.disabled_at is None
+            and u.role in (Role.rep, Role.manager, Role.admin)]  # fmt: skip
+
+
 def _named(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:
