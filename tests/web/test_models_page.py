@@ -16,6 +16,7 @@ from leadq.domain.scoring.model import parse_model
 from leadq.services.scoring.documents import read_model
 from leadq.store.db import Database
 from leadq.store.tables import Lead, ScoringModelVersion
+from tests.tuning.history import add_model, build
 from tests.web.conftest import Browser
 from tests.web.workspace import seed
 
@@ -224,3 +225,44 @@ def test_an_unchanged_document_is_not_added_again(
         assert session.scalars(select(ScoringModelVersion.version)).all() == [1]
     changed = {**_form(max_.get("/models")), "grade.2.threshold": "25"}
     assert "classic@2 added" in _post(max_, changed, "save").text
+
+
+def test_grade_lines_from_capacity_are_suggested_charted_and_applied(
+    web: TestClient, db: Database, now: datetime, make_user: Callable[[str, str], None]
+) -> None:
+    """A marketer asks for the lines of 10 leads a week, sees the replay's proposal and its
+    curve, adds it as a version; a hostile or thin request is refused with the reason."""
+    build(db, now, weeks=5, per_week=25)
+    add_model(db, now)
+    max_ = marketer(web, make_user)
+    assert 'id="lines"' in max_.get("/models?edit=tuned@1")
+    page = max_.get("/models/thresholds?model=tuned@1&capacity=10/week&days=7&share=80")
+    assert "Replayed 125 past leads" in page and "<polyline" in page
+    hot = re.search(r"<td>Hot</td><td>([\d.,]+)</td>", page) or re.search(
+        r"<td>hot</td><td>([\d.,]+)</td>", page
+    )
+    assert hot is not None, page
+    applied = web.post("/models/thresholds", data={"csrf": max_.csrf, "model": "tuned@1",
+                       "capacity": "10/week", "days": "7", "share": "80"},
+                       follow_redirects=False)  # fmt: skip
+    assert applied.status_code == 303 and applied.headers["location"] == "/models?edit=tuned@2"
+    with db.reading() as session:
+        added = session.scalars(select(ScoringModelVersion).where(
+            ScoringModelVersion.version == 2)).one()  # fmt: skip
+    assert parse_model(added.document, "t").grades["hot"] == float(hot[1].replace(",", ""))
+    for query, status in [("capacity=lots", 422), ("capacity=10/week&days=-1", 422),
+                          ("capacity=" + "9" * 50, 422), ("capacity=10%00/week", 422),
+                          ("capacity=500/week", 422)]:  # fmt: skip
+        reply = web.get(f"/models/thresholds?model=tuned@1&{query}")
+        assert reply.status_code == status, query
+    assert "every lead would be in the top grade" in html.unescape(
+        web.get("/models/thresholds?model=tuned@1&capacity=500/week").text
+    )
+    forged = web.post("/models/thresholds", data={"csrf": max_.csrf, "model": "tuned@1",
+                      "capacity": "10/week", "days": "x", "share": "80"},
+                      follow_redirects=False)  # fmt: skip
+    assert forged.status_code == 303 and forged.headers["location"] == "/models"
+    rep = Browser(web)
+    make_user("rita", "rep")
+    rep.sign_in("rita")
+    assert web.get("/models/thresholds?model=tuned@1&capacity=10/week").status_code == 403

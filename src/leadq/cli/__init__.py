@@ -38,6 +38,8 @@ COMMANDS: dict[str, Entry] = {
                      " stream into intake, until stopped."),
     "apikey": Entry("people", "key_app", "Create, list and revoke API keys."),
     "model": Entry("scoring", "model_app", "Scoring models: validate, add, activate, list."),
+    "thresholds": Entry("scoring", "thresholds_app", "Grade lines from sales capacity:"
+                        " suggest them from a replay of history, apply them as a new version."),
     "lead": Entry("leads", "lead_app", "Look at one lead."),
     "duplicates": Entry("leads", "duplicates_app", "Leads that may be one person: review them."),
     "rescore": Entry("scoring", "rescore", "Recompute every lead's score as of now (decay is"

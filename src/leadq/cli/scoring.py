@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from leadq.cli.support import ACTOR, out, progress_bar
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
-from leadq.services.scoring import bulk, documents
+from leadq.services.scoring import bulk, documents, thresholds
 from leadq.services.scoring import rescoring as scoring
 from leadq.store.db import Database
 from leadq.store.tables import Lead
@@ -66,6 +69,62 @@ def list_models() -> None:
             table.add_row(row.name, str(row.version), "●" if row.active else "",
                           row.created_at.strftime("%Y-%m-%d %H:%M"))  # fmt: skip
     out.print(table)
+
+
+thresholds_app = typer.Typer(help="Grade lines from sales capacity.", no_args_is_help=True)
+
+
+@thresholds_app.command("suggest")
+def suggest_thresholds(
+    capacity: Annotated[
+        str, typer.Option(help="New leads sales can take: 40/week, 8/day, 150/month, 10/week/rep")
+    ],
+    model: Annotated[
+        str | None, typer.Option(help="NAME or NAME@VERSION (default: the active model)")
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=0, max=3650, help="Score each lead N days after it arrived")
+    ] = 7,
+    warm_share: Annotated[
+        int, typer.Option(min=1, max=100, help="Percent of conversions hot + warm should hold")
+    ] = 80,
+    apply: Annotated[
+        bool, typer.Option(help="Add the model with these lines as its next version")
+    ] = False,
+) -> None:
+    """Replay history with the model and propose grade lines: the top grade takes about the
+    capacity each week, the next holds the asked share of conversions."""
+    db = _database()
+    limit = thresholds.pace(capacity)
+    with db.unit_of_work() as session:
+        reference = model or _active(session)
+        found = thresholds.propose(session, reference, limit, timedelta(days=days), _now(),
+                                   warm_share / 100)  # fmt: skip
+        table = Table("grade", "line", "leads / week", "converted", "share of conversions",
+                      "today's line", box=box.SIMPLE_HEAD)  # fmt: skip
+        today = {row.grade: row for row in found.current}
+        for row in found.proposed:
+            table.add_row(escape(row.grade), _line(row.line), f"{row.per_week:.1f}",
+                          f"{row.conversion_rate:.0%}", f"{row.share_of_conversions:.0%}",
+                          _line(today[row.grade].line))  # fmt: skip
+        for sentence in found.sentences():
+            out.print(escape(sentence))
+        out.print(table)
+        if apply:
+            added = thresholds.apply(session, reference, found, _now(), ACTOR)
+            ref = f"{added.name}@{added.version}"
+            out.print(f"Added {ref}; activate it with 'leadq model activate {ref}'")
+
+
+def _active(session: Session) -> str:
+    active = scoring.active_model(session)
+    if active is None:
+        raise thresholds.SuggestionRefused("no model is active: name one with --model")
+    return active.ref
+
+
+def _line(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
 
 
 def _rescore(db: Database, reason: str) -> tuple[int, int]:

@@ -17,7 +17,18 @@ from leadq.config import Settings
 from leadq.http import errors
 from leadq.store.db import Database
 from leadq.store.secrets import workspace_secret
-from leadq.web import bulk, card, dashboard, duplicates, imports, inbox, language, login, models
+from leadq.web import (
+    bulk,
+    card,
+    dashboard,
+    duplicates,
+    imports,
+    inbox,
+    language,
+    login,
+    models,
+    thresholds,
+)
 from leadq.web import settings as settings_page
 from leadq.web.auth import SignInRequired, Viewer, viewer
 from leadq.web.render import page
@@ -104,6 +115,7 @@ def install(app: FastAPI, settings: Settings, db: Database) -> None:
         bulk,
         card,
         dashboard,
+        thresholds,
         models,
         imports,
         duplicates,

@@ -51,12 +51,24 @@ def _form_of(text: str) -> editor.ModelForm | None:
     return editor.form_of(loaded) if isinstance(loaded, dict) else None
 
 
+def show(request: Request, viewer: Viewer, status: int = 200, edit: str | None = None,
+         view: View = "form", new: bool = False, **context: Any) -> HTMLResponse:  # fmt: skip
+    """The page editing version ``edit`` (the active one by default), or a new model."""
+    _, document, editing = _listing(request.app.state.db, edit)
+    form = editor.blank() if new else _form_of(document)
+    if new:
+        document, editing = editor.yaml_of(editor.document_from({})), None
+    return _show(request, viewer, status, document=document, editing=editing, form=form,
+                 view=view if form is not None else "yaml", **context)  # fmt: skip
+
+
 def _show(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
     """The page with the versions, the histogram of scores, and the given editor state."""
     db: Database = request.app.state.db
     rows, _, _ = _listing(db, None)
     values = {"editing": None, "preview": None, "problem": None, "wrong": None, "form": None,
-              "document": "", "view": "form", **context}  # fmt: skip
+              "document": "", "view": "form", "asked": None, "lines": None,
+              "lines_problem": None, **context}  # fmt: skip
     values["histogram"] = model_preview.histogram(db)
     return page(request, "models.html.j2", viewer, status, rows=rows, sections=editor.SECTIONS,
                 operators=editor.OPERATORS, **values)  # fmt: skip
@@ -66,12 +78,7 @@ def _show(request: Request, viewer: Viewer, status: int = 200, **context: Any) -
 def models_page(request: Request, viewer: Editor,
                 edit: Annotated[str | None, Query(max_length=80, pattern=r"^[^\x00]*$")] = None,
                 view: View = "form", new: bool = False) -> HTMLResponse:  # fmt: skip
-    _, document, editing = _listing(request.app.state.db, edit)
-    form = editor.blank() if new else _form_of(document)
-    if new:
-        document, editing = editor.yaml_of(editor.document_from({})), None
-    return _show(request, viewer, document=document, editing=editing, form=form,
-                 view=view if form is not None else "yaml")  # fmt: skip
+    return show(request, viewer, edit=edit, view=view, new=new)
 
 
 async def _document(data: FormData, lang: Language) -> str:

@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadq.domain.scoring.evaluate import EventFact, evaluate
+from leadq.domain.scoring.evaluate import EventFact, ScoreCard, evaluate
 from leadq.domain.scoring.model import ScoringModel
 from leadq.predictive import evaluation
 from leadq.predictive.columns import TargetError
@@ -165,13 +165,19 @@ def _predictive(reference: str, model: predictive.PredictiveModel, past: History
 
 def _rules(session: Session, reference: str, model: ScoringModel, past: History, ids: list[int],
            y: np.ndarray[Any, np.dtype[np.int8]], capacity: Capacity) -> Result:  # fmt: skip
-    facts = events_until(session, ids, past.moments)
-    leads = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}
-    cards = [evaluate(model, scoring.lead_facts(leads[i]), facts[i], past.moments[i]) for i in ids]
+    cards = replay(session, model, past.moments, ids)
     scores = np.array([card.score for card in cards], dtype=np.float64)
     result = _figures(f"{reference} ({model.ref})", "rules", scores, y, capacity)
     result.by_grade = _by_grade([card.grade for card in cards], y, list(model.grades))
     return result
+
+
+def replay(session: Session, model: ScoringModel, moments: dict[int, datetime],
+           ids: list[int]) -> list[ScoreCard]:  # fmt: skip
+    """Each lead's score card as ``model`` would have made it at the lead's own moment."""
+    facts = events_until(session, ids, moments)
+    leads = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}
+    return [evaluate(model, scoring.lead_facts(leads[i]), facts[i], moments[i]) for i in ids]
 
 
 def events_until(session: Session, ids: list[int],
