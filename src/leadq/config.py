@@ -101,6 +101,55 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="how long a worker holds a message it is delivering"
     )
     delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    monitor_window_days: int = Field(
+        default=7, ge=1, le=365, description="new leads of the last N days are checked"
+    )
+    monitor_reference_days: int = Field(
+        default=28,
+        ge=7,
+        le=730,
+        description="a model's reference: leads of N days before it"
+        " went live (or after, when too few came before)",
+    )
+    monitor_maturity_days: int = Field(
+        default=30, ge=1, le=730, description="calibration counts a conversion within N days"
+    )
+    monitor_psi: float = Field(default=0.25, gt=0, le=10, description="shift alarm above this")
+    monitor_calibration_gap: float = Field(
+        default=0.10, gt=0, lt=1, description="calibration alarm at this gap in conversion"
+    )
+    monitor_every_hours: float = Field(
+        default=24.0, gt=0, le=24 * 31, description="the worker checks the models this often"
+    )
+    retrain_every_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="the worker retrains the predictive champion's"
+        " challenger this often (none: only 'leadq retrain')",
+    )
+    retrain_min_outcomes: int = Field(
+        default=100,
+        ge=10,
+        le=10_000_000,
+        description="leads matured since the champion was added before a retraining runs",
+    )
+    retrain_margin: float = Field(
+        default=0.01, ge=0, le=0.5, description="ROC AUC a challenger must win by"
+    )
+    retrain_horizon_days: int = Field(default=7, ge=0, le=3650, description="leads seen as of"
+                                      " arrival + N days, as 'leadq train'")  # fmt: skip
+    monitor_webhook: str | None = Field(
+        default=None,
+        pattern=r"^[\w.-]{1,63}$",
+        description="endpoint of the automation document told of an alarm",
+    )
+    monitor_email: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        max_length=254,
+        description="address told of an alarm",
+    )
 
     session_secret: str | None = Field(
         default=None,

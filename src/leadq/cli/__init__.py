@@ -38,8 +38,14 @@ COMMANDS: dict[str, Entry] = {
                      " stream into intake, until stopped."),
     "apikey": Entry("people", "key_app", "Create, list and revoke API keys."),
     "model": Entry("scoring", "model_app", "Scoring models: validate, add, activate, list."),
-    "thresholds": Entry("scoring", "thresholds_app", "Grade lines from sales capacity:"
-                        " suggest them from a replay of history, apply them as a new version."),
+    "thresholds": Entry("scoring", "thresholds_app", "Grade lines from sales capacity."),
+    "monitor": Entry("tuning", "monitor", "Check the live models against their reference period"
+                     " (shift of scores, grades and input columns; calibration once outcomes"
+                     " matured); an alarm for each new breach."),
+    "retrain": Entry("tuning", "retrain", "Train a challenger on the workspace's history, judge it"
+                     " against the predictive champion on the newest matured leads, and promote"
+                     " it only when it wins by the margin without worse calibration ('leadq"
+                     " predictive rollback' undoes a promotion)."),
     "lead": Entry("leads", "lead_app", "Look at one lead."),
     "duplicates": Entry("leads", "duplicates_app", "Leads that may be one person: review them."),
     "rescore": Entry("scoring", "rescore", "Recompute every lead's score as of now (decay is"

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadq.cli.support import ACTOR, out
+from leadq.cli.support import ACTOR, err, out
 from leadq.cli.support import database as _database
 from leadq.cli.support import now as _now
 from leadq.config import Settings, get_settings
@@ -19,6 +19,7 @@ from leadq.services.analytics import snapshots
 from leadq.services.automation import outbox, segments, tasks
 from leadq.services.automation.document import check_at_start, current_automation, load_automation
 from leadq.services.errors import Conflict
+from leadq.services.monitoring import runs
 from leadq.services.scoring import queue
 from leadq.store.db import Database
 
@@ -68,11 +69,33 @@ def _deliver(db: Database, settings: Settings, batch: int, rescored: int) -> Non
     done = outbox.deliver_due(db, current_automation(), settings, _now, batch)
     if snapshots.refresh_due(db, _now(), settings.dashboard_max_age_seconds):
         out.print(f"{_now().isoformat(timespec='seconds')} dashboard computed")
+    global _checks_after
+    if time.monotonic() >= _checks_after and runs.due(db, _now(), settings):
+        _checks_after = time.monotonic() + settings.monitor_every_hours * 3600
+        _monitor(db, settings)
     if breached or done.handled or rescored:
         moment = _now().isoformat(timespec="seconds")
         out.print(f"{moment} rescored {rescored} queued, delivered {done.delivered}, retrying"
                   f" {done.retried}, dead {done.dead}, taken over by another worker {done.lost},"
                   f" SLA breaches {breached}")  # fmt: skip
+
+
+_checks_after = 0.0
+"""When this worker may next run the model checks (their runs in the database say when any
+worker last did): a run that failed or found no live model is not repeated every round."""
+
+
+def _monitor(db: Database, settings: Settings) -> None:
+    """The daily model checks; a failure is said, the worker goes on and tries again later."""
+    try:
+        run = runs.monitor(db, _now(), settings)
+    except Exception as exc:  # a check must never stop delivery
+        err.print(f"{_now().isoformat(timespec='seconds')} model checks failed:"
+                  f" {type(exc).__name__}: {escape(str(exc))}")  # fmt: skip
+        return
+    alarms = sum(len(found) for found in run.alarms.values())
+    out.print(f"{run.at.isoformat(timespec='seconds')} models checked: {len(run.reports)},"
+              f" alarms {alarms}")  # fmt: skip
 
 
 @outbox_app.command("list")

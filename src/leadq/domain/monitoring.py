@@ -7,6 +7,7 @@ Pure: the caller gathers the values of both periods and the outcomes that have m
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -62,23 +63,39 @@ def psi(reference: Sequence[Any], current: Sequence[Any]) -> tuple[float, dict[s
     else:
         bins, ref, cur = _category_bins(reference, current)
     value = sum((c - r) * math.log(c / r) for r, c in zip(ref, cur, strict=True))
-    shares = {name: {"reference": round(r, 4), "current": round(c, 4)}
-              for name, r, c in zip(bins, ref, cur, strict=True)}  # fmt: skip
+    shares = {
+        name: {"reference": round(r, 4), "current": round(c, 4)}
+        for name, r, c in zip(bins, ref, cur, strict=True)
+    }
     return float(value), shares
 
 
-def shift(kind: str, subject: str | None, reference: Sequence[Any], current: Sequence[Any],
-          limits: Limits) -> Finding | None:  # fmt: skip
+def shift(
+    kind: str, subject: str | None, reference: Sequence[Any], current: Sequence[Any], limits: Limits
+) -> Finding | None:
     """The shift check, or None when either period is too small to judge."""
     if len(reference) < limits.min_leads or len(current) < limits.min_leads:
         return None
     value, shares = psi(reference, current)
-    return Finding(kind, subject, round(value, 4), limits.psi, value > limits.psi, len(current),
-                   len(reference), {"bins": shares})  # fmt: skip
+    return Finding(
+        kind,
+        subject,
+        round(value, 4),
+        limits.psi,
+        value > limits.psi,
+        len(current),
+        len(reference),
+        {"bins": shares},
+    )
 
 
-def calibration(groups: Sequence[str], promised: Sequence[float], outcomes: Sequence[int],
-                limits: Limits, subject: str) -> Finding | None:  # fmt: skip
+def calibration(
+    groups: Sequence[str],
+    promised: Sequence[float],
+    outcomes: Sequence[int],
+    limits: Limits,
+    subject: str,
+) -> Finding | None:
     """Realised conversion per group against its promise; breached when a group of at least
     ``MIN_GROUP`` leads is off by ``gap`` or more and by ``Z_LIMIT`` standard errors."""
     if len(outcomes) < limits.min_leads:
@@ -94,10 +111,26 @@ def calibration(groups: Sequence[str], promised: Sequence[float], outcomes: Sequ
         off = n >= MIN_GROUP and abs(realised - promise) >= limits.gap and z >= Z_LIMIT
         breached |= off
         worst = max(worst, abs(realised - promise) if n >= MIN_GROUP else 0.0)
-        rows.append({"group": group, "leads": n, "promised": round(promise, 4),
-                     "realised": round(realised, 4), "z": round(z, 2), "breached": off})  # fmt: skip
-    return Finding("calibration", subject, round(worst, 4), limits.gap, breached, len(outcomes),
-                   0, {"groups": rows})  # fmt: skip
+        rows.append(
+            {
+                "group": group,
+                "leads": n,
+                "promised": round(promise, 4),
+                "realised": round(realised, 4),
+                "z": round(z, 2),
+                "breached": off,
+            }
+        )
+    return Finding(
+        "calibration",
+        subject,
+        round(worst, 4),
+        limits.gap,
+        breached,
+        len(outcomes),
+        0,
+        {"groups": rows},
+    )
 
 
 def deciles(probabilities: Sequence[float]) -> list[str]:
@@ -126,25 +159,31 @@ def _numeric(values: Sequence[Any]) -> bool:
     )
 
 
-def _number_bins(reference: Sequence[Any],
-                 current: Sequence[Any]) -> tuple[list[str], list[float], list[float]]:  # fmt: skip
+def _number_bins(
+    reference: Sequence[Any], current: Sequence[Any]
+) -> tuple[list[str], list[float], list[float]]:
     ref = np.array([n for n in map(_number, reference) if n is not None], dtype=np.float64)
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, BINS + 1)[1:-1])) if len(ref) else []
+    edges: Any = np.unique(np.quantile(ref, np.linspace(0, 1, BINS + 1)[1:-1])) if len(ref) else []
     names = [f"< {edges[0]:g}"] if len(edges) else ["all"]
-    names += [f"{a:g} – {b:g}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    names += [f"{a:g} – {b:g}" for a, b in itertools.pairwise(edges)]
     names += [f"≥ {edges[-1]:g}"] if len(edges) else []
     names.append(EMPTY)
 
     def shares(values: Sequence[Any]) -> list[float]:
-        counts = Counter(len(names) - 1 if (n := _number(v)) is None
-                         else int(np.searchsorted(edges, n, side="right")) for v in values)  # fmt: skip
+        counts = Counter(
+            len(names) - 1
+            if (n := _number(v)) is None
+            else int(np.searchsorted(edges, n, side="right"))
+            for v in values
+        )
         return _smoothed([counts.get(i, 0) for i in range(len(names))], len(values))
 
     return names, shares(reference), shares(current)
 
 
-def _category_bins(reference: Sequence[Any],
-                   current: Sequence[Any]) -> tuple[list[str], list[float], list[float]]:  # fmt: skip
+def _category_bins(
+    reference: Sequence[Any], current: Sequence[Any]
+) -> tuple[list[str], list[float], list[float]]:
     def name(value: Any) -> str:
         return EMPTY if value is None or value == "" else str(value)
 

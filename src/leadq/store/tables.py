@@ -644,3 +644,26 @@ class PageCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     path: Mapped[str] = mapped_column(String(500), primary_key=True)
     views: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ModelCheck(Base):
+    """One check of one model by ``leadq monitor``: a shift of its scores, grades, probability
+    or an input column against its reference period, or its calibration. Appended per run;
+    an alarm is raised when a check breaches that did not in the model's previous run."""
+
+    __tablename__ = "model_checks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    model: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[float] = mapped_column(Float)
+    limit: Mapped[float] = mapped_column(Float)
+    breached: Mapped[bool] = mapped_column(Boolean)
+    alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+    leads: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[int] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+    __table_args__ = (Index("ix_model_checks_model_run", "model", "run_at"),)

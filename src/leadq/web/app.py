@@ -27,6 +27,7 @@ from leadq.web import (
     language,
     login,
     models,
+    monitor,
     thresholds,
 )
 from leadq.web import settings as settings_page
@@ -115,6 +116,7 @@ def install(app: FastAPI, settings: Settings, db: Database) -> None:
         bulk,
         card,
         dashboard,
+        monitor,
         thresholds,
         models,
         imports,

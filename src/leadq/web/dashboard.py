@@ -14,6 +14,7 @@ from leadq.reporting.analytics_page import write_csv
 from leadq.services.analytics import dashboard, snapshots
 from leadq.services.analytics import metrics as analytics
 from leadq.services.analytics.metrics import Period
+from leadq.services.monitoring import runs
 from leadq.store.db import Database
 from leadq.web.auth import Viewer, require
 from leadq.web.render import page, reader
@@ -66,8 +67,10 @@ def dashboard_page(request: Request, viewer: Manager, fresh: bool = False, since
     presets = [(lang.gettext("Last 30 days"), today - timedelta(days=29)),
                (lang.gettext("Last 90 days"), today - timedelta(days=89)),
                (lang.gettext("This year"), today.replace(month=1, day=1))]  # fmt: skip
-    context: dict[str, Any] = {"since": first, "until": last, "error": error,
-                               "presets": presets, "today": today}  # fmt: skip
+    with db.reading() as session:
+        standing = runs.standing(session)
+    context: dict[str, Any] = {"since": first, "until": last, "error": error, "today": today,
+                               "presets": presets, "standing": standing}  # fmt: skip
     if first is None and last is None:
         max_age = request.app.state.settings.dashboard_max_age_seconds
         kept = snapshots.current(db, now, max_age=max_age, fresh=fresh)

@@ -53,7 +53,8 @@ def _first(session: Session, lead: Any, moment: Any, *where: Any) -> dict[int, d
     return {lead_id: at for lead_id, at in session.execute(query)}
 
 
-def _pasts(session: Session) -> list[Past]:
+def arrivals(session: Session) -> list[Past]:
+    """Every lead that may be profiled: when it arrived and, if it converted, when."""
     first_touch = _first(session, Event.lead_id, Event.occurred_at)
     bought = _first(session, Event.lead_id, Event.occurred_at, Event.type == CONVERTING_EVENT)
     won = _first(session, StageChange.lead_id, StageChange.at,
@@ -69,17 +70,23 @@ def _pasts(session: Session) -> list[Past]:
     return pasts  # fmt: skip
 
 
-def history(session: Session, horizon: timedelta, now: datetime,
-            types: Sequence[str] | None = None) -> History:  # fmt: skip
-    """Every lead whose decision moment has passed unconverted, with its features then."""
-    chosen = decision_moments(_pasts(session), horizon, now)
-    moments = {lead_id: moment for lead_id, (moment, _) in chosen.items()}
-    outcomes = {lead_id: outcome for lead_id, (_, outcome) in chosen.items()}
+def features_at(session: Session, moments: dict[int, datetime], now: datetime,
+                types: Sequence[str] | None = None) -> pl.DataFrame:  # fmt: skip
+    """Each lead's profile and event counts as of its own moment, one row per lead."""
     ids = sorted(moments)
     leads = {lead.id: lead_profile(lead)
              for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}  # fmt: skip
     kinds = list(types) if types is not None else event_types(session)
-    frame = snapshot(leads, touches(session, ids, now), moments, kinds)
+    return snapshot(leads, touches(session, ids, now), moments, kinds)
+
+
+def history(session: Session, horizon: timedelta, now: datetime,
+            types: Sequence[str] | None = None) -> History:  # fmt: skip
+    """Every lead whose decision moment has passed unconverted, with its features then."""
+    chosen = decision_moments(arrivals(session), horizon, now)
+    moments = {lead_id: moment for lead_id, (moment, _) in chosen.items()}
+    outcomes = {lead_id: outcome for lead_id, (_, outcome) in chosen.items()}
+    frame = features_at(session, moments, now, types)
     frame = frame.with_columns(
         pl.Series(CONVERTED, [str(outcomes[int(i)]) for i in frame["lead_id"]])
     )

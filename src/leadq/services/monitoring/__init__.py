@@ -1,0 +1,1 @@
+"""Scores that keep themselves honest: shift and calibration checks of the live models."""
