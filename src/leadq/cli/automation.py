@@ -69,10 +69,13 @@ def _deliver(db: Database, settings: Settings, batch: int, rescored: int) -> Non
     done = outbox.deliver_due(db, current_automation(), settings, _now, batch)
     if snapshots.refresh_due(db, _now(), settings.dashboard_max_age_seconds):
         out.print(f"{_now().isoformat(timespec='seconds')} dashboard computed")
-    global _checks_after
+    global _checks_after, _retraining_after
     if time.monotonic() >= _checks_after and runs.due(db, _now(), settings):
         _checks_after = time.monotonic() + settings.monitor_every_hours * 3600
         _monitor(db, settings)
+    if settings.retrain_every_days is not None and time.monotonic() >= _retraining_after:
+        _retraining_after = time.monotonic() + 3600  # a refused run is asked again in an hour
+        _retrain(db, settings)
     if breached or done.handled or rescored:
         moment = _now().isoformat(timespec="seconds")
         out.print(f"{moment} rescored {rescored} queued, delivered {done.delivered}, retrying"
@@ -80,9 +83,24 @@ def _deliver(db: Database, settings: Settings, batch: int, rescored: int) -> Non
                   f" SLA breaches {breached}")  # fmt: skip
 
 
-_checks_after = 0.0
-"""When this worker may next run the model checks (their runs in the database say when any
-worker last did): a run that failed or found no live model is not repeated every round."""
+_checks_after = _retraining_after = 0.0
+"""When this worker may next run the model checks or a retraining (the database says when any
+worker last did): a run that failed or was refused is not repeated every round."""
+
+
+def _retrain(db: Database, settings: Settings) -> None:
+    """The retraining policy's run when due; its decision (or why none) in one line."""
+    from leadq.services.monitoring import retraining  # scikit-learn: only when a run is due
+
+    if not retraining.due(db, _now(), settings):
+        return
+    moment = _now().isoformat(timespec="seconds")
+    try:
+        decision = retraining.retrain(db, _now(), settings)
+    except Exception as exc:  # a retraining must never stop delivery
+        err.print(f"{moment} retraining: {type(exc).__name__}: {escape(str(exc))}")
+        return
+    out.print(f"{moment} retraining: {escape(decision.reason)}")
 
 
 def _monitor(db: Database, settings: Settings) -> None:

@@ -27,7 +27,7 @@ from leadq.predictive.training import TrainingPlan, train
 from leadq.services.errors import LeadqError
 from leadq.services.predictive import model as predictive
 from leadq.services.predictive import registry
-from leadq.services.predictive.history import history
+from leadq.services.predictive.history import arrivals, history
 from leadq.services.privacy import audit
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, PredictiveModelVersion
@@ -37,6 +37,7 @@ RETRAINED = "predictive.retrained"
 HOLDOUT_SHARE = 0.25
 MIN_CLASS = 5
 CALIBRATION_SLACK = 0.02
+BIN_LEADS = 40
 
 
 class RetrainingRefused(LeadqError):
@@ -66,13 +67,11 @@ class Decision:
 
 def calibration_error(y: np.ndarray, probability: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error: the lead-weighted gap between promised and realised
-    conversion over equal-count bins."""
+    conversion over equal-count bins of at least ``BIN_LEADS`` leads (smaller bins measure
+    chance more than calibration)."""
     order = np.argsort(probability, kind="stable")
-    gaps = [
-        abs(float(probability[part].mean()) - float(y[part].mean())) * len(part)
-        for part in np.array_split(order, min(bins, len(order)))
-        if len(part)
-    ]
+    parts = np.array_split(order, max(1, min(bins, len(order) // BIN_LEADS)))
+    gaps = [abs(float(probability[p].mean()) - float(y[p].mean())) * len(p) for p in parts]
     return sum(gaps) / max(len(y), 1)
 
 
@@ -97,10 +96,12 @@ def retrain(db: Database, now: datetime, settings: Settings, actor: str = ACTOR)
                 "no predictive champion to challenge: train, add and activate one first"
             )
         past = history(session, horizon, now)
+        converted = {p.lead_id: p.converted_at for p in arrivals(session)}
         current = registry.model_of(champion)
         champion_ref, champion_since = f"{champion.name}@{champion.version}", champion.created_at
-    frame = _in_time_order(past.frame, past.moments)
-    newer = sum(moment > champion_since for moment in past.moments.values())
+    frame = _matured(past.frame, past.moments, converted, horizon,
+                     timedelta(days=settings.monitor_maturity_days), now)  # fmt: skip
+    newer = sum(past.moments[int(i)] > champion_since for i in frame["lead_id"])
     if newer < settings.retrain_min_outcomes:
         raise RetrainingRefused(
             f"{newer} leads have matured since {champion_ref} was added:"
@@ -134,9 +135,19 @@ def retrain(db: Database, now: datetime, settings: Settings, actor: str = ACTOR)
     return decision
 
 
-def _in_time_order(frame: pl.DataFrame, moments: dict[int, datetime]) -> pl.DataFrame:
-    order = pl.Series("moment", [moments[int(i)] for i in frame["lead_id"]])
-    return frame.with_columns(order).sort("moment", "lead_id").drop("moment")
+def _matured(frame: pl.DataFrame, moments: dict[int, datetime],
+             converted: dict[int, datetime | None], horizon: timedelta, maturity: timedelta,
+             now: datetime) -> pl.DataFrame:  # fmt: skip
+    """The leads whose outcome has matured, oldest first, converted meaning within
+    ``maturity`` of arrival for every one of them (a lead of last month has had less time to
+    buy than one of last year: counting both alike would make a model look miscalibrated)."""
+    ids = [int(i) for i in frame["lead_id"]]
+    arrived = [moments[i] - horizon for i in ids]
+    won = [str(int((c := converted.get(i)) is not None and c <= a + maturity))
+           for i, a in zip(ids, arrived, strict=True)]  # fmt: skip
+    ripe = [a + maturity <= now for a in arrived]
+    return (frame.with_columns(pl.Series(CONVERTED, won), pl.Series("moment", arrived))
+            .filter(pl.Series(ripe)).sort("moment", "lead_id").drop("moment"))  # fmt: skip
 
 
 def _judge(
@@ -190,7 +201,7 @@ def _record(
             "champion": champion_ref,
             "challenger": decision.challenger_ref,
             "promoted": decision.promoted,
-            "reason": decision.reason,
+            "reason": audit.Code(decision.reason),
             "holdout": decision.holdout,
             "conversions": decision.conversions,
             "roc_auc": {

@@ -59,7 +59,7 @@ def apply(session: Session, reference: str, suggestion: Suggestion, now: datetim
                             actor)  # fmt: skip
     details = {"from": f"{source.name}@{source.version}", "model": f"{row.name}@{row.version}",
                "capacity_per_week": round(suggestion.pace.per_week, 2),
-               "capacity": suggestion.pace.text, "grades": suggestion.grades,
+               "capacity": audit.Code(suggestion.pace.text), "grades": suggestion.grades,
                "replayed_leads": suggestion.leads, "weeks": round(suggestion.weeks, 2)}  # fmt: skip
     audit.record(session, actor, "model.thresholds_applied", "scoring_model", row.id, details, now)
     return row
