@@ -42,7 +42,8 @@ def test_report_writes_a_page_and_a_csv_per_dimension(workspace: Path) -> None:
     leadq(workspace, "report", "--out", "out", "--since", "2026-03-02", "--until", "2026-03-23")
     out = workspace / "out"
     assert sorted(p.name for p in out.iterdir()) == [
-        "analytics-campaign.csv", "analytics-segment.csv", "analytics-source.csv",
+        "analytics-account_grade.csv", "analytics-campaign.csv", "analytics-segment.csv",
+        "analytics-source.csv",
         "analytics-total.csv", "analytics-week.csv", "analytics.html",
     ]  # fmt: skip
     (total,) = read_csv(out / "analytics-total.csv")

@@ -52,6 +52,7 @@ def fields_of(form: ModelForm) -> dict[str, str]:
     for i, label in enumerate(form.other_labels):
         found[f"other.{i}.id"] = label.id
         found.update({f"other.{i}.tr.{code}": t for code, t in label.translations.items()})
+    found["account"] = form.account
     return found
 
 
@@ -162,3 +163,21 @@ def test_empty_rows_are_left_out() -> None:
     assert document == {"name": "m", "fit": [{"id": "size", "points": 1,
                                               "when": {"age": {"gte": 30}}}],
                         "grades": {"cold": 0, "hot": 5}}  # fmt: skip
+
+
+def test_the_account_section_goes_through_the_form_whole() -> None:
+    """The form keeps a model's account section as YAML text: saving the form loses nothing,
+    and text that is not a section is refused naming the field."""
+    document = {"name": "b2b", "fit": [{"id": "f", "points": 1, "when": {"country": "PL"}}],
+                "grades": {"cold": 0, "hot": 5},
+                "account": {"engagement": {"cap_per_person": 10},
+                            "committee": {"engaged_from": 3, "points": {"vp": 4}},
+                            "grades": {"cold": 0, "hot": 20}}}  # fmt: skip
+    form = form_of(document)
+    assert "cap_per_person: 10" in form.account
+    fields = fields_of(form)
+    assert document_from(fields)["account"] == document["account"]
+    for bad, reason in [("[1, 2]", "give the account section"), ("a: [", "not YAML")]:
+        with pytest.raises(FormError) as refused:
+            document_from({**fields, "account": bad})
+        assert refused.value.name == "account" and reason in refused.value.reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -49,12 +50,12 @@ def worker(
     rules = check_at_start().rules  # a file never valid stops the worker before it claims anything
     out.print(f"{_now().isoformat(timespec='seconds')} worker started, {len(rules)} automation"
               " rules in force")  # fmt: skip
-    rescored, next_round = 0, 0.0
+    rescored, next_round, later = 0, 0.0, _Later()
     while True:
         drained = queue.drain(db, _now, leads_per_claim, rounds=20)  # polled often: effects in ~1 s
         rescored += drained
         if once or time.monotonic() >= next_round:
-            _deliver(db, settings, batch, rescored)
+            _deliver(db, settings, batch, rescored, later)
             rescored, next_round = 0, time.monotonic() + interval
         if once:
             return
@@ -62,19 +63,18 @@ def worker(
             time.sleep(min(interval, QUEUE_PAUSE))
 
 
-def _deliver(db: Database, settings: Settings, batch: int, rescored: int) -> None:
+def _deliver(db: Database, settings: Settings, batch: int, rescored: int, later: _Later) -> None:
     """One outbox round and the SLA check, said in one line when anything happened."""
     with db.unit_of_work() as session:
         breached = tasks.breach_overdue(session, _now())
     done = outbox.deliver_due(db, current_automation(), settings, _now, batch)
     if snapshots.refresh_due(db, _now(), settings.dashboard_max_age_seconds):
         out.print(f"{_now().isoformat(timespec='seconds')} dashboard computed")
-    global _checks_after, _retraining_after
-    if time.monotonic() >= _checks_after and runs.due(db, _now(), settings):
-        _checks_after = time.monotonic() + settings.monitor_every_hours * 3600
+    if time.monotonic() >= later.checks and runs.due(db, _now(), settings):
+        later.checks = time.monotonic() + settings.monitor_every_hours * 3600
         _monitor(db, settings)
-    if settings.retrain_every_days is not None and time.monotonic() >= _retraining_after:
-        _retraining_after = time.monotonic() + 3600  # a refused run is asked again in an hour
+    if settings.retrain_every_days is not None and time.monotonic() >= later.retraining:
+        later.retraining = time.monotonic() + 3600  # a refused run is asked again in an hour
         _retrain(db, settings)
     if breached or done.handled or rescored:
         moment = _now().isoformat(timespec="seconds")
@@ -83,9 +83,13 @@ def _deliver(db: Database, settings: Settings, batch: int, rescored: int) -> Non
                   f" SLA breaches {breached}")  # fmt: skip
 
 
-_checks_after = _retraining_after = 0.0
-"""When this worker may next run the model checks or a retraining (the database says when any
-worker last did): a run that failed or was refused is not repeated every round."""
+@dataclass
+class _Later:
+    """When this worker may next run the model checks or a retraining (the database says when
+    any worker last did): a run that failed or was refused is not repeated every round."""
+
+    checks: float = 0.0
+    retraining: float = 0.0
 
 
 def _retrain(db: Database, settings: Settings) -> None:
@@ -173,11 +177,13 @@ def save_segment(
     fit_grade: Annotated[list[str] | None, typer.Option()] = None,
     source: Annotated[list[str] | None, typer.Option()] = None,
     industry: Annotated[list[str] | None, typer.Option()] = None,
+    account_grade: Annotated[list[str] | None, typer.Option()] = None,
     inactive_days: Annotated[int | None, typer.Option(min=1, max=3650)] = None,
 ) -> None:
     """Save a live segment (repeat an option for several values)."""
     spec = SegmentFilter(grade=grade, stage=stage, fit_grade=fit_grade, source=source,
-                         industry=industry, inactive_days=inactive_days)  # fmt: skip
+                         industry=industry, account_grade=account_grade,
+                         inactive_days=inactive_days)  # fmt: skip
     if not segments.NAME.match(name):
         raise Conflict("name", f"{name!r}: use a-z, 0-9, - and _, starting with a letter")
     with _database().unit_of_work() as session:

@@ -33,6 +33,7 @@ class Trigger(StrEnum):
     SCORE_CROSSED = "score_crossed"
     FRAMEWORK_VERDICT = "framework_verdict"
     SLA_BREACHED = "sla_breached"
+    ACCOUNT_GRADE_CHANGED = "account_grade_changed"
 
 
 class Member(Strict):
@@ -267,6 +268,7 @@ class SegmentFilter(Strict):
     industry: Values | None = None
     owner: Values | None = None
     nurture_track: Values | None = None
+    account_grade: Values | None = None
     inactive_days: int | None = Field(
         default=None, ge=1, le=3650, description="no activity for at least this many days"
     )

@@ -27,5 +27,7 @@ MessagePath = Annotated[int, BeforeValidator(canonical_id),
                         Path(ge=1, le=MAX_ID, description="The outbox message's id")]  # fmt: skip
 PairPath = Annotated[int, BeforeValidator(canonical_id),
                      Path(ge=1, le=MAX_ID, description="The possible duplicate's id")]  # fmt: skip
+AccountPath = Annotated[int, BeforeValidator(canonical_id),
+                        Path(ge=1, le=MAX_ID, description="The account's id")]  # fmt: skip
 ImportPath = Annotated[int, BeforeValidator(canonical_id),
                        Path(ge=1, le=MAX_ID, description="The import's id")]  # fmt: skip

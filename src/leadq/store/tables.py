@@ -85,6 +85,14 @@ class Company(Base):
     domain: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Account score cache, written when the active model has an ``account`` section.
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    engaged: Mapped[int | None] = mapped_column(Integer)
+    people: Mapped[int | None] = mapped_column(Integer)
+    score_breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
+    scoring_model: Mapped[str | None] = mapped_column(String(120))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Lead(Base):
@@ -136,6 +144,9 @@ class Lead(Base):
     channels: Mapped[list[str]] = mapped_column(Json, default=list)
     attributes: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    account_grade: Mapped[str | None] = mapped_column(String(20))
+    account_score: Mapped[float | None] = mapped_column(Float)
+    """The account's grade and score, copied here so the lead's model can read them."""
     # Score cache, written by the scoring engine; empty until a model is active.
     score: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(20), index=True)

@@ -18,6 +18,7 @@ from leadq.http import errors
 from leadq.store.db import Database
 from leadq.store.secrets import workspace_secret
 from leadq.web import (
+    accounts,
     bulk,
     card,
     dashboard,
@@ -116,6 +117,7 @@ def install(app: FastAPI, settings: Settings, db: Database) -> None:
         bulk,
         card,
         dashboard,
+        accounts,
         monitor,
         thresholds,
         models,

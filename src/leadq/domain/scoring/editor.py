@@ -97,6 +97,8 @@ class ModelForm:
     matrix_fit: dict[str, str] = field(default_factory=dict)
     matrix_engagement: dict[str, str] = field(default_factory=dict)
     other_labels: list[LabelRow] = field(default_factory=list)
+    account: str = ""
+    """The ``account`` section as YAML text: kept whole, edited as text."""
 
 
 def _edged(text: str) -> bool:
@@ -184,7 +186,14 @@ def form_of(document: Mapping[str, Any]) -> ModelForm:
         matrix_fit={k: _number_text(v) for k, v in (matrix.get("fit") or {}).items()},
         matrix_engagement={str(k): _number_text(v)
                            for k, v in (matrix.get("engagement") or {}).items()},
-        other_labels=others)  # fmt: skip
+        other_labels=others, account=_account_text(document.get("account")))  # fmt: skip
+
+
+def _account_text(section: Any) -> str:
+    if not section:
+        return ""
+    return str(yaml.dump(section, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         width=100))  # fmt: skip
 
 
 # -- fields → document -------------------------------------------------------------------------
@@ -358,8 +367,22 @@ def document_from(data: Mapping[str, str]) -> dict[str, Any]:
         key = fields.text(f"other.{i}.id")
         if key and (words := _translated(fields, f"other.{i}")):
             labels[key] = words
+    _put(document, "account", _account(fields.text("account")))
     _put(document, "labels", _ordered_labels(labels, grades, document))
     return document
+
+
+def _account(text: str) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        section = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FormError("account", f"not YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(section, dict):
+        raise FormError("account", "give the account section as keys: fit, engagement,"
+                        " committee, grades")  # fmt: skip
+    return section
 
 
 def _ordered_labels(labels: dict[str, dict[str, str]], grades: Mapping[str, Any],

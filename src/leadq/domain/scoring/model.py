@@ -23,6 +23,7 @@ from pydantic import (
 from leadq.domain.documents import DocumentLabels, parse_document, repeated
 from leadq.domain.events import EVENT_TYPE_PATTERN
 from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS
+from leadq.domain.seniority import Seniority
 
 Scalar = str | int | float | bool
 NUMERIC_FIELDS = frozenset(
@@ -121,7 +122,10 @@ def check_fields(when: When, allowed: frozenset[str] | None) -> When:
     return when
 
 
-PROFILE = frozenset(PROFILE_FIELDS)
+ACCOUNT_FIELDS = ("account_grade", "account_score")
+"""What a lead's criteria may look at of its account (``{account_grade: hot}``)."""
+PROFILE = frozenset(PROFILE_FIELDS) | frozenset(ACCOUNT_FIELDS)
+_SENIORITY = tuple(level.value for level in Seniority)
 
 
 class Level(Strict):
@@ -233,6 +237,45 @@ class Matrix(Strict):
         return _descending(value, "grade")
 
 
+class AccountEngagement(Strict):
+    weight: float = Field(default=1.0, ge=0)
+    cap_per_person: float = Field(default=10.0, gt=0)
+
+
+class AccountCommittee(Strict):
+    engaged_from: float = Field(default=1.0, gt=0)
+    points: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("points")
+    @classmethod
+    def _levels(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(_SENIORITY))
+        if unknown:
+            raise ValueError(f"unknown seniority {unknown[0]!r}: use {', '.join(_SENIORITY)}")
+        if any(points < 0 for points in value.values()):
+            raise ValueError("committee points must not be negative")
+        return value
+
+
+class AccountModel(Strict):
+    """The ``account`` section of a scoring model: fit criteria on the account's profile (each
+    field the commonest value among its leads), people's engagement capped per person, points per
+    engaged seniority of the buying committee, and the account's grades (``domain.scoring.accounts``
+    scores it)."""
+
+    fit: list[FitCriterion] = Field(default_factory=list)
+    engagement: AccountEngagement = Field(default_factory=AccountEngagement)
+    committee: AccountCommittee = Field(default_factory=AccountCommittee)
+    grades: dict[str, float] = Field(min_length=2)
+
+    @field_validator("grades")
+    @classmethod
+    def _rising(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(a >= b for a, b in pairwise(value.values())):
+            raise ValueError("grade thresholds must rise strictly, lowest grade first")
+        return value
+
+
 class ScoringModel(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")
     version: int | None = Field(default=None, ge=1)
@@ -244,6 +287,7 @@ class ScoringModel(Strict):
     floor: float | None = None
     grades: dict[str, float] = Field(min_length=2)
     matrix: Matrix | None = None
+    account: AccountModel | None = None
     labels: DocumentLabels = Field(default_factory=dict)
 
     @field_validator("negative", mode="before")

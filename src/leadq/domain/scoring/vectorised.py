@@ -117,7 +117,7 @@ def when_expr(when: When, schema: pl.Schema) -> pl.Expr:
     return pl.all_horizontal([condition_expr(c, name, schema) for name, c in when.items()])
 
 
-def _fit_expr(criterion: FitCriterion, schema: pl.Schema) -> pl.Expr:
+def fit_expr(criterion: FitCriterion, schema: pl.Schema) -> pl.Expr:
     if criterion.levels is None:
         assert criterion.when is not None and criterion.points is not None
         points = criterion.weight * criterion.points
@@ -183,7 +183,7 @@ def _engagement_expr(criterion: EngagementCriterion) -> pl.Expr:
     return per * pl.col(f"_f.{criterion.id}").fill_null(0.0)
 
 
-def _grade_expr(grades: dict[str, float], points: pl.Expr, best_first: bool) -> pl.Expr:
+def grade_expr(grades: dict[str, float], points: pl.Expr, best_first: bool) -> pl.Expr:
     ordered, worst = grade_ladder(grades, best_first)
     chain: Any = pl
     for name, threshold in ordered:
@@ -229,7 +229,7 @@ def score_frame(
     engagement: pl.Expr = pl.lit(0.0)
     for criterion in model.criteria():
         if isinstance(criterion, FitCriterion):
-            points = _fit_expr(criterion, lead_schema)
+            points = fit_expr(criterion, lead_schema)
             fit = fit + points
         else:
             points = _engagement_expr(criterion) if events is not None else pl.lit(0.0)
@@ -251,14 +251,14 @@ def score_frame(
     outputs = [
         pl.col("id"),
         total.alias("score"),
-        _grade_expr(model.grades, total, best_first=False).alias("grade"),
+        grade_expr(model.grades, total, best_first=False).alias("grade"),
         fit.alias("fit_points"),
         engagement.alias("engagement_points"),
     ]
     if model.matrix is not None:
-        outputs.append(_grade_expr(dict(model.matrix.fit), fit, True).alias("fit_grade"))
+        outputs.append(grade_expr(dict(model.matrix.fit), fit, True).alias("fit_grade"))
         outputs.append(
-            _grade_expr(dict(model.matrix.engagement), engagement, True).alias("engagement_grade")
+            grade_expr(dict(model.matrix.engagement), engagement, True).alias("engagement_grade")
         )
     if explain:
         columns.extend(_explained(model, events is not None))

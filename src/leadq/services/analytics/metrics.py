@@ -26,7 +26,7 @@ from leadq.services.scoring.rescoring import active_model
 from leadq.store.sql import on_postgres
 from leadq.store.tables import CampaignCost, Lead, SavedSegment
 
-Dimension = Literal["total", "source", "campaign", "segment", "week"]
+Dimension = Literal["total", "source", "campaign", "segment", "week", "account_grade"]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 TOTAL = "all"
 NONE = "(none)"
@@ -43,7 +43,8 @@ FORMULAS: tuple[tuple[str, str], ...] = (
                                "conversion = earliest purchase or move to customer, "
                                "arrival = min(created_at, first event)")),
     ("cost", N_("sum of campaign costs whose day starts in [since, until) and match the group "
-             "(campaign; source; ISO week of the day; all for total); none for segments; "
+             "(campaign; source; ISO week of the day; all for total); none for segments and "
+             "account grades; "
              "empty when no cost line matches")),
     ("cost_per_lead", N_("cost / leads")),
     ("revenue", N_("sum of the numeric amount (else value) property of the leads' purchase "
@@ -211,17 +212,19 @@ class Cell:
     campaign: str | None
     furthest_stage: str
     grade: str | None
+    account_grade: str | None
     tally: _Tally
 
 
 def cells(session: Session, window: Period, scored: bool) -> list[Cell]:
-    keys = (Lead.source, Lead.campaign, func.coalesce(Lead.furthest_stage, "iql"), Lead.grade)
+    keys = (Lead.source, Lead.campaign, func.coalesce(Lead.furthest_stage, "iql"), Lead.grade,
+            Lead.account_grade)  # fmt: skip
     query = select(*keys, *_sums(session, scored)).where(*window.leads()).group_by(*keys)
     found = []
-    for source, campaign, furthest, grade, *sums in session.execute(query):
+    for source, campaign, furthest, grade, account_grade, *sums in session.execute(query):
         tally = _Tally()
         tally.add(sums)
-        found.append(Cell(source, campaign, furthest, grade, tally))
+        found.append(Cell(source, campaign, furthest, grade, account_grade, tally))
     return found
 
 
@@ -250,6 +253,8 @@ def _costs(session: Session, by: Dimension, window: Period) -> dict[str, float]:
     if by == "total":
         count, total = session.execute(select(func.count(), amount).where(*where)).one()
         return {TOTAL: float(total)} if count else {}
+    if by == "account_grade":
+        return {}  # money is spent on campaigns, not on accounts
     if by == "campaign":
         key: Any = CampaignCost.campaign
     elif by == "source":
@@ -313,6 +318,6 @@ def metrics_by(session: Session, dimensions: Sequence[Dimension],
     scored = active_model(session) is not None
     moment = now or datetime.now(UTC)
     if cube is None:
-        summed = {"total", "source", "campaign"} & set(dimensions)
+        summed = {"total", "source", "campaign", "account_grade"} & set(dimensions)
         cube = cells(session, window, scored) if summed else []
     return {by: _rows(session, by, window, moment, scored, cube) for by in dimensions}

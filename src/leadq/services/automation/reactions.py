@@ -61,6 +61,7 @@ TRIGGERS = {
     "lead.created": Trigger.LEAD_CREATED, "lead.grade_changed": Trigger.GRADE_CHANGED,
     "lead.stage_changed": Trigger.STAGE_CHANGED, "lead.score_changed": Trigger.SCORE_CROSSED,
     "lead.framework_verdict": Trigger.FRAMEWORK_VERDICT, "task.sla_breached": Trigger.SLA_BREACHED,
+    "account.grade_changed": Trigger.ACCOUNT_GRADE_CHANGED,
 }  # fmt: skip
 TOUCHED = "lead.touched"
 ACTOR = "automation"

@@ -48,7 +48,16 @@ def remove(session: Session, name: str, actor: str, now: datetime) -> None:
 
 def conditions(spec: SegmentFilter, now: datetime) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
-    for field in ("grade", "stage", "fit_grade", "source", "industry", "owner", "nurture_track"):
+    for field in (
+        "grade",
+        "stage",
+        "fit_grade",
+        "source",
+        "industry",
+        "owner",
+        "nurture_track",
+        "account_grade",
+    ):
         values = getattr(spec, field)
         if values is not None:
             found.append(getattr(Lead, field).in_(values))

@@ -36,7 +36,12 @@ from leadq.domain.scoring.evaluate import (
     floor_line,
     profile_value,
 )
-from leadq.domain.scoring.model import EngagementCriterion, FitCriterion, ScoringModel
+from leadq.domain.scoring.model import (
+    ACCOUNT_FIELDS,
+    EngagementCriterion,
+    FitCriterion,
+    ScoringModel,
+)
 from leadq.domain.scoring.vectorised import score_frame
 from leadq.services.predictive import registry
 from leadq.services.qualification.answers import current_answers
@@ -48,6 +53,7 @@ from leadq.services.scoring.rescoring import (
     active_model,
     announce,
     breakdown_json,
+    follow_accounts,
     lead_facts,
     locked,
     rescore,
@@ -61,7 +67,8 @@ from leadq.store.tables import DomainEvent, Event, Lead, ScoreChange
 CHUNK = 20_000
 
 _COLUMNS = (
-    Lead.id, *(getattr(Lead, name) for name in PROFILE_FIELDS), Lead.attributes, Lead.overrides,
+    Lead.id, *(getattr(Lead, name) for name in (*PROFILE_FIELDS, *ACCOUNT_FIELDS)),
+    Lead.attributes, Lead.overrides, Lead.company_id,
     Lead.score, Lead.grade, Lead.scoring_model, Lead.scored_at, Lead.fit_grade,
     Lead.engagement_grade, Lead.engagement_points, Lead.stage, Lead.stage_changed_at,
     Lead.created_at, Lead.pql, Lead.pql_at, Lead.accepted_at, Lead.last_activity_at,
@@ -86,6 +93,9 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
             if rows:
                 changed += _rescore_chunk(session, model, rules, rows, as_of, reason)
         if not rows:
+            if model.account is not None:
+                with db.unit_of_work() as session:
+                    changed += follow_accounts(session, [], model, as_of, everyone=True)
             return total, changed
         after, total = rows[-1].id, total + len(rows)
         if progress:
@@ -111,6 +121,8 @@ def rescore_together(session: Session, reasons: Mapping[int, str], as_of: dateti
     for lead_id in reasons:
         if (held := session.identity_map.get(session.identity_key(Lead, lead_id))) is not None:
             session.expire(held)
+    if model.account is not None:
+        changed += follow_accounts(session, rows, model, as_of)
     return changed
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from leadq.domain.frameworks import scoring_facts
 from leadq.domain.leads import PROFILE_FIELDS
 from leadq.domain.scoring.evaluate import EventFact, Line, ScoreCard, evaluate, settles
-from leadq.domain.scoring.model import EngagementCriterion, ScoringModel
+from leadq.domain.scoring.model import ACCOUNT_FIELDS, EngagementCriterion, ScoringModel
 from leadq.domain.scoring.overrides import Override, overridden, stage_pinned
 from leadq.services.automation import reactions as automation
 from leadq.services.predictive import registry
@@ -29,7 +29,7 @@ from leadq.services.privacy import audit
 from leadq.services.qualification.answers import Answers, assessments, current_answers, values
 from leadq.services.qualification.lifecycle import progress, situation
 from leadq.services.qualification.rules import Rules, current_rules
-from leadq.services.scoring import versions
+from leadq.services.scoring import accounts, versions
 from leadq.services.scoring.documents import parse
 from leadq.services.scoring.versions import every_version, next_version
 from leadq.store.db import Database
@@ -173,7 +173,7 @@ def lead_overrides(lead: Lead) -> list[Override]:
 def lead_facts(lead: Lead | Row[Any],
                frameworks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
     """What a scoring model sees of a lead (a ``Lead``, or a row of its columns)."""
-    profile = {name: getattr(lead, name) for name in PROFILE_FIELDS}
+    profile = {name: getattr(lead, name) for name in (*PROFILE_FIELDS, *ACCOUNT_FIELDS)}
     return {**profile, "attributes": lead.attributes or {}, "framework": frameworks or {}}
 
 
@@ -204,14 +204,16 @@ def _load(session: Session, chunk: Sequence[Lead], model: ScoringModel | None, r
 
 
 def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel | None,
-            as_of: datetime, reason: str) -> int:  # fmt: skip
+            as_of: datetime, reason: str, with_accounts: bool = True) -> int:  # fmt: skip
     """Recompute and store the leads' scores, then let the lifecycle rules move them; returns
     how many scores changed. A stored score never moves back in time: concurrent requests
     read the clock before they queue for the lead, so each lead is scored as of the later of
-    ``as_of`` and its last scoring."""
+    ``as_of`` and its last scoring. Their accounts are rescored after them, and when an
+    account moved and the model reads accounts, its other leads too."""
     rules = current_rules()
     changed = 0
-    for moment, group in _by_moment(leads, as_of):
+    moments = _by_moment(leads, as_of)
+    for moment, group in moments:
         for start in range(0, len(group), 1000):
             chunk = group[start : start + 1000]
             settled = [_settled(model, lead, moment) if model else {} for lead in chunk]
@@ -219,7 +221,31 @@ def rescore(session: Session, leads: Iterable[Lead], model: ScoringModel | None,
             for lead, known in zip(chunk, settled, strict=True):
                 changed += _rescore_one(session, lead, model, rules, loaded, moment, known, reason)
             registry.predict_leads(session, chunk, moment)
+    if with_accounts and model is not None and model.account is not None:
+        changed += follow_accounts(session, [lead for _, g in moments for lead in g], model,
+                                    as_of)  # fmt: skip
     return changed
+
+
+def follow_accounts(
+    session: Session,
+    leads: Sequence[Lead | Row[Any]],
+    model: ScoringModel,
+    as_of: datetime,
+    everyone: bool = False,
+) -> int:
+    """Rescore the accounts of these leads (``everyone``: every account); if the model reads
+    accounts, the leads of an account that moved are rescored again with its new grade."""
+    if everyone:
+        moved = accounts.rescore_every_account(session, model, as_of)
+    else:
+        caused_by = {lead.company_id: lead.id for lead in leads if lead.company_id is not None}
+        moved = accounts.rescore_accounts(session, caused_by, model, as_of, caused_by)
+    if not moved or not accounts.reads_accounts(model):
+        return 0
+    members = session.scalars(locked(list(session.scalars(
+        select(Lead.id).where(Lead.company_id.in_(moved)))))).all()  # fmt: skip
+    return rescore(session, members, model, as_of, "account changed", with_accounts=False)
 
 
 def _by_moment(leads: Iterable[Lead], as_of: datetime) -> list[tuple[datetime, list[Lead]]]:
