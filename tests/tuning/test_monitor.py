@@ -3,6 +3,7 @@ period raises none; the alarm reaches the audit log, the outbox and the next run
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -10,10 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from leadq.config import Settings
+from leadq.predictive.history import CONVERTED
+from leadq.predictive.training import TrainingPlan, train
 from leadq.services.monitoring import runs
+from leadq.services.predictive import registry
+from leadq.services.predictive.history import history
+from leadq.services.predictive.model import PredictiveModel
 from leadq.store.db import Database
-from leadq.store.tables import AuditEntry, ModelCheck, OutboxMessage
+from leadq.store.tables import AuditEntry, Lead, ModelCheck, OutboxMessage
 from tests.cli import invoke
+from tests.predictive.workspace import TITLES, build_history
 from tests.tuning.watched import RECENT_DAYS, build
 
 
@@ -75,3 +82,32 @@ def test_monitor_settings_refuse_nonsense(tmp_path: Path, db: Database) -> None:
         refused = invoke(tmp_path, ["monitor"], {"LEADQ_DATABASE_URL": db.url, name: value})
         assert refused.returncode != 0 and "Traceback" not in refused.stderr
         assert name.removeprefix("LEADQ_").lower() in refused.stderr.lower(), refused.stderr
+
+
+def test_a_predictive_champion_is_checked_column_by_column(db: Database, now: datetime) -> None:
+    """A champion trained on the history, live for 60 days; last week's leads arrive with
+    their industry written as codes: the alarm names that column, not the steady ones."""
+    build_history(db, now - timedelta(days=14), leads=500)
+    with db.reading() as session:
+        frame = history(session, timedelta(days=7), now - timedelta(days=60)).frame
+    trained = train(frame, TrainingPlan(CONVERTED, id_column="lead_id"))
+    back = now - timedelta(days=60)
+    with db.unit_of_work() as session:
+        registry.add(session, PredictiveModel(trained.scorer, trained.report), "buyers", "t", back)
+        registry.activate(session, "buyers@1", "t", back)
+    assert "industry" in PredictiveModel(trained.scorer, trained.report).columns
+    rng = random.Random(5)
+    with db.unit_of_work() as session:
+        for i in range(90):
+            arrived = now - timedelta(days=rng.uniform(0.5, 6.5))
+            session.add(Lead(email=f"new{i}@co{i}.example", first_name="N",
+                             industry=rng.choice(["62.01", "64.19", "47.11", "85.59"]),
+                             job_title=rng.choice(TITLES), company_size=rng.randint(5, 900),
+                             source=rng.choice(["website", "referral", "paid_search"]),
+                             created_at=arrived, updated_at=arrived))  # fmt: skip
+    run = runs.monitor(db, now, Settings(database_url=db.url))
+    (report,) = [r for r in run.reports if r.kind == "predictive"]
+    breached = {f.key for f in report.findings if f.breached}
+    assert "column:industry" in breached and "column:source" not in breached, breached
+    assert {"column:industry"} <= {f.key for f in run.alarms["buyers@1"]}
+    assert any(f.kind == "calibration" and f.subject == "decile" for f in report.findings)
