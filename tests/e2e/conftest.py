@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.browsing import CHROMIUM, FLAGS, PASSWORD
-from tests.e2e.serving import spawned
+from tests.e2e.serving import ran
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,8 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     process: each module serves its own copy (a demo takes seconds; a copy, none)."""
     where = tmp_path_factory.mktemp("demo")
     env = {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}", "LEADQ_TEST_PASSWORD": PASSWORD}
-    spawned(where, env, "demo", "--leads", "150")
+    ran(where, env, "demo", "--leads", "150")
     for admin in ("mia", "olga"):
-        spawned(where, env, "user", "add", admin, "--role", "admin", "--password-env",
+        ran(where, env, "user", "add", admin, "--role", "admin", "--password-env",
                 "LEADQ_TEST_PASSWORD")  # fmt: skip
     return where / "demo.db"

@@ -4,18 +4,18 @@ commands that prepare its workspace."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cli import LEADQ, spawn
+from tests.cli import LEADQ, invoke
 from tests.e2e.browsing import PASSWORD
 
 
@@ -55,14 +55,19 @@ def serving(where: Path, env: dict[str, str], port: int | None = None) -> Iterat
         process.wait(10)
 
 
-def spawned(where: Path, env: dict[str, str], *args: str) -> str:
-    """``leadq ARGS`` run as a user runs it, which must succeed; its output."""
-    done = spawn(where, list(args), env, timeout=600)
+def ran(where: Path, env: dict[str, str], *args: str) -> str:
+    """``leadq ARGS`` through the real entry point in this process (a step that prepares a
+    workspace; the browser tests serve it from a real process), which must succeed; its
+    output."""
+    done = invoke(where, list(args), env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def demo_copy(demo_database: Path, where: Path) -> dict[str, str]:
-    """A copy of the demo in ``where``, and the settings that serve it."""
-    shutil.copy(demo_database, where / "demo.db")
+    """A copy of the demo in ``where`` (through SQLite's backup, which reads what its
+    write-ahead log still holds), and the settings that serve it."""
+    with closing(sqlite3.connect(demo_database)) as source, \
+            closing(sqlite3.connect(where / "demo.db")) as target:  # fmt: skip
+        source.backup(target)
     return {"LEADQ_DATABASE_URL": f"sqlite:///{where / 'demo.db'}", "LEADQ_TEST_PASSWORD": PASSWORD}

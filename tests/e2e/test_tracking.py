@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from leadq.store.db import Database
 from leadq.store.tables import Event, Lead, PageCount, Visitor
 from tests.e2e.browsing import SHOTS, skip_without_chromium
-from tests.e2e.serving import free_port, serving, spawned
+from tests.e2e.serving import free_port, ran, serving
 
 skip_without_chromium()
 
@@ -65,8 +65,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     origins = f"http://127.0.0.1:{site_port},http://127.0.0.1:{bare_port}"
     env = {"LEADQ_DATABASE_URL": url, "LEADQ_TRACKING_ORIGINS": origins}
     for step in (["init"], ["model", "add", "classic"], ["model", "activate", "classic"]):
-        spawned(where, env, *step)
-    snippet = spawned(where, env, "tracking", "snippet", "--host", leadq)
+        ran(where, env, *step)
+    snippet = ran(where, env, "tracking", "snippet", "--host", leadq)
     for site_port_, consent in ((site_port, True), (bare_port, False)):
         folder = where / f"site-{consent}"
         _site(folder, snippet, consent)

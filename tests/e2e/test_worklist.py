@@ -22,7 +22,7 @@ from leadq.services.scoring.documents import read_model
 from leadq.store.db import Database
 from leadq.store.tables import AuditEntry, Lead
 from tests.e2e.browsing import PASSWORD, SHOTS, skip_without_chromium
-from tests.e2e.serving import demo_copy, serving, spawned
+from tests.e2e.serving import demo_copy, ran, serving
 
 skip_without_chromium()
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -58,7 +58,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, demo_database: Path,
     """The demo with an admin ``mia`` and an API key, and ``leadq serve``."""
     where = tmp_path_factory.mktemp("worklist")
     env = demo_copy(demo_database, where)
-    token = spawned(where, env, "apikey", "create", "checks").split()[-1]
+    token = ran(where, env, "apikey", "create", "checks").split()[-1]
     with serving(where, env) as base:
         yield Workspace(base, where / "demo.db", token)
 

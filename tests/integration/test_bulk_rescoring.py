@@ -1,5 +1,5 @@
 """Rescoring everyone on the vectorised engine stores what the per-lead evaluator would: the
-same scores, grades, breakdowns, stages, score history and happenings, on a 10,000-lead
+same scores, grades, breakdowns, stages, score history and happenings, on a 5,000-lead
 workspace built to trip it (custom fields and event properties of mixed types, overrides
 active and expired, framework answers, windows, caps, decay, a floor, events after the
 moment, erased leads, leads already scored by this and by another model)."""
@@ -28,7 +28,7 @@ from leadq.store.tables import (
 )
 
 AS_OF = datetime(2026, 6, 1, 12, tzinfo=UTC)
-LEADS = {"postgresql": 10_000, "sqlite": 3_000}
+LEADS = {"postgresql": 5_000, "sqlite": 3_000}
 """The full sample where bulk rescoring runs in production; a smaller one for the embedded
 default, whose write path differs only in its last statement."""
 
