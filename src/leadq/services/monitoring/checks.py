@@ -94,41 +94,28 @@ def check_models(
     session: Session, now: datetime, periods: Periods, limits: Limits
 ) -> list[ModelReport]:
     """Every live model's checks: the active rules model and the predictive champion."""
-    pasts = arrivals(session)
-    reports = []
+    live = _live(session, now)
+    pasts = arrivals(session) if live else []
+    return [_checked(pasts, since, now, periods, limits, report, reader)
+            for report, since, reader in live]  # fmt: skip
+
+
+def _live(session: Session, now: datetime) -> list[tuple[ModelReport, datetime, _Reader]]:
+    """Each live model, when it went live, and how to read its values."""
+    found: list[tuple[ModelReport, datetime, _Reader]] = []
     rules = session.scalars(select(ScoringModelVersion).where(ScoringModelVersion.active)).first()
     if rules is not None:
         model = scoring.model_of(rules)
-        live = rules.activated_at or rules.created_at
-        reports.append(
-            _checked(
-                pasts,
-                live,
-                now,
-                periods,
-                limits,
-                ModelReport(model.ref, "rules"),
-                _RulesReader(session, model),
-            )
-        )
+        found.append((ModelReport(model.ref, "rules"), rules.activated_at or rules.created_at,
+                      _RulesReader(session, model)))  # fmt: skip
     champion = session.scalars(
         select(PredictiveModelVersion).where(PredictiveModelVersion.role == registry.CHAMPION)
     ).first()
     if champion is not None:
-        live = champion.activated_at or champion.created_at
-        reader = _PredictiveReader(session, registry.model_of(champion), now)
-        reports.append(
-            _checked(
-                pasts,
-                live,
-                now,
-                periods,
-                limits,
-                ModelReport(f"{champion.name}@{champion.version}", "predictive"),
-                reader,
-            )
-        )
-    return reports
+        found.append((ModelReport(f"{champion.name}@{champion.version}", "predictive"),
+                      champion.activated_at or champion.created_at,
+                      _PredictiveReader(session, registry.model_of(champion), now)))  # fmt: skip
+    return found
 
 
 class _RulesReader:
@@ -177,6 +164,9 @@ class _PredictiveReader:
         return values
 
 
+_Reader = _RulesReader | _PredictiveReader
+
+
 def _column(frame: Any, column: str) -> list[Any]:
     return list(frame[column]) if column in frame.columns else [None] * frame.height
 
@@ -188,7 +178,7 @@ def _checked(
     periods: Periods,
     limits: Limits,
     report: ModelReport,
-    reader: _RulesReader | _PredictiveReader,
+    reader: _Reader,
 ) -> ModelReport:
     start, end = reference_period(pasts, live, periods, limits.min_leads)
     if end > now - periods.window:
@@ -231,7 +221,7 @@ def _calibration(
     now: datetime,
     periods: Periods,
     limits: Limits,
-    reader: _RulesReader | _PredictiveReader,
+    reader: _Reader,
 ) -> None:
     matured_end = now - periods.maturity
     recent = cohort(pasts, matured_end - periods.reference, matured_end, now, periods.maturity)

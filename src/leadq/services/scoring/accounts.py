@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import polars as pl
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from leadq.domain.leads import PROFILE_FIELDS
@@ -114,15 +114,11 @@ def _store(
         for line in card.breakdown
     ]
     company.scoring_model, company.scored_at = model, as_of
-    if before == (card.score, card.grade):
-        return False
-    session.execute(
-        update(Lead)
-        .where(Lead.company_id == company.id)
-        .values(account_grade=card.grade, account_score=card.score)
-    )
-    for lead in members:  # the session's copies say what the table now says
+    stale = [m for m in members if (m.account_grade, m.account_score) != (card.grade, card.score)]
+    for lead in stale:  # a lead that just joined the account has no copy yet
         lead.account_grade, lead.account_score = card.grade, card.score
+    if before == (card.score, card.grade):
+        return bool(stale)
     if before[1] != card.grade:
         lead_id = caused_by.get(company.id) or max(members, key=lambda m: m.score or 0).id
         payload = {
