@@ -139,6 +139,28 @@ class Settings(BaseSettings):
     )
     retrain_horizon_days: int = Field(default=7, ge=0, le=3650, description="leads seen as of"
                                       " arrival + N days, as 'leadq train'")  # fmt: skip
+    telegram_secret: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=256,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the secret_token the Telegram bot's webhook was set with",
+    )
+    meta_app_secret: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=256,
+        description="signs WhatsApp, Messenger and Instagram webhooks (X-Hub-Signature-256)",
+    )
+    meta_verify_token: str | None = Field(
+        default=None, min_length=8, max_length=200, description="Meta's subscription check"
+    )
+    twilio_auth_token: str | None = Field(
+        default=None, min_length=8, max_length=256, description="signs Twilio call callbacks"
+    )
+    calls_secret: str | None = Field(
+        default=None, min_length=8, max_length=256, description="signs generic call webhooks"
+    )
     monitor_webhook: str | None = Field(
         default=None,
         pattern=r"^[\w.-]{1,63}$",

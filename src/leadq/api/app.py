@@ -18,6 +18,7 @@ from leadq.api.routers import (
     analytics,
     audit,
     automation,
+    channels,
     collect,
     consents,
     duplicates,
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     app.state.collect_throttle = Throttle(settings.collect_rate)
     errors.install(app)
     docs.install(app)
-    for public in (health, forms, collect):
+    for public in (health, forms, collect, channels):
         app.include_router(public.router, prefix=API_PREFIX)
     app.include_router(collect.script)
     app.include_router(mail.router)
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         prefixes={
             f"{API_PREFIX}/forms/": forms.FORM_BODY_LIMIT,
             f"{API_PREFIX}/collect": collect.COLLECT_BODY_LIMIT,
+            f"{API_PREFIX}/channels/": channels.CHANNELS_BODY_LIMIT,
             f"{API_PREFIX}/analytics/costs": analytics.COSTS_BODY_LIMIT,
             f"{API_PREFIX}/imports": imports.BODY_LIMIT,
             "/imports": imports.BODY_LIMIT,

@@ -189,11 +189,25 @@ class AutomationHealth(BaseModel):
     reason: str | None = None
 
 
+class ConnectorHealth(BaseModel):
+    """A messenger or telephony connector: configured, and when it last stored a delivery or
+    last refused a signed one it could not read (and why)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    configured: bool
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+    last_error: str | None = None
+
+
 class Health(BaseModel):
     status: str = Field(description="ok, degraded (a configuration file is broken) or unavailable")
     database: str
     version: str
     automation: AutomationHealth | None = None
+    connectors: list[ConnectorHealth] = Field(default_factory=list)
 
 
 class AuditOut(BaseModel):

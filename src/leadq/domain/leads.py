@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -118,6 +119,11 @@ def slug(value: str) -> str:
     return _SLUG_SPACES.sub("_", value.strip().lower())
 
 
+BY_CHANNEL = "by_channel"
+"""Validation context of a person who wrote from a messenger: reachable there, a lead without
+an e-mail or a phone (``LeadInput.model_validate(data, context={BY_CHANNEL: True})``)."""
+
+
 class LeadInput(BaseModel):
     """A lead as submitted by any channel; unknown fields are refused, custom ones go in
     ``attributes``. Call ``with_phone_region`` before storing it."""
@@ -185,8 +191,8 @@ class LeadInput(BaseModel):
         return check_custom_values(value, "custom attributes", MAX_ATTRIBUTES)
 
     @model_validator(mode="after")
-    def _reachable(self) -> LeadInput:
-        if not self.email and not self.phone:
+    def _reachable(self, info: ValidationInfo) -> LeadInput:
+        if not self.email and not self.phone and not (info.context or {}).get(BY_CHANNEL):
             raise ValueError("a lead needs an email or a phone")
         return self
 

@@ -83,4 +83,6 @@ CODES = (
     code("event", "lead.framework_verdict"), code("event", "task.sla_breached"),
     code("event", "nurture.started"), code("event", "nurture.stopped"),
     code("event", "account.grade_changed"),
+    code("channel", "telegram"), code("channel", "whatsapp"), code("channel", "messenger"),
+    code("channel", "instagram"), code("channel", "phone"),
 )  # fmt: skip

@@ -678,3 +678,35 @@ class ModelCheck(Base):
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
 
     __table_args__ = (Index("ix_model_checks_model_run", "model", "run_at"),)
+
+
+class ChannelIdentity(Base):
+    """Who a lead is on a messenger or a phone line (the platform's id for the person), with
+    the first and last time they wrote or called from it. A data-subject erasure deletes it."""
+
+    __tablename__ = "channel_identities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str | None] = mapped_column(String(200))
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "channel", "external_id", name="uq_channel_identities_channel_external_id"
+        ),
+    )
+
+
+class ConnectorStatus(Base):
+    """Each connector's last success and last error, for the health endpoint."""
+
+    __tablename__ = "connector_status"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))

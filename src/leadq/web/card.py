@@ -24,6 +24,7 @@ from leadq.http.params import LeadPath, OverridePath, TaskPath
 from leadq.i18n import Language
 from leadq.services.automation import tasks
 from leadq.services.errors import FieldError, InvalidInput, LeadqError, NotFound
+from leadq.services.intake import channels as channel_intake
 from leadq.services.intake import duplicates
 from leadq.services.intake.events import list_events
 from leadq.services.people.access import lead_for
@@ -112,6 +113,7 @@ def _card(session: Session, rules: Rules, viewer: Viewer, lead_id: int, now: dat
                  and (o.expires_at is None or o.expires_at > now)]  # fmt: skip
     moves = rules.lifecycle.transitions.get(lead.stage, [])  # type: ignore[call-overload]
     return {"lead": lead, "company": company, "colleagues": colleagues,
+            "identities": channel_intake.identities(session, lead_id),
             "events": list_events(session, lead_id, 100),
             "stages": list(reversed(stage_history(session, lead_id))),
             "tasks": list(open_tasks), "overrides": overrides,

@@ -3,23 +3,29 @@ automation file in force is the one on disk."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from leadq import __version__
 from leadq.api.deps import Db
-from leadq.api.schemas import AutomationHealth, Health
+from leadq.api.schemas import AutomationHealth, ConnectorHealth, Health
 from leadq.services.automation.document import standing
+from leadq.services.intake import channels
 
 router = APIRouter(tags=["health"])
 
 
+CONNECTORS = {"telegram": "telegram_secret", "meta": "meta_app_secret",
+              "twilio": "twilio_auth_token", "calls": "calls_secret"}  # fmt: skip
+
+
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-def health(db: Db) -> Health | JSONResponse:
+def health(db: Db, request: Request) -> Health | JSONResponse:
     try:
         with db.reading() as session:
             session.execute(text("SELECT 1"))
+            known = {row.name: row for row in channels.standing(session)}
     except Exception:  # any database failure means "not ready"
         body = Health(status="unavailable", database="unreachable", version=__version__)
         return JSONResponse(body.model_dump(), status_code=503)
@@ -27,5 +33,15 @@ def health(db: Db) -> Health | JSONResponse:
     automation = AutomationHealth(status=found.status, loaded_at=found.loaded_at,
                                   since=found.stale_since, reason=found.reason)  # fmt: skip
     status = "degraded" if automation.status == "stale" else "ok"
+    settings = request.app.state.settings
+    connectors = [
+        ConnectorHealth(
+            name=name, configured=bool(getattr(settings, secret)),
+            last_success_at=known[name].last_success_at if name in known else None,
+            last_error_at=known[name].last_error_at if name in known else None,
+            last_error=known[name].last_error if name in known else None,
+        )
+        for name, secret in CONNECTORS.items()
+    ]  # fmt: skip
     return Health(status=status, database=db.engine.dialect.name, version=__version__,
-                  automation=automation)  # fmt: skip
+                  automation=automation, connectors=connectors)  # fmt: skip

@@ -35,6 +35,7 @@ from leadq.store.sql import Rows, insert_all, insert_rows, next_ids
 from leadq.store.tables import (
     AuditEntry,
     Base,
+    ChannelIdentity,
     DomainEvent,
     Lead,
     PossibleDuplicate,
@@ -337,6 +338,12 @@ def _names(fields: list[str]) -> list[str]:
     return [f if f in PROFILE_FIELDS or f == "channels" else audit.digest(f) for f in fields]
 
 
+def _by_channel(session: Session, lead_id: int) -> bool:
+    """Whether the person wrote or called from a messenger or phone line leadq knows."""
+    found = select(ChannelIdentity.id).where(ChannelIdentity.lead_id == lead_id)
+    return session.scalars(found).first() is not None
+
+
 def update_lead(
     session: Session, lead_id: int, changes: dict[str, Any], actor: str, now: datetime
 ) -> Lead:
@@ -354,7 +361,7 @@ def update_lead(
     for name, value in changes.items():
         if name != "attributes":
             setattr(lead, name, value)
-    if not lead.email and not lead.phone:
+    if not lead.email and not lead.phone and not _by_channel(session, lead.id):
         raise InvalidInput([FieldError("email", "a lead needs an email or a phone")])
     if "seniority" in changes:
         lead.seniority_inferred = False  # stated, or cleared to be inferred again below

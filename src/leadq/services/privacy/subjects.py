@@ -65,6 +65,7 @@ from leadq.services.scoring import queue
 from leadq.store.tables import (
     Base,
     CampaignCost,
+    ChannelIdentity,
     Company,
     Consent,
     DomainEvent,
@@ -126,6 +127,7 @@ _EXPORTED: tuple[tuple[str, type[Base], Any], ...] = (
     ("notes", Note, Note.id),
     ("tasks", FollowUpTask, FollowUpTask.id),
     ("visitors", Visitor, Visitor.first_seen_at),
+    ("channel_identities", ChannelIdentity, ChannelIdentity.first_at),
 )
 """The lead's rows in each table that holds facts about it, in the order they happened."""
 
@@ -193,6 +195,9 @@ class ErasureReport:
     """Import runs whose rejected or warned rows (or staged file) named the person."""
     visitors: int = 0
     """Browsers the website tracking had tied to the person: forgotten, with their network."""
+    channel_identities: int = 0
+    """Who the person was on messengers and phone lines: deleted (their messages' texts go
+    with the events' personal properties)."""
 
     @property
     def message(self) -> str:
@@ -206,7 +211,8 @@ class ErasureReport:
                 "overrides": self.overrides, "answers": self.answers,
                 "feedback": self.feedback, "notes": self.notes, "outbox": self.outbox,
                 "domain_events": self.domain_events, "company": self.company,
-                "imports": self.imports, "visitors": self.visitors}  # fmt: skip
+                "imports": self.imports, "visitors": self.visitors,
+                "channel_identities": self.channel_identities}  # fmt: skip
 
 
 def _event_changes(
@@ -376,6 +382,16 @@ def _forget_visitors(session: Session, which: ColumnElement[bool], dry_run: bool
     return len(ids)
 
 
+def _forget_identities(session: Session, lead_id: int) -> int:
+    """Delete who the person was on messengers and phone lines."""
+    ids = list(
+        session.scalars(select(ChannelIdentity.id).where(ChannelIdentity.lead_id == lead_id))
+    )
+    if ids:
+        session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(ids)))
+    return len(ids)
+
+
 def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
                reason: str | None = None, by: str = "request") -> ErasureReport:  # fmt: skip
     """Remove the person's data everywhere and keep the anonymous shell (see the module
@@ -413,6 +429,7 @@ def erase_lead(session: Session, lead_id: int, actor: str, now: datetime,
         company=company,
         imports=uploads.forget_person(session, contacts, name if len(name) == 2 else ()),
         visitors=_forget_visitors(session, Visitor.lead_id == lead.id),
+        channel_identities=_forget_identities(session, lead.id),
     )  # fmt: skip
     _keep_shared_properties(session, lead.id)
     outcomes.refresh(session, [lead.id])
