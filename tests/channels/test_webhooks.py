@@ -22,8 +22,10 @@ from leadq.domain.leads import LeadInput
 from leadq.services.intake.leads import update_lead, upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.privacy.subjects import erase_lead, export_lead
+from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
-from leadq.store.tables import ChannelIdentity, Event, Lead
+from leadq.store.tables import ChannelIdentity, Event, FollowUpTask, Lead
+from tests.automation.documents import put_in_force
 from tests.cli import invoke
 
 PUBLIC = "https://leads.example.com"
@@ -318,3 +320,58 @@ def test_connector_secrets_that_cannot_be_right_are_refused(tmp_path: Path, db: 
         refused = invoke(tmp_path, ["monitor"], {"LEADQ_DATABASE_URL": db.url, name: value})
         assert refused.returncode != 0 and "Traceback" not in refused.stderr
         assert name.removeprefix("LEADQ_").lower() in refused.stderr.lower(), refused.stderr
+
+
+RULES = """\
+rules:
+  - id: missed_call_from_hot
+    trigger: event_recorded
+    when: {event: [call_missed], channel: [phone]}
+    where: {grade: hot}
+    do: [{task: {kind: call_back, due_minutes: 15}}]
+"""
+HOT = """\
+name: callers
+fit:
+  - {id: boss, points: 30, when: {seniority: c_level}}
+grades: {cold: 0, warm: 10, hot: 20}
+"""
+
+
+def test_a_missed_call_from_a_hot_lead_fires_its_rule(
+    client: TestClient,
+    db: Database,
+    now: datetime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    put_in_force(monkeypatch, tmp_path, RULES)
+    with db.unit_of_work() as session:
+        row = add_model(session, HOT, "tests", now)
+        activate(session, f"{row.name}@{row.version}", now)
+        for phone, title in (("+48601000001", "CEO"), ("+48601000002", "Intern")):
+            upsert_lead(
+                session,
+                LeadInput(phone=phone, first_name="P", job_title=title),
+                "api",
+                now,
+                IntakePolicy(),
+            )
+    for n, phone in enumerate(("+48601000001", "+48601000002")):
+        for status in ("missed", "answered"):
+            body = json.dumps(
+                {"id": f"c{n}{status}", "from": phone, "status": status, "at": now.isoformat()}
+            ).encode()
+            sig = hmac.new(SECRETS["calls_secret"].encode(), body, hashlib.sha256).hexdigest()
+            client.post(
+                "/api/v1/channels/calls/generic",
+                content=body,
+                headers={"x-leadq-signature": f"sha256={sig}", "content-type": "application/json"},
+            )
+    with db.reading() as session:
+        tasks = session.execute(
+            select(Lead.phone, FollowUpTask.kind).join(
+                FollowUpTask, FollowUpTask.lead_id == Lead.id
+            )
+        ).all()
+    assert tasks == [("+48601000001", "call_back")]

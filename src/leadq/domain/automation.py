@@ -34,6 +34,7 @@ class Trigger(StrEnum):
     FRAMEWORK_VERDICT = "framework_verdict"
     SLA_BREACHED = "sla_breached"
     ACCOUNT_GRADE_CHANGED = "account_grade_changed"
+    EVENT_RECORDED = "event_recorded"
 
 
 class Member(Strict):
@@ -172,6 +173,9 @@ class TriggerCondition(Strict):
     framework: str | None = None
     verdict: str | None = None
     task: str | None = None
+    event: list[str] | None = None
+    """``event_recorded``: the event types that fire it (``[call_missed]``)."""
+    channel: list[str] | None = None
 
 
 class Rule(Strict):
@@ -299,6 +303,8 @@ def fires(rule: Rule, happening: dict[str, Any], lead: dict[str, Any]) -> bool:
         wanted.framework is None or happening.get("framework") == wanted.framework,
         wanted.verdict is None or happening.get("verdict") == wanted.verdict,
         wanted.task is None or happening.get("task") == wanted.task,
+        wanted.event is None or happening.get("event") in wanted.event,
+        wanted.channel is None or happening.get("channel") in wanted.channel,
         wanted.score is None or _crossed(happening, wanted.score),
     ]
     return all(checks) and matches(rule.where, lead)

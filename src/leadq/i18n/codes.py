@@ -61,7 +61,7 @@ CODES = (
     code("trigger", "lead_created"), code("trigger", "grade_changed"),
     code("trigger", "stage_changed"), code("trigger", "score_crossed"),
     code("trigger", "framework_verdict"), code("trigger", "sla_breached"),
-    code("trigger", "account_grade_changed"),
+    code("trigger", "account_grade_changed"), code("trigger", "event_recorded"),
     code("action", "assign"), code("action", "task"), code("action", "notify"),
     code("action", "segment"), code("action", "nurture"),
     code("day", "mon"), code("day", "tue"), code("day", "wed"), code("day", "thu"),

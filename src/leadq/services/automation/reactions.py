@@ -62,8 +62,10 @@ TRIGGERS = {
     "lead.stage_changed": Trigger.STAGE_CHANGED, "lead.score_changed": Trigger.SCORE_CROSSED,
     "lead.framework_verdict": Trigger.FRAMEWORK_VERDICT, "task.sla_breached": Trigger.SLA_BREACHED,
     "account.grade_changed": Trigger.ACCOUNT_GRADE_CHANGED,
+    "lead.event_recorded": Trigger.EVENT_RECORDED,
 }  # fmt: skip
 TOUCHED = "lead.touched"
+EVENT_RECORDED = "lead.event_recorded"
 ACTOR = "automation"
 MAX_ROUNDS = 5
 
@@ -249,8 +251,11 @@ def _first_touch(session: Session, happening: Happening) -> None:
 
 
 def touched(session: Session, lead_id: int, kind: str, properties: dict[str, Any],
-            at: datetime) -> None:  # fmt: skip
-    """Called for every stored event; first-touch kinds complete follow-up tasks."""
+            at: datetime, channel: str | None = None) -> None:  # fmt: skip
+    """Called for every stored event: rules on ``event_recorded`` see it (after the lead is
+    rescored, so their conditions read its new grade); first-touch kinds complete follow-up
+    tasks."""
+    emit(session, EVENT_RECORDED, lead_id, {"event": kind, "channel": channel}, at, record=False)
     if kind in TOUCHES:
         by = properties.get("by") or properties.get("owner")
         emit(session, TOUCHED, lead_id, {"type": kind, "by": by}, at, record=False)

@@ -133,7 +133,7 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued:
     Returns the leads touched."""
     for row in rows:
         automation.touched(session, row["lead_id"], row["type"], row["properties"] or {},
-                           row["occurred_at"])  # fmt: skip
+                           row["occurred_at"], row.get("channel"))  # fmt: skip
     touched = sorted({r["lead_id"] for r in rows})
     if queued:
         queue.enqueue(session, _activity(rows), now)
