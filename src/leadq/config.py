@@ -161,6 +161,22 @@ class Settings(BaseSettings):
     calls_secret: str | None = Field(
         default=None, min_length=8, max_length=256, description="signs generic call webhooks"
     )
+    imap_host: str | None = Field(default=None, max_length=255, description="the monitored inbox")
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_user: str | None = Field(default=None, max_length=320)
+    imap_password: str | None = Field(default=None, max_length=1024, description="an app password")
+    imap_tls: str = Field(default="ssl", pattern="^(ssl|starttls|none)$")
+    imap_folder: str = Field(
+        default="INBOX", min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\"]+$"
+    )
+    imap_done_folder: str = Field(
+        default="leadq-done",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\"]+$",
+        description="where handled messages are moved",
+    )
+    imap_every_seconds: float = Field(default=60.0, ge=5, le=86_400)
     monitor_webhook: str | None = Field(
         default=None,
         pattern=r"^[\w.-]{1,63}$",

@@ -33,6 +33,10 @@ COMMANDS: dict[str, Entry] = {
     "demo": Entry("workspace", "demo", "Build a sample workspace and print its leads in priority"
                   " order with their channels."),
     "import": Entry("intake", "import_app", "Import leads or events from CSV."),
+    "mailbox": Entry("intake", "mailbox", "Read the monitored inbox once (LEADQ_IMAP_*): senders"
+                     " become leads, replies to leadq's e-mails and bounces are recorded on their"
+                     " leads, automatic replies create nothing; each handled message is moved to"
+                     " LEADQ_IMAP_DONE_FOLDER."),
     "export": Entry("intake", "export_app", "Export data as CSV."),
     "consume": Entry("streams", "consume_app", "Read events from NATS JetStream or a RabbitMQ"
                      " stream into intake, until stopped."),

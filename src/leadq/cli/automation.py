@@ -19,7 +19,8 @@ from leadq.domain.automation import SegmentFilter
 from leadq.services.analytics import snapshots
 from leadq.services.automation import outbox, segments, tasks
 from leadq.services.automation.document import check_at_start, current_automation, load_automation
-from leadq.services.errors import Conflict
+from leadq.services.errors import Conflict, LeadqError
+from leadq.services.intake.policy import IntakePolicy
 from leadq.services.monitoring import runs
 from leadq.services.scoring import queue
 from leadq.store.db import Database
@@ -73,6 +74,9 @@ def _deliver(db: Database, settings: Settings, batch: int, rescored: int, later:
     if time.monotonic() >= later.checks and runs.due(db, _now(), settings):
         later.checks = time.monotonic() + settings.monitor_every_hours * 3600
         _monitor(db, settings)
+    if settings.imap_host and time.monotonic() >= later.mailbox:
+        later.mailbox = time.monotonic() + settings.imap_every_seconds
+        _read_mailbox(db, settings)
     if settings.retrain_every_days is not None and time.monotonic() >= later.retraining:
         later.retraining = time.monotonic() + 3600  # a refused run is asked again in an hour
         _retrain(db, settings)
@@ -90,6 +94,23 @@ class _Later:
 
     checks: float = 0.0
     retraining: float = 0.0
+    mailbox: float = 0.0
+
+
+def _read_mailbox(db: Database, settings: Settings) -> None:
+    """The monitored inbox, every LEADQ_IMAP_EVERY_SECONDS; a failure is said (and kept for
+    the health endpoint), delivery goes on."""
+    from leadq.services.intake.mailbox import poll
+
+    moment = _now().isoformat(timespec="seconds")
+    try:
+        found = poll(db, settings, _now(), IntakePolicy.from_settings(settings))
+    except LeadqError as exc:
+        err.print(f"{moment} inbox: {escape(str(exc))}")
+        return
+    if found.read:
+        out.print(f"{moment} inbox: {found.read} read, {found.messages} from people,"
+                  f" {found.bounces} bounces")  # fmt: skip
 
 
 def _retrain(db: Database, settings: Settings) -> None:

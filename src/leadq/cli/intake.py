@@ -216,3 +216,15 @@ def export_leads(
 
 
 import_leads.__doc__ = (import_leads.__doc__ or "").replace("{fields}", imports.FIELD_LIST)
+
+
+def mailbox() -> None:
+    """Read the monitored inbox once (LEADQ_IMAP_*): senders become leads, replies to leadq's
+    e-mails and bounces are recorded on their leads, automatic replies create nothing; each
+    handled message is moved to LEADQ_IMAP_DONE_FOLDER."""
+    from leadq.services.intake.mailbox import poll
+
+    settings = get_settings()
+    found = poll(_database(), settings, _now(), IntakePolicy.from_settings(settings))
+    out.print(f"{found.read} read: {found.messages} from people ({found.replies} replies),"
+              f" {found.automatic} automatic replies, {found.bounces} bounces")  # fmt: skip

@@ -17,7 +17,8 @@ router = APIRouter(tags=["health"])
 
 
 CONNECTORS = {"telegram": "telegram_secret", "meta": "meta_app_secret",
-              "twilio": "twilio_auth_token", "calls": "calls_secret"}  # fmt: skip
+              "twilio": "twilio_auth_token", "calls": "calls_secret",
+              "imap": "imap_host"}  # fmt: skip
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
