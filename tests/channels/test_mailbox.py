@@ -5,22 +5,29 @@ or a message read twice stores nothing twice."""
 
 from __future__ import annotations
 
+import html
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from leadq.api.app import create_app
+from leadq.config import Settings
 from leadq.domain.leads import LeadInput
 from leadq.services.automation.reactions import enqueue
 from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
+from leadq.services.people.users import add_user
 from leadq.store.db import Database
 from leadq.store.tables import ConnectorStatus, Event, Lead
-from tests.channels.imap_server import Imap, available, dovecot
+from tests.channels.imap_server import PASSWORD, Imap, available, dovecot
 from tests.cli import invoke
+from tests.web.conftest import PASSWORD as WEB_PASSWORD
+from tests.web.conftest import Browser
 
 USERS = [f"leads{i}@example.com" for i in range(8)]
 _next = itertools.count()
@@ -146,3 +153,26 @@ def test_a_refused_login_is_one_line_and_kept_for_health(
     assert status is not None and status.last_error and status.last_success_at is None
     unset = invoke(tmp_path, ["mailbox"], {"LEADQ_DATABASE_URL": db.url})
     assert unset.returncode != 0 and "LEADQ_IMAP_HOST" in unset.stderr
+
+
+@pytest.mark.parametrize(("password", "said"), [
+    (PASSWORD, "The inbox answered"), ("wrong-password", "the inbox 127.0.0.1"),
+])  # fmt: skip
+def test_the_settings_page_lists_connectors_and_tests_the_inbox(
+    imap: Imap, db: Database, now: datetime, password: str, said: str
+) -> None:
+    environment = {**imap.env(USERS[1], password=password), "LEADQ_DATABASE_URL": db.url,
+                   "LEADQ_CALLS_SECRET": "calls-secret-9"}  # fmt: skip
+    settings = Settings.model_validate({k.removeprefix("LEADQ_").lower(): v
+                                        for k, v in environment.items()})  # fmt: skip
+    with db.unit_of_work() as session:
+        add_user(session, "mia", WEB_PASSWORD, "manager", "tests", now)
+    with TestClient(create_app(settings, db), base_url="http://testserver") as client:
+        mia = Browser(client)
+        mia.sign_in("mia")
+        page = html.unescape(mia.get("/settings"))
+        assert (
+            "http://testserver/api/v1/channels/calls/generic" in page and "Test the inbox" in page
+        )
+        tested = html.unescape(mia.post("/settings/inbox"))
+    assert said in tested

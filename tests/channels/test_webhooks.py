@@ -9,8 +9,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from leadq.config import Settings
 from leadq.domain.leads import LeadInput
 from leadq.services.intake.leads import update_lead, upsert_lead
 from leadq.services.intake.policy import IntakePolicy
+from leadq.services.people.apikeys import create_key
 from leadq.services.privacy.subjects import erase_lead, export_lead
 from leadq.services.scoring.rescoring import activate, add_model
 from leadq.store.db import Database
@@ -130,6 +132,15 @@ def _twilio(path: str, params: dict[str, str], token: str = SECRETS["twilio_auth
     ).decode()
 
 
+def _read_lead(client: TestClient, db: Database, lead_id: int) -> dict[str, Any]:
+    """The lead as the API gives it to a key's holder."""
+    with db.unit_of_work() as session:
+        token, _ = create_key(session, "reader", datetime.now(UTC))
+    reply = client.get(f"/api/v1/leads/{lead_id}", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
 def _counts(db: Database) -> tuple[int, int, int]:
     with db.reading() as session:
         return tuple(
@@ -161,6 +172,10 @@ def test_a_telegram_message_becomes_a_lead_once(client: TestClient, db: Database
         None,
         None,
     )
+    channels_read = _read_lead(client, db, lead.id)["channel_identities"]
+    assert [(c["channel"], c["external_id"], c["name"]) for c in channels_read] == [
+        ("telegram", "1111111", "Anna Nowak")
+    ]
     assert (event.type, event.channel, event.properties["text"]) == (
         "chat_message",
         "telegram",

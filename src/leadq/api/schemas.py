@@ -30,6 +30,16 @@ class ConsentStateOut(BaseModel):
     wording_version: str | None = None
 
 
+class ChannelIdentityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    channel: str
+    external_id: str
+    name: str | None
+    first_at: datetime
+    last_at: datetime
+
+
 class LeadOut(BaseModel):
     model_config = ConfigDict(from_attributes=True, validate_by_name=True)
 
@@ -88,6 +98,11 @@ class LeadOut(BaseModel):
         default_factory=list,
         description="Leads that share this one's phone, not its e-mail: two leads until a person"
         " decides (GET /duplicates); only on GET /leads/{id}",
+    )
+    channel_identities: list[ChannelIdentityOut] = Field(
+        default_factory=list,
+        description="the messengers and phone lines the person wrote or"
+        " called from, with the first and last contact (single-lead reads only)",
     )
 
     @field_validator("consents", mode="before")

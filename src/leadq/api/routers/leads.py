@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from leadq.api.deps import Actor, Caller, Db, Now, Policy
 from leadq.api.routers import committed
 from leadq.api.schemas import (
+    ChannelIdentityOut,
     ErrorOut,
     EventOut,
     FieldErrorOut,
@@ -25,7 +26,7 @@ from leadq.domain.leads import LeadInput
 from leadq.domain.worklist import ColumnSort
 from leadq.http.params import LeadPath
 from leadq.services.automation import segments
-from leadq.services.intake import duplicates, lookup
+from leadq.services.intake import channels, duplicates, lookup
 from leadq.services.intake import events as event_service
 from leadq.services.intake import leads as lead_service
 from leadq.services.intake.leads import Outcome
@@ -99,6 +100,8 @@ def get_lead(lead_id: LeadPath, db: Db, caller: Caller) -> LeadOut:
     with db.reading() as session:
         lead = LeadOut.model_validate(lookup.get_lead(session, lead_id))
         lead.possible_duplicates = duplicates.of_lead(session, lead_id, caller.lead_filter())
+        lead.channel_identities = [ChannelIdentityOut.model_validate(i)
+                                   for i in channels.identities(session, lead_id)]  # fmt: skip
     return lead
 
 

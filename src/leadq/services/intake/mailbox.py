@@ -76,6 +76,16 @@ def _store(db: Database, mail: Mail, now: datetime, policy: IntakePolicy, found:
     db.run(lambda session: _apply(session, mail, now, policy, found))
 
 
+def check(settings: Settings) -> None:
+    """The inbox answers: signed in and its folder opened, nothing read (a settings page's
+    test); ``MailboxError`` says why not."""
+    try:
+        with _connected(settings):
+            pass
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise MailboxError(f"the inbox {settings.imap_host}: {type(exc).__name__}: {exc}") from None
+
+
 @contextmanager
 def _connected(settings: Settings) -> Iterator[imaplib.IMAP4]:
     if not settings.imap_host or not settings.imap_user or settings.imap_password is None:
