@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = Field(
         default=None, min_length=8, max_length=256, description="signs Twilio call callbacks"
     )
+    zadarma_secret: str | None = Field(
+        default=None, min_length=8, max_length=256, description="signs Zadarma notifications"
+    )
     calls_secret: str | None = Field(
         default=None, min_length=8, max_length=256, description="signs generic call webhooks"
     )

@@ -32,6 +32,7 @@ from tests.cli import invoke
 
 PUBLIC = "https://leads.example.com"
 SECRETS = {
+    "zadarma_secret": "zadarma-secret-5",
     "telegram_secret": "tg-secret-123",
     "meta_app_secret": "meta-app-secret",
     "meta_verify_token": "verify-me-please",
@@ -299,6 +300,48 @@ def test_calls_land_on_the_lead_of_the_number(client: TestClient, db: Database) 
     health = {c["name"]: c for c in client.get("/api/v1/health").json()["connectors"]}
     assert health["calls"]["last_error"] == "status: answered or missed"
     assert health["twilio"]["last_success_at"] and health["telegram"]["configured"]
+
+
+def _zadarma(params: dict[str, str]) -> str:
+    signed = params["caller_id"] + params["called_did"] + params["call_start"]
+    digest = hmac.new(SECRETS["zadarma_secret"].encode(), signed.encode(), hashlib.sha1)
+    return base64.b64encode(digest.hexdigest().encode()).decode()
+
+
+def test_zadarma_notifications_of_a_call_end(client: TestClient, db: Database) -> None:
+    path = "/api/v1/channels/calls/zadarma"
+    assert client.get(path, params={"zd_echo": "abc123"}).text == "abc123"
+    end = {
+        "event": "NOTIFY_END",
+        "call_start": "2026-12-01 09:30:00",
+        "pbx_call_id": "in_1a2b",
+        "caller_id": "48601234567",
+        "called_did": "48221234567",
+        "internal": "100",
+        "duration": "0",
+        "disposition": "no answer",
+        "status_code": "19",
+        "is_recorded": "0",
+        "call_id_with_rec": "",
+    }
+    assert client.post(path, data=end, headers={"signature": "bad"}).status_code == 401
+    assert client.post(path, data=end).status_code == 401
+    signed = {"signature": _zadarma(end)}
+    assert client.post(path, data=end, headers=signed).json()["stored"] == 1
+    assert client.post(path, data=end, headers=signed).json()["stored"] == 0
+    start = {**end, "event": "NOTIFY_START"}
+    assert client.post(path, data=start, headers={"signature": _zadarma(start)}).json() == {
+        "received": 0,
+        "stored": 0,
+    }
+    with db.reading() as session:
+        lead = session.scalars(select(Lead)).one()
+        event = session.scalars(select(Event)).one()
+    assert (lead.phone, event.type, event.properties["status"]) == (
+        "+48601234567",
+        "call_missed",
+        "no answer",
+    )
 
 
 def test_unconfigured_connectors_are_not_there(db: Database) -> None:

@@ -71,6 +71,14 @@ def twilio_signed(auth_token: str, url: str, params: Mapping[str, str], header: 
     return _same(base64.b64encode(digest).decode(), header)
 
 
+def zadarma_signed(secret: str, params: Mapping[str, str], header: str | None) -> bool:
+    """Zadarma: ``Signature``, as its documentation's example computes it for incoming-call
+    notifications: base64 of the hex HMAC-SHA1 of caller, called number and call start."""
+    signed = "".join(params.get(name, "") for name in ("caller_id", "called_did", "call_start"))
+    digest = hmac.new(secret.encode(), signed.encode(), hashlib.sha1).hexdigest()
+    return _same(base64.b64encode(digest.encode()).decode(), header)
+
+
 def generic_signed(secret: str, body: bytes, header: str | None) -> bool:
     """Any other telephony: ``X-Leadq-Signature: sha256=<hex>`` of the raw body."""
     return meta_signed(secret, body, header)
@@ -238,6 +246,32 @@ def twilio_call(params: Mapping[str, str]) -> list[Inbound]:
             properties,
         )
     ]
+
+
+def zadarma_call(params: Mapping[str, str]) -> list[Inbound]:
+    """Zadarma's ``NOTIFY_END`` of an incoming call: answered or missed by its disposition
+    (the start, internal and recording notifications say nothing final)."""
+    if params.get("event") != "NOTIFY_END":
+        return []
+    disposition = (params.get("disposition") or "").lower()
+    kind = "call_inbound" if disposition == "answered" else "call_missed"
+    caller = _text(params.get("caller_id"), 40)
+    if not caller:
+        raise PayloadError("caller_id: the caller's number is missing")
+    try:
+        at = datetime.fromisoformat(str(params.get("call_start"))).replace(tzinfo=UTC)
+    except ValueError:
+        raise PayloadError(
+            "call_start: a time as Zadarma writes it (YYYY-MM-DD HH:MM:SS)"
+        ) from None
+    properties = {
+        "status": disposition,
+        "duration_seconds": _whole(params.get("duration")) or 0,
+        "provider": "zadarma",
+    }
+    phone = caller if caller.startswith("+") else f"+{caller}"
+    key = f"zadarma:{_id(params.get('pbx_call_id'), 'pbx_call_id')}:{kind}"
+    return [Inbound(Contact("phone", phone, None, phone), kind, at, key, properties)]
 
 
 def generic_call(payload: Any) -> list[Inbound]:

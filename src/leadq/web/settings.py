@@ -19,6 +19,7 @@ from leadq.web.render import back, flash, page, reader
 router = APIRouter(include_in_schema=False)
 CONNECTORS = {"telegram": ("telegram_secret", "telegram"), "meta": ("meta_app_secret", "meta"),
               "twilio": ("twilio_auth_token", "calls/twilio"),
+              "zadarma": ("zadarma_secret", "calls/zadarma"),
               "calls": ("calls_secret", "calls/generic"), "imap": ("imap_host", "")}  # fmt: skip
 Manager = Annotated[Viewer, require("automation.view")]
 

@@ -125,6 +125,26 @@ async def twilio(request: Request, db: Db, now: Now, policy: Policy) -> JSONResp
     return await _store(db, "twilio", now, policy, lambda: channels.twilio_call(params))
 
 
+@router.get("/calls/zadarma", response_class=PlainTextResponse, responses={404: {}})
+async def zadarma_check(
+    request: Request, echo: Annotated[str, Query(alias="zd_echo", max_length=200)] = ""
+) -> PlainTextResponse:
+    """Zadarma's check of the notification address: its ``zd_echo`` back."""
+    _configured(_settings(request).zadarma_secret, "zadarma")
+    return PlainTextResponse(echo)
+
+
+@router.post("/calls/zadarma", responses={401: {}, 404: {}, 422: {}})
+async def zadarma(request: Request, db: Db, now: Now, policy: Policy) -> JSONResponse:
+    """Zadarma PBX call notifications, signed with the API secret (``LEADQ_ZADARMA_SECRET``)."""
+    secret = _configured(_settings(request).zadarma_secret, "zadarma")
+    form = await request.form(max_files=0, max_fields=100)
+    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not channels.zadarma_signed(secret, params, request.headers.get("signature")):
+        raise _refused("zadarma")
+    return await _store(db, "zadarma", now, policy, lambda: channels.zadarma_call(params))
+
+
 @router.post("/calls/generic", responses={401: {}, 404: {}, 422: {}})
 async def generic(request: Request, db: Db, now: Now, policy: Policy) -> JSONResponse:
     """Any telephony that can post JSON, signed with ``LEADQ_CALLS_SECRET``."""

@@ -17,7 +17,7 @@ router = APIRouter(tags=["health"])
 
 
 CONNECTORS = {"telegram": "telegram_secret", "meta": "meta_app_secret",
-              "twilio": "twilio_auth_token", "calls": "calls_secret",
+              "twilio": "twilio_auth_token", "zadarma": "zadarma_secret", "calls": "calls_secret",
               "imap": "imap_host"}  # fmt: skip
 
 
