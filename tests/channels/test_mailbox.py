@@ -38,6 +38,9 @@ Date: Tue, 01 Dec 2026 10:00:00 +0100
 Message-ID: <m1@newco.example>
 
 Hello, what would 40 seats cost?
+-- 
+Jan Kowalski
++48 601 234 567
 """
 REPLY = b"""From: Known Person <known@firm.example>
 To: leads@example.com
@@ -129,6 +132,9 @@ def test_the_inbox_makes_leads_records_replies_and_bounces_once(
     assert _events(db) == expected
     with db.reading() as session:
         names = session.execute(select(Lead.email, Lead.first_name, Lead.last_name)).all()
+    with db.reading() as session:
+        phone = session.scalar(select(Lead.phone).where(Lead.email == "jan@newco.example"))
+    assert phone == "+48601234567", "the one international number of the signature"
     assert sorted(names) == [
         ("jan@newco.example", "Jan", "Kowalski"),
         ("known@firm.example", None, None),

@@ -76,3 +76,20 @@ def test_auto_submitted_no_is_a_person() -> None:
 def test_broken_mail_never_raises(raw: bytes) -> None:
     mail = read_mail(raw)
     assert mail.key and len(mail.key) <= 200 and (mail.subject is None or len(mail.subject) <= 300)
+
+
+@pytest.mark.parametrize(
+    ("body", "phone"),
+    [
+        ("Hello\n-- \nJan Kowalski\nNewCo sp. z o.o.\ntel. +48 601 234 567\n", "+48601234567"),
+        ("Call me on +48 601 234 567 please\n", None),  # not in a signature block
+        ("Hi\n-- \n+48 601 234 567 / +44 20 7946 0958\n", None),  # two numbers: which one?
+        ("Hi\n-- \nmobile 601 234 567\n", None),  # national form: whose country?
+        ("Hi\n-- \n+1 23\n", None),
+    ],
+)
+def test_a_signature_phone_is_read_only_when_it_reads_reliably(
+    body: str, phone: str | None
+) -> None:
+    raw = f"From: jan@newco.example\nContent-Type: text/plain; charset=utf-8\n\n{body}".encode()
+    assert read_mail(raw).phone == phone

@@ -16,7 +16,11 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from leadq.domain.leads import InvalidContact, normalise_phone
+
 LEADQ_ID = re.compile(r"<([A-Za-z0-9_.:-]{1,200})@leadq>")
+SIGNATURE_LINES = 12
+INTERNATIONAL = re.compile(r"(?<![\w+])\+\d[\d ().-]{6,22}\d")
 AUTOMATIC_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk"})
 
 
@@ -33,6 +37,9 @@ class Mail:
     bounced: list[str] = field(default_factory=list)
     subject: str | None = None
     sent_at: datetime | None = None
+    phone: str | None = None
+    """The one international number of the sender's signature (below the RFC 3676 ``-- ``
+    line), when there is exactly one that reads as a number."""
 
 
 def read_mail(raw: bytes) -> Mail:
@@ -51,8 +58,30 @@ def read_mail(raw: bytes) -> Mail:
     threads = " ".join(filter(None, [_header(parsed, "In-Reply-To"),
                                      _header(parsed, "References")]))  # fmt: skip
     replies = list(dict.fromkeys(LEADQ_ID.findall(threads)))
-    return Mail("message", key, name.strip()[:200] or None, address.strip().lower() or None,
-                replies, subject=subject, sent_at=sent_at)  # fmt: skip
+    sender = address.strip().lower() or None
+    return Mail("message", key, name.strip()[:200] or None, sender, replies, subject=subject,
+                sent_at=sent_at, phone=_signature_phone(parsed))  # fmt: skip
+
+
+def _signature_phone(message: EmailMessage) -> str | None:
+    """Only what reads reliably whatever the language: a number written in international
+    form, in the block a mail program marks as the signature."""
+    try:
+        part = message.get_body(preferencelist=("plain",))
+        text = part.get_content() if part is not None else ""
+    except (KeyError, LookupError, ValueError):
+        return None
+    lines = str(text).splitlines()
+    if "-- " not in lines:
+        return None
+    block = lines[len(lines) - lines[::-1].index("-- ") :][:SIGNATURE_LINES]
+    found = set()
+    for match in INTERNATIONAL.findall("\n".join(block)):
+        try:
+            found.add(normalise_phone(match))
+        except InvalidContact:
+            continue
+    return found.pop() if len(found) == 1 else None
 
 
 def _header(message: Message, name: str) -> str | None:

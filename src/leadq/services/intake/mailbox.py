@@ -218,6 +218,7 @@ def _sender_lead(session: Session, mail: Mail, now: datetime, policy: IntakePoli
                 "email": mail.sender,
                 "first_name": first or None,
                 "last_name": last or None,
+                "phone": mail.phone,
                 "source": "email",
             }
         )
