@@ -31,17 +31,17 @@ from tests.web.conftest import Browser
 
 USERS = [f"leads{i}@example.com" for i in range(8)]
 _next = itertools.count()
-NEW = b"""From: Jan Kowalski <Jan@NewCo.example>
+NEW = (
+    b"""From: Jan Kowalski <Jan@NewCo.example>
 To: leads@example.com
 Subject: Pricing for 40 seats
 Date: Tue, 01 Dec 2026 10:00:00 +0100
 Message-ID: <m1@newco.example>
 
 Hello, what would 40 seats cost?
--- 
-Jan Kowalski
-+48 601 234 567
 """
+    + b"-- \nJan Kowalski\n+48 601 234 567\n"
+)
 REPLY = b"""From: Known Person <known@firm.example>
 To: leads@example.com
 Subject: Re: Our guide
