@@ -147,6 +147,7 @@ def test_the_inbox_makes_leads_records_replies_and_bounces_once(
     assert "1 read" in crashed.stdout and _events(db) == expected
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # no database difference to see
 def test_a_refused_login_is_one_line_and_kept_for_health(
     imap: Imap, db: Database, tmp_path: Path
 ) -> None:
@@ -161,6 +162,7 @@ def test_a_refused_login_is_one_line_and_kept_for_health(
     assert unset.returncode != 0 and "LEADQ_IMAP_HOST" in unset.stderr
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # no database difference to see
 @pytest.mark.parametrize(("password", "said"), [
     (PASSWORD, "The inbox answered"), ("wrong-password", "the inbox 127.0.0.1"),
 ])  # fmt: skip

@@ -92,6 +92,21 @@ def _visibility(page: Page, state: str) -> None:
     }""", state)  # fmt: skip
 
 
+def _seen(url: str, path: str, seconds: float) -> None:
+    """Wait until a page view of ``path`` is stored (the browser sends hits in batches)."""
+    db = Database(url)
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            with db.reading() as session:
+                views = session.scalars(select(Event.properties).where(Event.type == "page_view"))
+                if any((p or {}).get("path") == path for p in views):
+                    return
+            time.sleep(0.3)
+    finally:
+        db.dispose()
+
+
 def _lead(url: str, seconds: float) -> tuple[Lead, list[Event]]:
     """The one lead, once the server's drainer has scored what arrived."""
     db = Database(url)
@@ -143,6 +158,7 @@ def test_a_consenting_visitor_becomes_a_lead_with_their_visit(
         page.click("button[type=submit]")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "tracking-site.png"))
+    _seen(url, "/thanks/", 20)  # the page stays open until its hit is in: a loaded machine is slow
     page.context.close()
 
     lead, events = _lead(url, 20)

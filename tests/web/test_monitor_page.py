@@ -7,6 +7,7 @@ import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from leadq.config import Settings
@@ -16,6 +17,7 @@ from tests.tuning.watched import RECENT_DAYS, build
 from tests.web.conftest import Browser
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the checks run on both elsewhere
 def test_a_breach_shows_on_the_dashboard_and_the_history_page(
     web: TestClient, db: Database, now: datetime, make_user: Callable[[str, str], None]
 ) -> None:

@@ -28,6 +28,14 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", f"{API_PREFIX}/health"): PUBLIC,
     ("POST", f"{API_PREFIX}/forms/{{source}}"): PUBLIC,
     ("POST", f"{API_PREFIX}/collect"): PUBLIC,
+    # messenger and telephony webhooks: the platform's signature is the proof, not a key
+    ("POST", f"{API_PREFIX}/channels/telegram"): PUBLIC,
+    ("GET", f"{API_PREFIX}/channels/meta"): PUBLIC,
+    ("POST", f"{API_PREFIX}/channels/meta"): PUBLIC,
+    ("POST", f"{API_PREFIX}/channels/calls/twilio"): PUBLIC,
+    ("GET", f"{API_PREFIX}/channels/calls/zadarma"): PUBLIC,
+    ("POST", f"{API_PREFIX}/channels/calls/zadarma"): PUBLIC,
+    ("POST", f"{API_PREFIX}/channels/calls/generic"): PUBLIC,
     # leads and intake
     ("POST", f"{API_PREFIX}/leads"): "leads.write",
     ("GET", f"{API_PREFIX}/leads"): "leads.view",
