@@ -17,10 +17,9 @@ from leadq.web.auth import Form, Viewer, require
 from leadq.web.render import back, flash, page, reader
 
 router = APIRouter(include_in_schema=False)
-CONNECTORS = {"telegram": ("telegram_secret", "telegram"), "meta": ("meta_app_secret", "meta"),
-              "twilio": ("twilio_auth_token", "calls/twilio"),
-              "zadarma": ("zadarma_secret", "calls/zadarma"),
-              "calls": ("calls_secret", "calls/generic"), "imap": ("imap_host", "")}  # fmt: skip
+PATHS = {"telegram": "telegram", "meta": "meta", "twilio": "calls/twilio",
+         "zadarma": "calls/zadarma", "calls": "calls/generic"}  # fmt: skip
+"""Where each webhook connector posts, under ``/api/v1/channels/`` (the inbox is read)."""
 Manager = Annotated[Viewer, require("automation.view")]
 
 
@@ -36,8 +35,9 @@ def settings_page(request: Request, viewer: Manager) -> HTMLResponse:
         known = {row.name: row for row in channels.standing(session)}
     host = str(request.base_url).rstrip("/")
     base = (settings.public_url or host).rstrip("/")
-    connectors = [(name, bool(getattr(settings, secret)), f"{base}/api/v1/channels/{path}",
-                   known.get(name)) for name, (secret, path) in CONNECTORS.items()]  # fmt: skip
+    connectors = [(name, bool(getattr(settings, secret)),
+                   f"{base}/api/v1/channels/{PATHS.get(name, '')}", known.get(name))
+                  for name, secret in channels.CONNECTORS.items()]  # fmt: skip
     return page(request, "settings.html.j2", viewer, automation=current_automation(),
                 standing=standing(), origins=settings.tracking_origins,
                 snippet=tracking_snippet(host), seen=seen, counted=counted,

@@ -117,8 +117,7 @@ async def twilio(request: Request, db: Db, now: Now, policy: Policy) -> JSONResp
     (``LEADQ_TWILIO_AUTH_TOKEN``) over the URL Twilio called (``LEADQ_PUBLIC_URL`` + path)."""
     settings = _settings(request)
     token = _configured(settings.twilio_auth_token, "twilio")
-    form = await request.form(max_files=0, max_fields=100)
-    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    params = await _form(request)
     url = _called_url(request, settings)
     if not channels.twilio_signed(token, url, params, request.headers.get("x-twilio-signature")):
         raise _refused("twilio")
@@ -138,8 +137,7 @@ async def zadarma_check(
 async def zadarma(request: Request, db: Db, now: Now, policy: Policy) -> JSONResponse:
     """Zadarma PBX call notifications, signed with the API secret (``LEADQ_ZADARMA_SECRET``)."""
     secret = _configured(_settings(request).zadarma_secret, "zadarma")
-    form = await request.form(max_files=0, max_fields=100)
-    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    params = await _form(request)
     if not channels.zadarma_signed(secret, params, request.headers.get("signature")):
         raise _refused("zadarma")
     return await _store(db, "zadarma", now, policy, lambda: channels.zadarma_call(params))
@@ -154,6 +152,12 @@ async def generic(request: Request, db: Db, now: Now, policy: Policy) -> JSONRes
         raise _refused("calls")
     payload = _json(body)
     return await _store(db, "calls", now, policy, lambda: channels.generic_call(payload))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A url-encoded callback's fields (the providers send no files)."""
+    form = await request.form(max_files=0, max_fields=100)
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def _called_url(request: Request, settings: Settings) -> str:

@@ -16,11 +16,6 @@ from leadq.services.intake import channels
 router = APIRouter(tags=["health"])
 
 
-CONNECTORS = {"telegram": "telegram_secret", "meta": "meta_app_secret",
-              "twilio": "twilio_auth_token", "zadarma": "zadarma_secret", "calls": "calls_secret",
-              "imap": "imap_host"}  # fmt: skip
-
-
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
 def health(db: Db, request: Request) -> Health | JSONResponse:
     try:
@@ -42,7 +37,7 @@ def health(db: Db, request: Request) -> Health | JSONResponse:
             last_error_at=known[name].last_error_at if name in known else None,
             last_error=known[name].last_error if name in known else None,
         )
-        for name, secret in CONNECTORS.items()
+        for name, secret in channels.CONNECTORS.items()
     ]  # fmt: skip
     return Health(status=status, database=db.engine.dialect.name, version=__version__,
                   automation=automation, connectors=connectors)  # fmt: skip

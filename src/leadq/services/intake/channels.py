@@ -22,6 +22,11 @@ from leadq.services.intake.leads import upsert_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.store.tables import ChannelIdentity, ConnectorStatus, Event
 
+CONNECTORS = {"telegram": "telegram_secret", "meta": "meta_app_secret",
+              "twilio": "twilio_auth_token", "zadarma": "zadarma_secret",
+              "calls": "calls_secret", "imap": "imap_host"}  # fmt: skip
+"""Each connector and the setting that turns it on."""
+
 SOURCES = {
     "telegram": "messenger",
     "whatsapp": "messenger",
@@ -129,16 +134,22 @@ def identities(session: Session, lead_id: int) -> list[ChannelIdentity]:
 
 
 def succeeded(session: Session, connector: str, now: datetime) -> None:
-    status = session.get(ConnectorStatus, connector) or ConnectorStatus(name=connector)
-    status.last_success_at = now
-    session.merge(status)
+    _status(session, connector).last_success_at = now
 
 
 def failed(session: Session, connector: str, now: datetime, reason: str) -> None:
-    """A delivery refused (a bad signature, a payload that does not read): kept for health."""
-    status = session.get(ConnectorStatus, connector) or ConnectorStatus(name=connector)
+    """A signed delivery that does not read, or an inbox that refused: kept for health (a bad
+    signature is only logged, so forged requests cost no writes)."""
+    status = _status(session, connector)
     status.last_error_at, status.last_error = now, reason[:300]
-    session.merge(status)
+
+
+def _status(session: Session, connector: str) -> ConnectorStatus:
+    status = session.get(ConnectorStatus, connector)
+    if status is None:
+        status = ConnectorStatus(name=connector)
+        session.add(status)
+    return status
 
 
 def standing(session: Session) -> list[ConnectorStatus]:
