@@ -57,7 +57,10 @@ def poll(db: Database, settings: Settings, now: datetime, policy: IntakePolicy) 
     found = Polled()
     try:
         with _connected(settings) as imap:
-            for uid in _uids(imap):
+            uids = _uids(imap)
+            if uids:
+                imap.create(_quoted(settings.imap_done_folder))  # refused if it exists: fine
+            for uid in uids:
                 raw = _fetch(imap, uid)
                 if raw is None:
                     continue
@@ -128,7 +131,6 @@ def _fetch(imap: imaplib.IMAP4, uid: bytes) -> bytes | None:
 
 
 def _move(imap: imaplib.IMAP4, uid: bytes, folder: str) -> None:
-    imap.create(_quoted(folder))  # refused when it exists: that is fine
     status, _ = imap.uid("MOVE", uid.decode(), _quoted(folder))
     if status != "OK":  # a server without MOVE (RFC 6851): copy, mark deleted, expunge
         imap.uid("COPY", uid.decode(), _quoted(folder))
