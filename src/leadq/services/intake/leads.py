@@ -113,15 +113,26 @@ def upsert_leads(session: Session, arrivals: Sequence[Arrival], actor: str, now:
     for arrival in arrivals:
         data, warnings = policy.lenient(arrival.data)
         consents.check_times(data.consents, now, policy.clock_skew)
-        ready.append((data, warnings, arrival.history))
-    domains = [domain for d, _, _ in ready if (domain := _business_domain(d.email))]
-    directory = Directory.load(session, [d for d, _, _ in ready], domains)
-    batch = _Batch(session, directory, actor, now, vectorised)
-    with session.no_autoflush:
-        results = [batch.arrive(data, warnings, history, policy, anonymous)
-                   for data, warnings, history in ready]  # fmt: skip
-    batch.store()
-    return results
+        ready.append(_Ready(data, warnings, arrival.history))
+    domains = [domain for r in ready if (domain := _business_domain(r.data.email))]
+    directory = Directory.load(session, [r.data for r in ready], domains)
+    batch = _Batch(session, directory, actor, now, policy, anonymous, vectorised)
+    todo: list[tuple[int, _Ready, Lead | None]] = [(i, r, None) for i, r in enumerate(ready)]
+    while todo:  # a round for the arrivals that came back to a lead stored in the round before
+        with session.no_autoflush:
+            for index, arrival, known in todo:
+                batch.arrive(index, arrival, known)
+        todo = [(i, r, lead) for i, r, lead in batch.deferred]
+        batch.deferred = []
+        batch.store()
+    return [batch.results[i] for i in range(len(ready))]
+
+
+@dataclass(frozen=True)
+class _Ready:
+    data: LeadInput
+    warnings: list[FieldError]
+    history: History | None
 
 
 class _Batch:
@@ -130,9 +141,9 @@ class _Batch:
     inserts the leads."""
 
     def __init__(self, session: Session, directory: Directory, actor: str, now: datetime,
-                 vectorised: bool) -> None:  # fmt: skip
+                 policy: IntakePolicy, anonymous: bool, vectorised: bool) -> None:  # fmt: skip
         self.session, self.directory, self.actor, self.now = session, directory, actor, now
-        self.vectorised = vectorised
+        self.policy, self.anonymous, self.vectorised = policy, anonymous, vectorised
         self.rows: Rows = {}
         self.new: list[Lead] = []
         self.links: list[tuple[Lead, Account]] = []
@@ -140,30 +151,63 @@ class _Batch:
         self.waiting: dict[int, tuple[Lead, str | None]] = {}
         """The leads this batch changed (by Python id: a new one has no id yet), each with the
         reason it is to be rescored for."""
+        self.results: dict[int, Upsert] = {}
+        self.deferred: list[tuple[int, _Ready, Lead]] = []
+        """Arrivals for a waiting lead, left to the next round (see ``_later_will_do``)."""
 
-    def arrive(self, data: LeadInput, warnings: list[FieldError], history: History | None,
-               policy: IntakePolicy, anonymous: bool) -> Upsert:  # fmt: skip
-        existing = self.directory.find(data.email, data.phone)
+    def arrive(self, index: int, arrival: _Ready, known: Lead | None = None) -> None:
+        """Decide the arrival. One for a lead the batch changed waits for the next round when
+        nothing after it depends on it; otherwise that lead is stored and rescored first, as
+        one at a time would."""
+        data = arrival.data
+        existing = known or self.directory.find(data.email, data.phone)
+        if existing is not None and id(existing) in self.waiting:
+            if self._later_will_do(existing, data):
+                self.deferred.append((index, arrival, existing))
+                return
+            for earlier in [d for d in self.deferred if d[2] is existing]:
+                self.deferred.remove(earlier)
+                self._catch_up(*earlier)
+            if id(existing) in self.waiting:
+                self.store(only=existing)
+        self._decide(index, arrival, existing)
+
+    def _catch_up(self, index: int, arrival: _Ready, lead: Lead) -> None:
+        if id(lead) in self.waiting:
+            self.store(only=lead)
+        self._decide(index, arrival, lead)
+
+    def _later_will_do(self, lead: Lead, data: LeadInput) -> bool:
+        """Whether this arrival for ``lead`` reads and changes nothing the arrivals after it in
+        the batch read or change, so storing it in the next round (after ``lead`` is stored and
+        rescored) gives what one at a time gives: it names the lead by an e-mail the directory
+        already holds (that never changes hands), and fills neither its e-mail nor its phone
+        (the only fields that find, pair or link other leads and accounts)."""
+        named = self.directory.by_email.get(data.email) if data.email else None
+        return (named is not None and lead.email is not None
+                and (data.phone is None or lead.phone is not None))  # fmt: skip
+
+    def _decide(self, index: int, arrival: _Ready, existing: Lead | None) -> None:
+        data, history = arrival.data, arrival.history
         mark = len(self.then)
         if existing is None:
             result = Upsert(self._create(data, history), Outcome.created)
         else:
-            if id(existing) in self.waiting:  # one at a time, it would be stored and rescored
-                self.store(only=existing)
             result = self._merge(existing, data)
             if history and history.created_at and history.created_at < existing.created_at:
                 existing.created_at = history.created_at  # it arrived earlier elsewhere
-        if warnings:
-            result = replace(result, warnings=warnings)
+        if arrival.warnings:
+            result = replace(result, warnings=arrival.warnings)
         lead, changed = result.lead, result.outcome is not Outcome.unchanged
         contact = bool(data.consents or data.do_not_email or data.do_not_call)
+        policy, anonymous = self.policy, self.anonymous
         if contact:  # before the arrival's happenings: automation sees the consents it came with
             self.then.insert(mark, lambda: consents.record_intake(
                 self.session, lead.id, data.consents, data.do_not_email, data.do_not_call,
                 self.actor, self.now, policy.clock_skew, anonymous))  # fmt: skip
         if changed or contact:
             self.waiting[id(lead)] = (lead, f"lead {result.outcome.value}" if changed else None)
-        return result
+        self.results[index] = result
 
     def later(self, step: Callable[[], object]) -> None:
         self.then.append(step)
