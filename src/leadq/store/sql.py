@@ -73,7 +73,7 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
     unnested = ", ".join(f"%s::{t}[]" for t in types)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute(f"UPDATE {model.__tablename__} AS t SET {assigned} FROM unnest({unnested})"
-                   f" AS s({', '.join(names)}) WHERE t.id = s.id", arrays)  # fmt: skip
+                   f" AS s({', '.join(names)}) WHERE t.id = s.id", arrays, binary=True)  # fmt: skip
 
 
 def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
@@ -92,7 +92,8 @@ def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute(f"INSERT INTO {model.__tablename__} ({', '.join(names)}) SELECT {selected}"
                    f" FROM unnest({unnested}) WITH ORDINALITY AS s({', '.join(names)}, n)"
-                   f" ORDER BY s.n ON CONFLICT ({unique}) DO NOTHING", arrays)  # fmt: skip
+                   f" ORDER BY s.n ON CONFLICT ({unique}) DO NOTHING", arrays,
+                   binary=True)  # fmt: skip
 
 
 def _arrays(session: Session, model: type[Base], names: list[str],

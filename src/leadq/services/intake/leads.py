@@ -255,13 +255,12 @@ class _Batch:
         columns = [c.key for c in Lead.__table__.columns]
         rows = []
         for lead, lead_id in zip(self.new, ids, strict=True):
-            lead.id = lead_id
-            rows.append({key: getattr(lead, key) for key in columns})
+            held = lead.__dict__  # the values set; an unset column is None, as ``getattr`` says
+            held["id"] = lead_id
+            rows.append({key: held.setdefault(key, None) for key in columns})
         insert_rows(self.session, Lead, rows)
-        for lead, row in zip(self.new, rows, strict=True):
-            for key, value in row.items():
-                setattr(lead, key, value)  # every column set: nothing to read back
-            make_transient_to_detached(lead)
+        for lead in self.new:
+            make_transient_to_detached(lead)  # every column held: nothing to read back
             self.session.add(lead)
 
     def _create(self, data: LeadInput, history: History | None) -> Lead:
