@@ -291,4 +291,6 @@ def test_arrivals_for_a_changed_lead_keep_their_order_where_it_matters(
         finally:
             db.dispose()
     expected, got = found
-    assert {t: sorted(got[t] ^ expected[t]) for t in expected if got[t] != expected[t]} == {}
+    differing = {t: (sorted(got[t] - expected[t]), sorted(expected[t] - got[t]))
+                 for t in expected if got[t] != expected[t]}  # fmt: skip
+    assert differing == {}

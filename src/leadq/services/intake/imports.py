@@ -50,7 +50,7 @@ from leadq.store.tables import Lead
 
 CHUNK_ROWS = 500
 """Lead rows per transaction."""
-EVENT_CHUNK_ROWS = 2_000
+EVENT_CHUNK_ROWS = 5_000
 """Event rows per transaction (an event row costs a fraction of a lead row)."""
 EXPORT_ONLY = (
     "id",

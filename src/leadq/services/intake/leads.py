@@ -120,8 +120,8 @@ def upsert_leads(session: Session, arrivals: Sequence[Arrival], actor: str, now:
     todo: list[tuple[int, _Ready, Lead | None]] = [(i, r, None) for i, r in enumerate(ready)]
     while todo:  # a round for the arrivals that came back to a lead stored in the round before
         with session.no_autoflush:
-            for index, arrival, known in todo:
-                batch.arrive(index, arrival, known)
+            for index, item, known in todo:
+                batch.arrive(index, item, known)
         todo = [(i, r, lead) for i, r, lead in batch.deferred]
         batch.deferred = []
         batch.store()

@@ -363,8 +363,16 @@ class _Written:
             announce(session, row.id, row.score, row.grade, card, self.recorded)
 
     def store(self, session: Session) -> None:
-        update_by_id(session, Lead, self.scores)
-        update_by_id(session, Lead, self.moves)
+        """A lead whose score and stage both changed is written once: every row written
+        anew costs an entry in each of the table's indexes."""
+        changed: dict[int, dict[str, Any]] = {row["id"]: row for row in self.scores}
+        for move in self.moves:
+            changed[move["id"]] = {**changed.get(move["id"], {}), **move}
+        alike: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in changed.values():
+            alike[tuple(row)].append(row)
+        for rows in alike.values():
+            update_by_id(session, Lead, rows)
         insert_rows(session, ScoreChange, self.history)
         insert_rows(session, DomainEvent, self.recorded)
         insert_all(session, self.rows)
