@@ -29,7 +29,7 @@ from leadq.services.intake.lookup import changeable_lead
 from leadq.services.intake.policy import IntakePolicy
 from leadq.services.privacy import audit, consents
 from leadq.services.qualification import outcomes
-from leadq.services.scoring.bulk import rescore_together
+from leadq.services.scoring.bulk import Unstored, rescore_together, score_unstored
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.sql import Rows, insert_all, insert_rows, next_ids
 from leadq.store.tables import (
@@ -117,13 +117,12 @@ def upsert_leads(session: Session, arrivals: Sequence[Arrival], actor: str, now:
     domains = [domain for r in ready if (domain := _business_domain(r.data.email))]
     directory = Directory.load(session, [r.data for r in ready], domains)
     batch = _Batch(session, directory, actor, now, policy, anonymous, vectorised)
-    todo: list[tuple[int, _Ready, Lead | None]] = [(i, r, None) for i, r in enumerate(ready)]
+    todo: Sequence[tuple[int, _Ready, Lead | None]] = [(i, r, None) for i, r in enumerate(ready)]
     while todo:  # a round for the arrivals that came back to a lead stored in the round before
         with session.no_autoflush:
             for index, item, known in todo:
                 batch.arrive(index, item, known)
-        todo = [(i, r, lead) for i, r, lead in batch.deferred]
-        batch.deferred = []
+        todo, batch.deferred, batch.held = batch.deferred, [], set()
         batch.store()
     return [batch.results[i] for i in range(len(ready))]
 
@@ -153,7 +152,9 @@ class _Batch:
         reason it is to be rescored for."""
         self.results: dict[int, Upsert] = {}
         self.deferred: list[tuple[int, _Ready, Lead]] = []
-        """Arrivals for a waiting lead, left to the next round (see ``_later_will_do``)."""
+        """Arrivals for a lead the batch changed, left to the next round (``_later_will_do``)."""
+        self.held: set[int] = set()
+        """The leads (by Python id) with arrivals left to the next round."""
 
     def arrive(self, index: int, arrival: _Ready, known: Lead | None = None) -> None:
         """Decide the arrival. One for a lead the batch changed waits for the next round when
@@ -161,13 +162,16 @@ class _Batch:
         one at a time would."""
         data = arrival.data
         existing = known or self.directory.find(data.email, data.phone)
-        if existing is not None and id(existing) in self.waiting:
+        if existing is not None and (id(existing) in self.waiting or id(existing) in self.held):
             if self._later_will_do(existing, data):
                 self.deferred.append((index, arrival, existing))
+                self.held.add(id(existing))
                 return
-            for earlier in [d for d in self.deferred if d[2] is existing]:
-                self.deferred.remove(earlier)
-                self._catch_up(*earlier)
+            if id(existing) in self.held:  # its earlier arrivals first
+                self.held.remove(id(existing))
+                for earlier in [d for d in self.deferred if d[2] is existing]:
+                    self.deferred.remove(earlier)
+                    self._catch_up(*earlier)
             if id(existing) in self.waiting:
                 self.store(only=existing)
         self._decide(index, arrival, existing)
@@ -219,23 +223,38 @@ class _Batch:
     def store(self, only: Lead | None = None) -> None:
         """Insert the new accounts and leads, take the steps that waited for them, and rescore
         the waiting leads (``only`` that one, before it changes again: the others keep
-        waiting, as their scores do not depend on it)."""
+        waiting, as their scores do not depend on it). Many new leads are scored before they
+        are inserted, where the engine can, so each is written once."""
         self.directory.store_accounts(self.session)
         for lead, account in self.links:
             lead.company_id = account.id
-        self._insert_new()
+        many = len(self.new) > FEW
+        if many:
+            for lead, lead_id in zip(self.new, next_ids(self.session, Lead, len(self.new)),
+                                     strict=True):  # fmt: skip
+                lead.__dict__["id"] = lead_id  # the next ids, in arrival order
+        scored = self._score_new() if many else None
+        self._insert_new(many)
         self.session.flush()
         for step in self.then:
             step()
         pairs = self.rows.pop(PossibleDuplicate, [])
         insert_all(self.session, self.rows)
         duplicates.pair_rows(self.session, pairs)
+        if scored is not None:  # scored as they arrived: done, unless an arrival changes them
+            for lead in self.new:
+                del self.waiting[id(lead)]
         self.new, self.links, self.then, self.rows = [], [], [], {}
         if only is not None:
-            _, reason = self.waiting.pop(id(only))
+            _, reason = self.waiting.pop(id(only), (only, None))
             if reason:
                 rescore_leads(self.session, [only.id], self.now, reason)
-            return
+        else:
+            self._rescore_waiting()
+        if scored is not None:
+            scored.store(self.session)
+
+    def _rescore_waiting(self) -> None:
         reasons = {lead.id: reason for lead, reason in self.waiting.values() if reason}
         self.waiting = {}
         if self.vectorised and len(reasons) >= TOGETHER:
@@ -245,19 +264,21 @@ class _Batch:
                 ids = [i for i, why in reasons.items() if why == reason]
                 rescore_leads(self.session, ids, self.now, reason)
 
-    def _insert_new(self) -> None:
-        """Many: the new leads take the next ids in arrival order, are inserted together, and
-        the session holds them as read; a few: the session inserts them."""
-        if len(self.new) <= FEW:
+    def _score_new(self) -> Unstored | None:
+        if not self.vectorised or len(self.new) < TOGETHER:
+            return None
+        reasons = {lead.id: self.waiting[id(lead)][1] or "" for lead in self.new}
+        return score_unstored(self.session, self.new, reasons, self.now)
+
+    def _insert_new(self, many: bool) -> None:
+        """Many: the new leads, numbered already, are inserted together, and the session holds
+        them as read; a few: the session inserts them."""
+        if not many:
             self.session.add_all(self.new)
             return
-        ids = next_ids(self.session, Lead, len(self.new))
         columns = [c.key for c in Lead.__table__.columns]
-        rows = []
-        for lead, lead_id in zip(self.new, ids, strict=True):
-            held = lead.__dict__  # the values set; an unset column is None, as ``getattr`` says
-            held["id"] = lead_id
-            rows.append({key: held.setdefault(key, None) for key in columns})
+        # the values set; an unset column is None, as ``getattr`` says
+        rows = [{key: lead.__dict__.setdefault(key, None) for key in columns} for lead in self.new]
         insert_rows(self.session, Lead, rows)
         for lead in self.new:
             make_transient_to_detached(lead)  # every column held: nothing to read back

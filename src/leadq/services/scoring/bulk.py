@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -43,6 +44,7 @@ from leadq.domain.scoring.model import (
     ScoringModel,
 )
 from leadq.domain.scoring.vectorised import score_frame
+from leadq.services.automation import reactions as automation
 from leadq.services.predictive import registry
 from leadq.services.qualification.answers import current_answers
 from leadq.services.qualification.lifecycle import progress, situation
@@ -169,6 +171,18 @@ def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Se
                    as_of: datetime, reason: Reasons, rewrite: bool = False) -> int:  # fmt: skip
     """``rewrite`` stores every lead's score as of ``as_of``, changed or not, as real-time
     rescoring does; otherwise an unchanged score keeps its breakdown and moment."""
+    written, chunk = _scored(session, model, rules, rows, as_of, reason, rewrite)
+    written.store(session)
+    changed = len(written.history)
+    for why, ids in _by_reason(chunk.exact, reason).items():
+        changed += rescore(session, session.scalars(locked(ids)), model, as_of, why)
+    return changed
+
+
+def _scored(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
+            as_of: datetime, reason: Reasons,
+            rewrite: bool) -> tuple[_Written, _Chunk]:  # fmt: skip
+    """The chunk's writes, and the leads the engine left to the per-lead path."""
     exact = {r.id for r in rows if r.overrides or (r.scored_at and r.scored_at > as_of)}
     wanted = model.uses_frameworks() or any(r.stage in rules.lifecycle.framework_stages
                                             for r in rows)  # fmt: skip
@@ -179,10 +193,52 @@ def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Se
     events, lifecycle_facts = _event_frame(session, model, rules, rows, as_of, exact)
     chunk = _Chunk(profiles, lifecycle_facts, exact)
     scored = _score(model, leads, events, as_of, chunk)
-    changed = _write(session, model, rules, rows, scored, as_of, reason, chunk, rewrite)
-    for why, ids in _by_reason(chunk.exact, reason).items():
-        changed += rescore(session, session.scalars(locked(ids)), model, as_of, why)
-    return changed
+    return _write(session, model, rules, rows, scored, as_of, reason, chunk, rewrite), chunk
+
+
+@dataclass
+class Unstored:
+    """What waits for new leads scored before they are inserted (``score_unstored``): their
+    score history, their moves' records and their happenings."""
+
+    written: _Written
+    happenings: list[Any]
+    leads: set[int]
+
+    def store(self, session: Session) -> None:
+        """Once the leads are inserted, after the batch's other leads are rescored (happenings
+        follow in lead id order, as rescoring them together gives them)."""
+        self.written.insert(session)
+        session.info.setdefault(automation.PENDING, []).extend(self.happenings)
+
+
+def score_unstored(session: Session, leads: Sequence[Lead], reasons: Mapping[int, str],
+                   as_of: datetime) -> Unstored | None:  # fmt: skip
+    """Score new leads, numbered but not yet inserted, so each is written once with its score
+    and stage (a row written anew costs an entry in each of the table's indexes): sets their
+    columns and returns what waits for them. ``None`` when they must be rescored once stored:
+    no model on the vectorised engine, a predictive model deployed, an account section (a new
+    lead reads its account's copy), or a lead the engine cannot read exactly."""
+    model = active_model(session)
+    deployed = registry.deployment(session)
+    if (model is None or not vectorisable(model) or model.account is not None
+            or deployed.champion or deployed.challenger):  # fmt: skip
+        return None
+    rows: list[Any] = [SimpleNamespace(**{c.key: lead.__dict__.get(c.key) for c in _COLUMNS})
+                       for lead in leads]  # fmt: skip
+    pending = session.info.get(automation.PENDING, [])
+    session.info[automation.PENDING] = []
+    try:
+        written, chunk = _scored(session, model, current_rules(), rows, as_of, reasons, True)
+        happenings = session.info[automation.PENDING]
+    finally:
+        session.info[automation.PENDING] = pending
+    if chunk.exact or len(written.scores) != len(leads):
+        return None
+    held = {lead.id: lead.__dict__ for lead in leads}
+    for row in (*written.scores, *written.moves):
+        held[row["id"]].update(row)
+    return Unstored(written, happenings, set(held))
 
 
 # -- reading into frames -----------------------------------------------------------------------
@@ -323,9 +379,9 @@ def card_of(model: ScoringModel, profile: Mapping[str, Any], row: Mapping[str, A
 
 def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
            scored: Mapping[int, Mapping[str, Any]], as_of: datetime, reason: Reasons,
-           chunk: _Chunk, rewrite: bool) -> int:  # fmt: skip
-    """Store the scores that changed, then let the lifecycle rules move the leads, as
-    ``rescoring.rescore`` does one lead at a time; returns how many scores changed."""
+           chunk: _Chunk, rewrite: bool) -> _Written:  # fmt: skip
+    """The scores that changed, then the lifecycle rules' moves, as ``rescoring.rescore``
+    makes them one lead at a time."""
     written = _Written()
     grades = list(model.grades)
     for row in rows:
@@ -339,8 +395,7 @@ def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[R
         moving = _Moving.of(row)
         if progress(session, moving, rules, now, as_of, written.rows):
             written.moves.append(moving.stored())
-    written.store(session)
-    return len(written.history)
+    return written
 
 
 @dataclass
@@ -373,6 +428,10 @@ class _Written:
             alike[tuple(row)].append(row)
         for rows in alike.values():
             update_by_id(session, Lead, rows)
+        self.insert(session)
+
+    def insert(self, session: Session) -> None:
+        """What the leads' scores and moves record beside them."""
         insert_rows(session, ScoreChange, self.history)
         insert_rows(session, DomainEvent, self.recorded)
         insert_all(session, self.rows)
