@@ -169,6 +169,15 @@ def _copied(kind: TypeEngine[Any]) -> Callable[[Any], Any]:
     return lambda value: value
 
 
+def refresh_statistics(session: Session, *models: type[Base]) -> None:
+    """PostgreSQL: ``ANALYZE`` the tables, so a bulk load's later statements are planned for
+    the rows now there (statistics taken when a table was nearly empty make a join with it a
+    scan per row); the autovacuum would do it only minutes later. SQLite plans without them."""
+    if on_postgres(session):
+        for model in models:
+            session.execute(text(f"ANALYZE {model.__tablename__}"))  # our own table names
+
+
 def distinct_values(session: Session, column: Any) -> list[Any]:
     """The column's distinct non-null values, read by skipping through its index (a recursive
     query, one index probe per value) instead of scanning every row as ``DISTINCT`` does."""

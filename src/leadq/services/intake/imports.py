@@ -45,8 +45,8 @@ from leadq.services.intake.policy import IntakePolicy
 from leadq.services.intake.presets import CREATED_AT, IMPORT_FIELDS, STATUS, Preset
 from leadq.services.scoring import queue
 from leadq.store.db import Database
-from leadq.store.sql import one_of
-from leadq.store.tables import Lead
+from leadq.store.sql import one_of, refresh_statistics
+from leadq.store.tables import Base, Event, Lead
 
 CHUNK_ROWS = 500
 """Lead rows per transaction."""
@@ -458,14 +458,17 @@ def import_leads(
 
         warned = _Warnings(warnings_path or _beside(path, "warnings"))
         history: set[int] = set()
-        for leads in _chunks(reader, header, rejects, progress, prepare, CHUNK_ROWS):
+        chunks = _chunks(reader, header, rejects, progress, prepare, CHUNK_ROWS)
+        for count, leads in enumerate(chunks, start=1):
             for item in leads:
                 for warning in item.warnings:
                     warned.warn(item.line, warning)
                 if item.history.status and item.history.stage is None:
                     summary.unmapped_statuses[item.history.status] += 1
             _store_leads(db, leads, actor, now, policy, summary, history)
+            _as_it_grows(db, count, Lead)
         summary.warned, summary.warnings_file = warned.count, warned.close()
+    db.run(lambda session: refresh_statistics(session, Lead))
     summary.automation_withheld = len(history)
     return summary
 
@@ -530,6 +533,13 @@ def _store_leads(
         setattr(summary, outcome.value, getattr(summary, outcome.value) + 1)
 
 
+def _as_it_grows(db: Database, chunks: int, model: type[Base]) -> None:
+    """Refresh the table's statistics after chunk 1, 2, 4, 8…: as often as it may have doubled
+    (a bulk load planned on an empty table's statistics scans it whole per row it joins)."""
+    if chunks & (chunks - 1) == 0:
+        db.run(lambda session: refresh_statistics(session, model))
+
+
 def _withheld(item: Prepared, policy: IntakePolicy) -> bool:
     """Whether automation leaves this row's lead alone: ``new-only`` withholds the leads of
     rows another CRM dates (the history a migration brings), ``none`` every row's."""
@@ -582,8 +592,11 @@ def import_events(
             raise ImportError_(f"{path}: an events file needs 'type' and 'occurred_at' columns")
         if not {"lead_id", "email", "phone"} & set(header):
             raise ImportError_(f"{path}: name the lead with a 'lead_id', 'email' or 'phone' column")
-        for rows in _chunks(reader, header, rejects, progress, lambda row: row, EVENT_CHUNK_ROWS):
+        chunks = _chunks(reader, header, rejects, progress, lambda row: row, EVENT_CHUNK_ROWS)
+        for count, rows in enumerate(chunks, start=1):
             _store_events(db, rows, policy, now, rejects, summary)
+            _as_it_grows(db, count, Event)
+    db.run(lambda session: refresh_statistics(session, Lead, Event))
     queue.drain(db, lambda: now, RESCORE_BATCH, vectorised=True)
     return summary
 
