@@ -275,26 +275,36 @@ def test_arrivals_for_a_changed_lead_keep_their_order_where_it_matters(
     case: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    path = tmp_path / "crm.csv"
-    _write(path, PUT_OFF[case])
+    monkeypatch.setattr(leads, "TOGETHER", 1)
+    expected, got = _both_ways(PUT_OFF[case], backend, request, tmp_path)
+    assert _differing(expected, got) == {}
+
+
+def _both_ways(generated: list[dict[str, Any]], backend: str, request: pytest.FixtureRequest,
+               folder: Path) -> list[dict[str, Counter[str]]]:  # fmt: skip
+    """Every table after the file came in row by row, then after it was imported."""
+    path = folder / "crm.csv"
+    _write(path, generated)
     found = []
     for bulk in (False, True):
-        (tmp_path / str(bulk)).mkdir()
-        db = fresh_database(backend, request, tmp_path / str(bulk))
+        (folder / str(bulk)).mkdir()
+        db = fresh_database(backend, request, folder / str(bulk))
         try:
             _workspace(db)
             if bulk:
-                monkeypatch.setattr(leads, "TOGETHER", 1)
-                import_leads(db, path, {}, POLICY, NOW, tmp_path / "rejects.csv")
+                import_leads(db, path, {}, POLICY, NOW, folder / "rejects.csv")
             else:
                 _row_by_row(db, path)
             found.append(_everything(db))
         finally:
             db.dispose()
-    expected, got = found
-    differing = {t: (sorted(got[t] - expected[t]), sorted(expected[t] - got[t]))
-                 for t in expected if got[t] != expected[t]}  # fmt: skip
-    assert differing == {}
+    return found
+
+
+def _differing(expected: dict[str, Counter[str]],
+               got: dict[str, Counter[str]]) -> dict[str, Any]:  # fmt: skip
+    return {t: (sorted(got[t] - expected[t]), sorted(expected[t] - got[t]))
+            for t in expected if got[t] != expected[t]}  # fmt: skip
 
 
 def _crowd(seed: int, size: int) -> list[dict[str, Any]]:
@@ -327,24 +337,7 @@ _VALUES: dict[str, list[Any]] = {
 def test_a_crowded_chunk_scored_before_it_is_inserted_stores_what_row_by_row_intake_stores(
     seed: int, backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    path = tmp_path / "crm.csv"
-    _write(path, _crowd(seed, 120))
-    found = []
-    for bulk in (False, True):
-        (tmp_path / str(bulk)).mkdir()
-        db = fresh_database(backend, request, tmp_path / str(bulk))
-        try:
-            _workspace(db)
-            if bulk:
-                import_leads(db, path, {}, POLICY, NOW, tmp_path / "rejects.csv")
-            else:
-                _row_by_row(db, path)
-            found.append(_everything(db))
-        finally:
-            db.dispose()
-    expected, got = found
+    expected, got = _both_ways(_crowd(seed, 120), backend, request, tmp_path)
     moved_by_rules = [row for row in expected["stage_history"] if "rule:" in row]
     assert len(moved_by_rules) >= 5  # the scores move leads, so their moves are compared too
-    differing = {t: (sorted(got[t] - expected[t]), sorted(expected[t] - got[t]))
-                 for t in expected if got[t] != expected[t]}  # fmt: skip
-    assert differing == {}
+    assert _differing(expected, got) == {}
