@@ -139,11 +139,12 @@ def test_each_column_sorts_both_ways_across_pages_as_the_api_lists(
                 page.click("a[rel=next]")
             shown += _ids(page)
             assert shown == workspace.api(sort=sort)[:100], sort
-            with page.expect_navigation():
-                page.click("a[rel=prev]")
-            assert _ids(page) == shown[:50], sort
-            with page.expect_navigation():
-                page.click("a[rel=next]")
+            if column == SORTS[0]:  # back a page, once: every order pages the same way
+                with page.expect_navigation():
+                    page.click("a[rel=prev]")
+                assert _ids(page) == shown[:50], sort
+                with page.expect_navigation():
+                    page.click("a[rel=next]")
     page.context.close()
 
 
