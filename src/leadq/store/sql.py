@@ -58,6 +58,13 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
     return column == any_(array)  # type: ignore[no-any-return]
 
 
+def driver_cursor(session: Session) -> Any:
+    """A cursor of the session's own psycopg connection, in its transaction: for COPY, and for
+    arrays sent in binary (``execute(…, binary=True)``), which the text format escapes element
+    by element."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
 def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
     """``UPDATE`` many rows by ``id``, each with the same columns. On PostgreSQL one ``UPDATE …
     FROM unnest(arrays)``, a parameter per column however many rows (an ``UPDATE`` per row costs
@@ -71,7 +78,7 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
     arrays, types = _arrays(session, model, names, rows)
     assigned = ", ".join(f"{n} = s.{n}{_json_cast(model, n)}" for n in names if n != "id")
     unnested = ", ".join(f"%s::{t}[]" for t in types)
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = driver_cursor(session)
     cursor.execute(f"UPDATE {model.__tablename__} AS t SET {assigned} FROM unnest({unnested})"
                    f" AS s({', '.join(names)}) WHERE t.id = s.id", arrays, binary=True)  # fmt: skip
 
@@ -89,7 +96,7 @@ def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[
     arrays, types = _arrays(session, model, names, rows)
     unnested = ", ".join(f"%s::{t}[]" for t in types)
     selected = ", ".join(f"s.{n}{_json_cast(model, n)}" for n in names)
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = driver_cursor(session)
     cursor.execute(f"INSERT INTO {model.__tablename__} ({', '.join(names)}) SELECT {selected}"
                    f" FROM unnest({unnested}) WITH ORDINALITY AS s({', '.join(names)}, n)"
                    f" ORDER BY s.n ON CONFLICT ({unique}) DO NOTHING", arrays,
@@ -129,7 +136,7 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
         return
     names, columns = list(rows[0]), model.__table__.c
     adapt = [_copied(columns[name].type) for name in names]
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = driver_cursor(session)
     with cursor.copy(f"COPY {model.__tablename__} ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([to(row[name]) for to, name in zip(adapt, names, strict=True)])

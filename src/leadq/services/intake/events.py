@@ -18,7 +18,7 @@ from leadq.services.predictive.history import CONVERTING_EVENT
 from leadq.services.qualification import outcomes
 from leadq.services.scoring import queue
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import insert_ignoring_conflicts, on_postgres, one_of
+from leadq.store.sql import driver_cursor, insert_ignoring_conflicts, on_postgres, one_of
 from leadq.store.tables import Event, Lead, naive_utc
 
 _IN_CHUNK = 5_000  # stays under every backend's bound-parameter limit
@@ -65,7 +65,7 @@ def _refusal(lead_id: int, known: dict[int, tuple[bool, int | None]]) -> str | N
 
 def _stored_keys(session: Session, keys: list[str]) -> set[str]:
     if on_postgres(session):  # one array, sent in binary (as text it is escaped key by key)
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = driver_cursor(session)
         cursor.execute("SELECT idempotency_key FROM events WHERE idempotency_key = ANY(%s)",
                        [keys], binary=True)  # fmt: skip
         return {key for (key,) in cursor.fetchall()}
@@ -184,7 +184,7 @@ def _insert_arrays(session: Session, rows: list[dict[str, Any]]) -> list[dict[st
         [row["channel"] for row in rows],
         [row["idempotency_key"] for row in rows],
     ]
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = driver_cursor(session)
     cursor.execute(_INSERT_ARRAYS, params, binary=True)
     stored = {key for (key,) in cursor.fetchall()}
     return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]

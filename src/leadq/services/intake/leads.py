@@ -172,11 +172,12 @@ class _Batch:
                 for earlier in [d for d in self.deferred if d[2] is existing]:
                     self.deferred.remove(earlier)
                     self._catch_up(*earlier)
-            if id(existing) in self.waiting:
-                self.store(only=existing)
+            self._catch_up(index, arrival, existing)
+            return
         self._decide(index, arrival, existing)
 
     def _catch_up(self, index: int, arrival: _Ready, lead: Lead) -> None:
+        """The arrival once ``lead`` is stored and rescored, as one at a time would have it."""
         if id(lead) in self.waiting:
             self.store(only=lead)
         self._decide(index, arrival, lead)
