@@ -49,15 +49,20 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return (os.cpu_count() or 1) + 1
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what needs a heavy part, so ``pytest -m "not spark and not browser"`` is a quick run;
-    Spark tests share one worker, so the run starts one JVM, not one per worker."""
+    Spark tests share one worker, so the run starts one JVM, not one per worker, and so do an
+    end-to-end module's tests, so its servers and browser start once (first among
+    the hooks: xdist reads the group marks in its own, and one set after it is not seen)."""
     for item in items:
         path = Path(str(item.path))
         fixtures = getattr(item, "fixturenames", ())
         if TESTS / "spark" in path.parents:
             item.add_marker(pytest.mark.spark)
             item.add_marker(pytest.mark.xdist_group("spark"))
+        elif TESTS / "e2e" in path.parents:  # a module's server and browser start once
+            item.add_marker(pytest.mark.xdist_group(f"e2e-{path.stem}"))
         if "browser" in fixtures or path.name == "test_browser.py":
             item.add_marker(pytest.mark.browser)
         callspec = getattr(item, "callspec", None)

@@ -151,6 +151,8 @@ def test_one_person_on_two_devices_becomes_one_lead(site: TestClient, db: Databa
      (json.dumps({"events": [hit("page_view", datetime.now(UTC), title="x" * 301)]}), 422,
       "title"),
      ("x" * (40 * 1024), 413, "")],
+    ids=["malformed", "array", "no-events", "visitor", "path", "51-events", "seconds", "type",
+         "title", "40-KiB"],
 )  # fmt: skip
 def test_hostile_batches_are_refused_plainly_and_store_nothing(
     site: TestClient, db: Database, body: str, status: int, words: str

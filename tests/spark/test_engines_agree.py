@@ -47,7 +47,7 @@ def both(spark: SparkSession, model: ScoringModel, lead_rows: pl.DataFrame,
             {row["id"]: row for row in on_polars.to_dicts()})  # fmt: skip
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=any_model, profiles=leads, raw_events=events)
 def test_spark_engine_equals_polars_engine(
     spark: SparkSession, model: ScoringModel, profiles: list[dict[str, Any]],
