@@ -10,6 +10,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Float,
     Table,
     any_,
     bindparam,
@@ -60,8 +61,8 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
 
 def driver_cursor(session: Session) -> Any:
     """A cursor of the session's own psycopg connection, in its transaction: for COPY, and for
-    arrays sent in binary (``execute(…, binary=True)``), which the text format escapes element
-    by element."""
+    arrays sent in binary (``%b`` placeholders), which the text format escapes element by
+    element (``%s`` sends a list as text: a third of the time of a 30,000-row statement)."""
     return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
@@ -77,10 +78,10 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
     names = list(rows[0])
     arrays, types = _arrays(session, model, names, rows)
     assigned = ", ".join(f"{n} = s.{n}{_json_cast(model, n)}" for n in names if n != "id")
-    unnested = ", ".join(f"%s::{t}[]" for t in types)
+    unnested = ", ".join(f"%b::{t}[]" for t in types)
     cursor = driver_cursor(session)
     cursor.execute(f"UPDATE {model.__tablename__} AS t SET {assigned} FROM unnest({unnested})"
-                   f" AS s({', '.join(names)}) WHERE t.id = s.id", arrays, binary=True)  # fmt: skip
+                   f" AS s({', '.join(names)}) WHERE t.id = s.id", arrays)  # fmt: skip
 
 
 def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
@@ -94,13 +95,12 @@ def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[
         return
     names = list(rows[0])
     arrays, types = _arrays(session, model, names, rows)
-    unnested = ", ".join(f"%s::{t}[]" for t in types)
+    unnested = ", ".join(f"%b::{t}[]" for t in types)
     selected = ", ".join(f"s.{n}{_json_cast(model, n)}" for n in names)
     cursor = driver_cursor(session)
     cursor.execute(f"INSERT INTO {model.__tablename__} ({', '.join(names)}) SELECT {selected}"
                    f" FROM unnest({unnested}) WITH ORDINALITY AS s({', '.join(names)}, n)"
-                   f" ORDER BY s.n ON CONFLICT ({unique}) DO NOTHING", arrays,
-                   binary=True)  # fmt: skip
+                   f" ORDER BY s.n ON CONFLICT ({unique}) DO NOTHING", arrays)  # fmt: skip
 
 
 def _arrays(session: Session, model: type[Base], names: list[str],
@@ -167,12 +167,14 @@ def insert_all(session: Session, rows: Rows) -> None:
 
 
 def _copied(kind: TypeEngine[Any]) -> Callable[[Any], Any]:
-    """How a value of a column of this type is written into COPY: JSON as JSONB, moments as
-    the naive UTC the column stores."""
+    """How a value of a column of this type is written into COPY or a binary array: JSON as
+    JSONB, moments as the naive UTC the column stores, a float column's whole numbers as floats."""
     if isinstance(kind, JSON):
         return lambda value: None if value is None else Jsonb(value)
     if isinstance(kind, UTCDateTime):
         return lambda value: None if value is None else naive_utc(value)
+    if isinstance(kind, Float):  # a binary array holds one type: whole numbers too
+        return lambda value: None if value is None else float(value)
     return lambda value: value
 
 

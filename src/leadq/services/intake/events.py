@@ -66,8 +66,8 @@ def _refusal(lead_id: int, known: dict[int, tuple[bool, int | None]]) -> str | N
 def _stored_keys(session: Session, keys: list[str]) -> set[str]:
     if on_postgres(session):  # one array, sent in binary (as text it is escaped key by key)
         cursor = driver_cursor(session)
-        cursor.execute("SELECT idempotency_key FROM events WHERE idempotency_key = ANY(%s)",
-                       [keys], binary=True)  # fmt: skip
+        cursor.execute("SELECT idempotency_key FROM events WHERE idempotency_key = ANY(%b)",
+                       [keys])  # fmt: skip
         return {key for (key,) in cursor.fetchall()}
     found: set[str] = set()
     for chunk in _chunks(keys):
@@ -165,9 +165,9 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
 _INSERT_ARRAYS = (
     "INSERT INTO events (lead_id, type, occurred_at, received_at, properties, channel,"
     " idempotency_key)"
-    " SELECT lead_id, type, occurred_at, %s::timestamp, properties::jsonb, channel, key"
-    " FROM unnest(%s::integer[], %s::text[], %s::timestamp[], %s::text[], %s::text[],"
-    " %s::text[]) AS t(lead_id, type, occurred_at, properties, channel, key)"
+    " SELECT lead_id, type, occurred_at, %b::timestamp, properties::jsonb, channel, key"
+    " FROM unnest(%b::integer[], %b::text[], %b::timestamp[], %b::text[], %b::text[],"
+    " %b::text[]) AS t(lead_id, type, occurred_at, properties, channel, key)"
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
 )
 """PostgreSQL: a batch as one statement over column arrays sent in binary, so its cost is the
@@ -185,7 +185,7 @@ def _insert_arrays(session: Session, rows: list[dict[str, Any]]) -> list[dict[st
         [row["idempotency_key"] for row in rows],
     ]
     cursor = driver_cursor(session)
-    cursor.execute(_INSERT_ARRAYS, params, binary=True)
+    cursor.execute(_INSERT_ARRAYS, params)
     stored = {key for (key,) in cursor.fetchall()}
     return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]
 
