@@ -124,3 +124,11 @@ def test_a_bad_master_is_one_line_at_the_end(tmp_path: Path) -> None:
                  "--leads", "l.parquet", "--out", "o", ok=False, process=True)  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("leadq: cannot start Spark")
+
+
+def test_spark_tests_share_one_worker(request: pytest.FixtureRequest) -> None:
+    """Every Spark test carries the group pytest-xdist gives one worker; under pytest 9 the
+    group was silently dropped and each worker started a JVM of its own."""
+    if not hasattr(request.config, "workerinput"):
+        pytest.skip("runs in one process: no workers to share")
+    assert request.node.nodeid.endswith("@spark")
