@@ -53,8 +53,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what needs a heavy part, so ``pytest -m "not spark and not browser"`` is a quick run;
     Spark tests share one worker, so the run starts one JVM, not one per worker, and so do an
-    end-to-end module's tests, so its servers and browser start once (first among
-    the hooks: xdist reads the group marks in its own, and one set after it is not seen)."""
+    end-to-end module's tests, so its servers and browser start once. First among the hooks:
+    xdist reads the group marks in its own, and a mark set after it is not seen."""
     for item in items:
         path = Path(str(item.path))
         fixtures = getattr(item, "fixturenames", ())

@@ -76,9 +76,8 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
         session.execute(update(model), list(rows))
         return
     names = list(rows[0])
-    arrays, types = _arrays(session, model, names, rows)
+    arrays, unnested = _arrays(session, model, names, rows)
     assigned = ", ".join(f"{n} = s.{n}{_json_cast(model, n)}" for n in names if n != "id")
-    unnested = ", ".join(f"%b::{t}[]" for t in types)
     cursor = driver_cursor(session)
     cursor.execute(f"UPDATE {model.__tablename__} AS t SET {assigned} FROM unnest({unnested})"
                    f" AS s({', '.join(names)}) WHERE t.id = s.id", arrays)  # fmt: skip
@@ -94,8 +93,7 @@ def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[
         session.execute(insert_ignoring_conflicts(session, model, unique), list(rows))
         return
     names = list(rows[0])
-    arrays, types = _arrays(session, model, names, rows)
-    unnested = ", ".join(f"%b::{t}[]" for t in types)
+    arrays, unnested = _arrays(session, model, names, rows)
     selected = ", ".join(f"s.{n}{_json_cast(model, n)}" for n in names)
     cursor = driver_cursor(session)
     cursor.execute(f"INSERT INTO {model.__tablename__} ({', '.join(names)}) SELECT {selected}"
@@ -104,8 +102,9 @@ def insert_unnested(session: Session, model: type[Base], rows: Sequence[Mapping[
 
 
 def _arrays(session: Session, model: type[Base], names: list[str],
-            rows: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], list[str]]:  # fmt: skip
-    """Each column's values as one array, and the array's element type (JSON travels as text)."""
+            rows: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], str]:  # fmt: skip
+    """Each column's values as one array, and the placeholders that send them in binary, typed
+    (``%b::integer[], …``; JSON travels as text)."""
     columns, dialect = model.__table__.c, session.get_bind().dialect
     arrays, types = [], []
     for name in names:
@@ -117,7 +116,7 @@ def _arrays(session: Session, model: type[Base], names: list[str],
         adapt = _copied(kind)
         arrays.append([adapt(r[name]) for r in rows])
         types.append(kind.compile(dialect=dialect))
-    return arrays, types
+    return arrays, ", ".join(f"%b::{t}[]" for t in types)
 
 
 def _json_cast(model: type[Base], name: str) -> str:
