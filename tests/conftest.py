@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from threadpoolctl import threadpool_limits
 
@@ -106,10 +106,25 @@ def fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path)
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return Database(f"sqlite:///{path}")
     db = Database(request.getfixturevalue("postgres_url"))
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(_emptying(conn))
     return db
+
+
+def _emptying(conn: Connection) -> str:
+    """Every table emptied, dependants first, and every sequence restarted: what ``TRUNCATE
+    … RESTART IDENTITY`` does, at a tenth of its cost on the few rows a test leaves (a
+    truncate makes new files for each table it empties: 0.2 s a test, over a thousand tests).
+    Tables whose triggers refuse a delete (the append-only audit log) are truncated."""
+    triggered = "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
+    guarded = sorted(conn.exec_driver_sql(triggered).scalars())
+    named = "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences"
+    statements = [f"TRUNCATE {', '.join(guarded)} CASCADE"] if guarded else []
+    statements += [f"DELETE FROM {table.name}" for table in reversed(Base.metadata.sorted_tables)
+                   if table.name not in guarded]  # fmt: skip
+    statements += [f"SELECT setval('{name}', 1, false)"
+                   for name in conn.exec_driver_sql(named).scalars()]  # fmt: skip
+    return "; ".join(statements)
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,9 @@ from importlib.resources import files
 from typing import Any
 
 import pytest
+import yaml
 
-from leadq.domain.documents import DocumentError
+from leadq.domain.documents import DocumentError, safe_load
 from leadq.domain.frameworks import (
     MAX_TEXT_ANSWER,
     AnswerType,
@@ -613,6 +614,8 @@ def test_the_base_document_of_the_refusals_is_itself_valid() -> None:
             "the document must be a mapping",
             id="not-a-mapping",
         ),
+        pytest.param("name: custom\nlabel: a\ud800b\n", "-", "#xd800", id="lone-surrogate"),
+        pytest.param("name: custom\nlabel: a\x01b\n", "-", "#x0001", id="control-character"),
     ],
 )
 def test_bad_documents_are_refused_with_the_place_and_reason(
@@ -623,7 +626,18 @@ def test_bad_documents_are_refused_with_the_place_and_reason(
     assert refused.value.file == "custom.yaml"
     assert refused.value.path == path
     assert reason in refused.value.reason
+    assert "\n" not in refused.value.reason  # one line, as every refusal
     assert str(refused.value) == f"custom.yaml: {path}: {refused.value.reason}"
+
+
+def test_the_fast_parser_reads_every_shipped_document_as_pyyaml_does() -> None:
+    """Documents are read through libyaml where PyYAML has it: the same values as PyYAML's own
+    parser, dates, numbers and quoting included."""
+    documents = [f for f in files("leadq").rglob("*.yaml")]  # type: ignore[attr-defined]
+    assert len(documents) >= 8
+    for document in documents:
+        text = document.read_text(encoding="utf-8")
+        assert safe_load(text) == yaml.load(text, Loader=yaml.SafeLoader), document.name
 
 
 # -- completeness -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from leadq.domain.documents import safe_load
 from leadq.domain.scoring import editor
 from leadq.http.params import ModelReference
 from leadq.i18n import Language
@@ -45,7 +46,7 @@ def _listing(db: Database, reference: str | None) -> tuple[list[object], str, st
 def _form_of(text: str) -> editor.ModelForm | None:
     """The rows of a YAML text, or None when it is not a map (the YAML view then)."""
     try:
-        loaded = yaml.safe_load(text)
+        loaded = safe_load(text)
     except yaml.YAMLError:
         return None
     return editor.form_of(loaded) if isinstance(loaded, dict) else None

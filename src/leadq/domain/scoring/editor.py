@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from leadq.domain.documents import safe_load
 from leadq.i18n import LANGUAGES
 
 OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "range", "contains",
@@ -250,7 +251,7 @@ def _value(fields: _Fields, name: str, op: str) -> Any:
                 pass
         return raw
     try:
-        parsed = yaml.safe_load(f"[{raw}]")
+        parsed = safe_load(f"[{raw}]")
     except yaml.YAMLError:
         raise FormError(name, "values separated by commas; quote text with a comma") from None
     if op in LISTS:
@@ -376,7 +377,7 @@ def _account(text: str) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        section = yaml.safe_load(text)
+        section = safe_load(text)
     except yaml.YAMLError as exc:
         raise FormError("account", f"not YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(section, dict):

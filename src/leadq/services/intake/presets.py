@@ -14,6 +14,7 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from leadq.domain.documents import safe_load
 from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS
 from leadq.services.errors import ConfigError
 
@@ -105,7 +106,7 @@ def presets() -> dict[str, Preset]:
         if not file.name.endswith(".yaml"):
             continue
         try:
-            preset = Preset.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+            preset = Preset.model_validate(safe_load(file.read_text(encoding="utf-8")))
         except (yaml.YAMLError, ValidationError) as exc:
             raise ConfigError(f"leadq/models/imports/{file.name}", "-", str(exc)) from None
         found[preset.name] = preset

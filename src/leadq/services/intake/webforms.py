@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from leadq.domain.consent import ConsentInput, Purpose, WordingVersion
 from leadq.domain.custom import check_custom_values
+from leadq.domain.documents import safe_load
 from leadq.domain.events import MAX_PROPERTIES, EventInput
 from leadq.domain.leads import ATTRIBUTE_PREFIX, PROFILE_FIELDS, LeadInput, slug
 from leadq.services.errors import ConfigError, FieldError, InvalidInput
@@ -84,7 +85,7 @@ def load_forms(path: Path | None = None) -> dict[str, FormSpec]:
     source = path or resources.files("leadq.models") / "forms.yaml"
     name = str(path) if path else "leadq/models/forms.yaml"
     try:
-        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+        document = safe_load(source.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(name, "-", f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:

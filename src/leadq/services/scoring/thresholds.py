@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import yaml
 from sqlalchemy.orm import Session
 
+from leadq.domain.documents import safe_load
 from leadq.domain.scoring.editor import yaml_of
 from leadq.domain.scoring.thresholds import Pace, Replay, Suggestion, ThresholdError, suggest
 from leadq.services.automation.document import current_automation
@@ -52,7 +52,7 @@ def apply(session: Session, reference: str, suggestion: Suggestion, now: datetim
           actor: str) -> ScoringModelVersion:  # fmt: skip
     """The model with the proposed lines, as its next version (not active until activated)."""
     source = scoring.find_version(session, reference)
-    document = yaml.safe_load(source.document)
+    document = safe_load(source.document)
     document["grades"] = suggestion.grades
     document.pop("version", None)
     row = scoring.add_model(session, yaml_of(document), f"{source.name}@{source.version}", now,
