@@ -13,9 +13,10 @@ from leadq.i18n import LANGUAGES
 
 T = TypeVar("T", bound=BaseModel)
 
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser where PyYAML was built with it, else PyYAML's own: the same documents and
-errors, ten times faster (every process start and every app parses the rules and models)."""
+errors, seven times faster (the shipped lifecycle rules: 1.8 ms against 13.7 ms; every process
+start and every app parses the rules and models)."""
 
 
 def safe_load(text: str) -> Any:
