@@ -30,7 +30,7 @@ from leadq.store.tables import (
 
 LEADS = 1_500  # three chunks of leads, three of events: a few seconds each
 DOMAINS = 700
-EVENTS_PER_LEAD = 4
+EVENTS_PER_LEAD = 28  # 42,000 events
 TITLES = ["CEO", "VP Marketing", "Head of Sales", "IT Manager", "Analyst", "Director of Ops"]
 KINDS = [
     ("content_download", "whitepaper", ""),

@@ -21,6 +21,9 @@ from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.sql import driver_cursor, insert_ignoring_conflicts, on_postgres, one_of
 from leadq.store.tables import Event, Lead, naive_utc
 
+EventRow = dict[str, Any]
+"""An event as stored: lead_id, type, occurred_at, received_at, properties, channel,
+idempotency_key."""
 _IN_CHUNK = 5_000  # stays under every backend's bound-parameter limit
 
 
@@ -83,7 +86,7 @@ def _stored_keys(session: Session, keys: list[str]) -> set[str]:
 
 def _check(
     session: Session,
-    events: Sequence[EventInput],
+    rows: Sequence[EventRow],
     now: datetime,
     skew: timedelta,
     where: Callable[[int], str],
@@ -91,16 +94,16 @@ def _check(
 ) -> None:
     """Refuse the whole batch if any item is unusable, naming every bad item (first 100)."""
     errors: list[FieldError] = []
-    for i, item in enumerate(events):
+    for i, row in enumerate(rows):
         try:
-            check_not_future(item.occurred_at, now, skew)
+            check_not_future(row["occurred_at"], now, skew)
         except ValueError as exc:
             errors.append(FieldError(f"{where(i)}occurred_at", str(exc)))
-    known = _known_leads(session, {e.lead_id for e in events}, lock)
+    known = _known_leads(session, {row["lead_id"] for row in rows}, lock)
     errors += [
         FieldError(f"{where(i)}lead_id", reason)
-        for i, e in enumerate(events)
-        if (reason := _refusal(e.lead_id, known)) is not None
+        for i, row in enumerate(rows)
+        if (reason := _refusal(row["lead_id"], known)) is not None
     ]
     if errors:
         raise InvalidInput(errors[:100])
@@ -115,24 +118,38 @@ def record_events(
 ) -> Recorded:
     """Store a batch all-or-nothing; a stored idempotency key makes its item a duplicate.
     ``queued`` leaves rescoring to the queue's drainers instead of doing it here."""
-    _check(session, events, now, skew, lambda i: f"events[{i}].", queued)
-    seen = _stored_keys(session, [e.idempotency_key for e in events if e.idempotency_key])
-    rows: list[dict[str, Any]] = []
-    for item in events:
-        if item.idempotency_key in seen:
+    return record_rows(session, [event_row(item, now) for item in events], now, skew, queued)
+
+
+def record_rows(
+    session: Session,
+    batch: Sequence[EventRow],
+    now: datetime,
+    skew: timedelta,
+    queued: bool = False,
+) -> Recorded:
+    """``record_events`` for rows already in the shape of ``event_row`` (an import builds them
+    without a model per row)."""
+    _check(session, batch, now, skew, lambda i: f"events[{i}].", queued)
+    seen = _stored_keys(session, [row["idempotency_key"] for row in batch
+                                  if row["idempotency_key"]])  # fmt: skip
+    rows: list[EventRow] = []
+    for row in batch:
+        key = row["idempotency_key"]
+        if key in seen:
             continue
-        if item.idempotency_key:
-            seen.add(item.idempotency_key)
-        rows.append(_row(item, now))
+        if key:
+            seen.add(key)
+        rows.append(row)
     if rows:
         if not queued:  # queued: the drainer moves the activity, the check locked the leads
             _touch_leads(session, rows)  # locks the leads, in id order, before any key can wait
         rows = _insert(session, rows)
     touched = _stored(session, rows, now, queued)
-    return Recorded(len(rows), len(events) - len(rows), touched)
+    return Recorded(len(rows), len(batch) - len(rows), touched)
 
 
-def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued: bool) -> list[int]:
+def _stored(session: Session, rows: list[EventRow], now: datetime, queued: bool) -> list[int]:
     """What follows every stored event, whichever way it came in: the touch rules (a reply,
     call or meeting completes follow-up tasks), then rescoring, at once or through the queue.
     Returns the leads touched."""
@@ -148,7 +165,7 @@ def _stored(session: Session, rows: list[dict[str, Any]], now: datetime, queued:
     return touched
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _insert(session: Session, rows: list[EventRow]) -> list[EventRow]:
     """Insert the rows; returns the ones stored. A key another transaction stored since
     ``_stored_keys`` looked (a retry racing itself) is skipped by the database."""
     if on_postgres(session):
@@ -174,13 +191,13 @@ _INSERT_ARRAYS = (
 rows' cost (the driver escapes every text of an array it sends as text)."""
 
 
-def _insert_arrays(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _insert_arrays(session: Session, rows: list[EventRow]) -> list[EventRow]:
     params = [
         naive_utc(rows[0]["received_at"]),
         [row["lead_id"] for row in rows],
         [row["type"] for row in rows],
         [naive_utc(row["occurred_at"]) for row in rows],
-        [json.dumps(row["properties"]) for row in rows],
+        [json.dumps(row["properties"]) if row["properties"] else "{}" for row in rows],
         [row["channel"] for row in rows],
         [row["idempotency_key"] for row in rows],
     ]
@@ -190,7 +207,8 @@ def _insert_arrays(session: Session, rows: list[dict[str, Any]]) -> list[dict[st
     return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]
 
 
-def _row(item: EventInput, now: datetime) -> dict[str, Any]:
+def event_row(item: EventInput, now: datetime) -> EventRow:
+    """An event as the row it is stored as, received ``now``."""
     return {
         "lead_id": item.lead_id,
         "type": item.type,
@@ -202,7 +220,7 @@ def _row(item: EventInput, now: datetime) -> dict[str, Any]:
     }
 
 
-def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> int:
+def _touch_leads(session: Session, rows: list[EventRow]) -> int:
     """Lock the leads in id order (the order every writer takes them in) and move their last
     activity and first event; returns how many of the leads exist and take events."""
     activity = _activity(rows)
@@ -212,7 +230,7 @@ def _touch_leads(session: Session, rows: list[dict[str, Any]]) -> int:
     return outcomes.move_activity(session, activity)
 
 
-def _activity(rows: list[dict[str, Any]]) -> dict[int, outcomes.Span]:
+def _activity(rows: list[EventRow]) -> dict[int, outcomes.Span]:
     """The span of the rows' times per lead: what their leads' activity moves by."""
     return outcomes.spans([(r["lead_id"], r["occurred_at"], r["occurred_at"]) for r in rows])
 
@@ -231,7 +249,7 @@ def record_event(
         check_not_future(item.occurred_at, now, skew)
     except ValueError as exc:
         raise InvalidInput([FieldError("occurred_at", str(exc))]) from None
-    row = _row(item, now)
+    row = event_row(item, now)
     if queued:
         reason = _refusal(item.lead_id, _known_leads(session, {item.lead_id}, lock=True))
         if reason:

@@ -25,7 +25,7 @@ from leadq.services.qualification.outcomes import Span
 from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.db import Database
-from leadq.store.sql import on_postgres
+from leadq.store.sql import on_postgres, one_of
 from leadq.store.tables import Lead, RescoreRequest, naive_utc
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ def _settle(session: Session, claimed: Claimed, now: datetime, vectorised: bool 
     the requests are gone. Returns how many requests were handled."""
     leads = {lead for _, lead, _, _ in claimed}
     live = select(Lead.id).where(
-        Lead.id.in_(leads), Lead.erased_at.is_(None), Lead.merged_into_id.is_(None)
+        one_of(session, Lead.id, sorted(leads)),
+        Lead.erased_at.is_(None),
+        Lead.merged_into_id.is_(None),
     )
     live_ids = list(session.scalars(live.order_by(Lead.id).with_for_update(key_share=True)))
     spans = outcomes.spans([(lead, first, last) for _, lead, first, last in claimed])
@@ -95,7 +97,7 @@ def _settle(session: Session, claimed: Claimed, now: datetime, vectorised: bool 
     else:
         rescore_leads(session, live_ids, now, "event")
     handled = [row_id for row_id, _, _, _ in claimed]
-    session.execute(delete(RescoreRequest).where(RescoreRequest.id.in_(handled)))
+    session.execute(delete(RescoreRequest).where(one_of(session, RescoreRequest.id, handled)))
     return len(handled)
 
 
@@ -103,7 +105,8 @@ def catch_up(session: Session, lead_ids: Sequence[int], now: datetime) -> None:
     """Settle at once the requests waiting for these leads: for a use case that must find every
     accepted event in the score first (an erasure keeps the score as it stands); a drainer
     holding some of them is waited for."""
-    claimed = _claim(session, RescoreRequest.lead_id.in_(lead_ids), skip_locked=False)
+    claimed = _claim(session, one_of(session, RescoreRequest.lead_id, sorted(set(lead_ids))),
+                     skip_locked=False)  # fmt: skip
     if claimed:
         _settle(session, claimed, now)
 
@@ -117,7 +120,9 @@ def drain_once(db: Database, clock: Callable[[], datetime], limit: int = BATCH,
         first = _claim(session, true(), limit)
         if not first:
             return 0
-        more = _claim(session, RescoreRequest.lead_id.in_({row[1] for row in first}))
+        more = _claim(
+            session, one_of(session, RescoreRequest.lead_id, sorted({row[1] for row in first}))
+        )
         claimed = list({row[0]: row for row in first + more}.values())
         return _settle(session, claimed, clock(), vectorised)
 
