@@ -177,13 +177,17 @@ def _copied(kind: TypeEngine[Any]) -> Callable[[Any], Any]:
     return lambda value: value
 
 
-def refresh_statistics(session: Session, *models: type[Base]) -> None:
+def refresh_statistics(session: Session, *models: type[Base], columns: Sequence[str] = ()) -> None:
     """PostgreSQL: ``ANALYZE`` the tables, so a bulk load's later statements are planned for
     the rows now there (statistics taken when a table was nearly empty make a join with it a
-    scan per row); the autovacuum would do it only minutes later. SQLite plans without them."""
+    scan per row); the autovacuum would do it only minutes later. SQLite plans without them.
+    ``columns`` limits it to those (the row count is refreshed all the same): the whole of
+    ``leads`` also samples its JSON and its search index's expression, 2 s at 40,000 leads
+    against 0.06 s for the columns a lookup needs."""
     if on_postgres(session):
-        for model in models:
-            session.execute(text(f"ANALYZE {model.__tablename__}"))  # our own table names
+        listed = f" ({', '.join(columns)})" if columns else ""
+        for model in models:  # our own table and column names, never input
+            session.execute(text(f"ANALYZE {model.__tablename__}{listed}"))
 
 
 def distinct_values(session: Session, column: Any) -> list[Any]:
