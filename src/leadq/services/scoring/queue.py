@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, text, true
+from sqlalchemy import ColumnElement, delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from leadq.services.qualification import outcomes
@@ -25,7 +25,7 @@ from leadq.services.qualification.outcomes import Span
 from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.db import Database
-from leadq.store.sql import on_postgres, one_of
+from leadq.store.sql import driver_cursor, on_postgres, one_of
 from leadq.store.tables import Lead, RescoreRequest, naive_utc
 
 log = logging.getLogger(__name__)
@@ -41,22 +41,22 @@ def enqueue(session: Session, activity: dict[int, Span], at: datetime) -> None:
     if not ids:
         return
     if on_postgres(session):
-        params = {"at": naive_utc(at), "ids": ids,
-                  "first": [naive_utc(activity[k][0]) for k in ids],
-                  "last": [naive_utc(activity[k][1]) for k in ids]}  # fmt: skip
-        session.connection().execute(_ENQUEUE_ARRAYS, params)
+        params = [naive_utc(at), ids, [naive_utc(activity[k][0]) for k in ids],
+                  [naive_utc(activity[k][1]) for k in ids]]  # fmt: skip
+        driver_cursor(session).execute(_ENQUEUE_ARRAYS, params)
         return
     rows = [{"lead_id": k, "queued_at": at, "first_event_at": activity[k][0],
              "last_event_at": activity[k][1]} for k in ids]  # fmt: skip
     session.connection().execute(insert(RescoreRequest), rows)
 
 
-_ENQUEUE_ARRAYS = text(
+_ENQUEUE_ARRAYS = (
     "INSERT INTO rescore_queue (lead_id, queued_at, first_event_at, last_event_at)"
-    " SELECT id, :at, first, last FROM unnest(CAST(:ids AS integer[]),"
-    " CAST(:first AS timestamp[]), CAST(:last AS timestamp[])) AS t(id, first, last)"
+    " SELECT id, %b::timestamp, first, last FROM unnest(%b::integer[], %b::timestamp[],"
+    " %b::timestamp[]) AS t(id, first, last)"
 )
-"""PostgreSQL: a batch's requests in one statement."""
+"""PostgreSQL: a batch's requests in one statement, its arrays sent in binary (as text, the
+driver writes and the server parses every timestamp)."""
 
 
 def waiting(session: Session) -> int:
