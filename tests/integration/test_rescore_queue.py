@@ -3,13 +3,14 @@ result is what rescoring in the request gives (``?wait=true``, read your writes)
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
 from leadq.services.scoring import queue
 from leadq.store.db import Database
@@ -103,6 +104,31 @@ def test_a_drainer_skips_leads_erased_or_merged_since_and_clears_their_requests(
         assert queue.waiting(session) == 0
     assert client.get(f"{API}/leads/{erased}").json()["email"] is None
     assert len(client.get(f"{API}/leads/{kept}/events").json()) == 6  # both leads' events
+    assert_stored_equals_fresh(db)
+
+
+def test_a_claim_of_more_requests_than_a_statement_takes_parameters_is_settled(
+    client: TestClient, db: Database, now: datetime
+) -> None:
+    """Leads touched chunk after chunk by a long events import wait with a request per chunk:
+    a claim takes every one of them, more than SQLite's 32,766 parameters of a statement
+    (its default; this machine's build allows more, so it is set back for the test)."""
+    if db.engine.dialect.name == "sqlite":
+        event.listen(db.engine, "connect", lambda connection, _: connection.setlimit(
+            sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766))  # fmt: skip
+        db.engine.dispose()  # the connections made from now on have the limit
+    use_model(client, "classic")
+    lead = client.post(f"{API}/leads", json={"email": "w@acme.com"}).json()["id"]
+    events = {"events": _batch(lead, 2, now - timedelta(days=1))}
+    assert client.post(f"{API}/events/batch?wait=true", json=events).status_code == 200
+    when = now - timedelta(days=1)
+    rows = [{"lead_id": lead, "queued_at": when, "first_event_at": when, "last_event_at": when}
+            for _ in range(40_000)]  # fmt: skip
+    with db.unit_of_work() as session:
+        session.execute(insert(RescoreRequest), rows)
+    assert queue.drain(db, _clock, limit=500) == 40_000
+    with db.reading() as session:
+        assert queue.waiting(session) == 0
     assert_stored_equals_fresh(db)
 
 

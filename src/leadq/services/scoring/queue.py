@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 """Leads rescored per claim: small enough that a claim commits well within a second."""
+_SQLITE_PARAMETERS = 5_000
 
 
 def enqueue(session: Session, activity: dict[int, Span], at: datetime) -> None:
@@ -97,8 +98,18 @@ def _settle(session: Session, claimed: Claimed, now: datetime, vectorised: bool 
     else:
         rescore_leads(session, live_ids, now, "event")
     handled = [row_id for row_id, _, _, _ in claimed]
-    session.execute(delete(RescoreRequest).where(one_of(session, RescoreRequest.id, handled)))
+    _forget(session, handled)
     return len(handled)
+
+
+def _forget(session: Session, handled: list[int]) -> None:
+    """Delete the handled requests; on SQLite a few thousand at a time: a lead touched by each
+    chunk of a long import waits with a request per chunk, more than a statement takes
+    parameters (32,766 in SQLite's default build)."""
+    size = len(handled) if on_postgres(session) else _SQLITE_PARAMETERS
+    for start in range(0, len(handled), size):
+        part = handled[start : start + size]
+        session.execute(delete(RescoreRequest).where(one_of(session, RescoreRequest.id, part)))
 
 
 def catch_up(session: Session, lead_ids: Sequence[int], now: datetime) -> None:
