@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     true,
     update,
 )
@@ -36,7 +35,7 @@ from leadq.domain.boundary import MAX_MAGNITUDE
 from leadq.domain.scoring.evaluate import DECAY_ID
 from leadq.domain.scoring.model import EngagementCriterion
 from leadq.services.predictive.history import CONVERTED_STAGE, CONVERTING_EVENT
-from leadq.store.sql import on_postgres
+from leadq.store.sql import driver_cursor, on_postgres
 from leadq.store.tables import Event, Lead, StageChange, naive_utc
 
 FUNNEL = ("iql", "mql", "sal", "sql", "opportunity", "customer")
@@ -116,9 +115,11 @@ def move_activity(session: Session, activity: dict[int, Span]) -> int:
     order. Returns how many of the leads exist and take events."""
     ids = sorted(activity)
     if on_postgres(session) and len(ids) > 1:
-        arrays = {"ids": ids, "first": [naive_utc(activity[k][0]) for k in ids],
-                  "last": [naive_utc(activity[k][1]) for k in ids]}  # fmt: skip
-        return session.connection().execute(_MOVE_ARRAYS, arrays).rowcount
+        arrays = [ids, [naive_utc(activity[k][0]) for k in ids],
+                  [naive_utc(activity[k][1]) for k in ids]]  # fmt: skip
+        cursor = driver_cursor(session)
+        cursor.execute(_MOVE_ARRAYS, arrays)
+        return int(cursor.rowcount)
     rows = [{"lead": k, "first": activity[k][0], "when": activity[k][1]} for k in ids]
     return session.connection().execute(_MOVE, rows).rowcount if rows else 0
 
@@ -139,17 +140,16 @@ _MOVE = (
         ),
     )
 )  # fmt: skip
-_MOVE_ARRAYS = text(
+_MOVE_ARRAYS = (
     "UPDATE leads SET"
     " last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < t.last"
     " THEN t.last ELSE last_activity_at END,"
     " first_event_at = CASE WHEN first_event_at IS NULL OR first_event_at > t.first"
     " THEN t.first ELSE first_event_at END"
-    " FROM unnest(CAST(:ids AS integer[]), CAST(:first AS timestamp[]),"
-    " CAST(:last AS timestamp[])) AS t(id, first, last)"
+    " FROM unnest(%b::integer[], %b::timestamp[], %b::timestamp[]) AS t(id, first, last)"
     " WHERE leads.id = t.id AND leads.erased_at IS NULL AND leads.merged_into_id IS NULL"
 )
-"""PostgreSQL: ``_MOVE`` for many leads in one statement."""
+"""PostgreSQL: ``_MOVE`` for many leads in one statement, its arrays sent in binary."""
 
 
 def _rank(stage: Any) -> ColumnElement[int]:
