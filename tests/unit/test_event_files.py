@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from leadq.domain.events import EventInput, check_not_future
-from leadq.services.intake.event_files import EventReader, Named, derived_key
+from leadq.services.intake.event_files import EventReader, Named, _property, derived_key
 from leadq.services.intake.events import event_row
 from leadq.services.intake.imports import _errors
 from leadq.services.intake.policy import IntakePolicy
@@ -55,23 +55,12 @@ def rows(draw: st.DrawFn) -> dict[str, str]:
     return {k: v for k, v in cells.items() if v.strip()}
 
 
-def _number(value: str) -> Any:
-    for kind in (int, float):
-        try:
-            number = kind(value)
-        except ValueError:
-            continue
-        if str(number) == value:
-            return number
-    return value
-
-
 def _as_the_model_made_it(values: dict[str, str]) -> dict[str, Any] | str:
     """The stored row (or the reason) of every row's trip through the model, derived key as
     ``csv:`` and the first 40 hex digits of the SHA-256 of the JSON list."""
     try:
         lead_id = NAMED.lead_of(values, POLICY)
-        properties = {k: _number(v) for k, v in values.items()
+        properties = {k: _property(v) for k, v in values.items()
                       if k not in ("lead_id", "email", "phone", "type", "occurred_at", "channel",
                                    "idempotency_key")}  # fmt: skip
         event = EventInput.model_validate(
