@@ -13,6 +13,7 @@ import functools
 import gc
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -223,21 +224,38 @@ class _Warnings(_Rejects):
         self.count += 1
 
 
-def _rarely_collecting(function: Callable[P, T]) -> Callable[P, T]:
+class _RareCollections:
     """Python's cycle collector runs after every 700 new objects and walks the young ones: an
     import makes tens of millions (rows, dicts, models) that hold no cycles, and the walks
-    took a tenth of its time. For the import's length it runs a hundred times less often."""
+    took a tenth of its time. While imports run it runs a hundred times less often; imports
+    overlap in the server (uploads), so the last one to end puts the threshold back."""
 
-    @functools.wraps(function)
-    def rarely(*args: P.args, **kwargs: P.kwargs) -> T:
-        young, *older = gc.get_threshold()
-        gc.set_threshold(young * 100, *older)
-        try:
-            return function(*args, **kwargs)
-        finally:
-            gc.set_threshold(young, *older)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._saved = gc.get_threshold()
 
-    return rarely
+    def __call__(self, function: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(function)
+        def rarely(*args: P.args, **kwargs: P.kwargs) -> T:
+            with self._lock:
+                if self._running == 0:
+                    self._saved = gc.get_threshold()
+                    young, *older = self._saved
+                    gc.set_threshold(young * 100, *older)
+                self._running += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self._running -= 1
+                    if self._running == 0:
+                        gc.set_threshold(*self._saved)
+
+        return rarely
+
+
+rarely_collecting = _RareCollections()
 
 
 def _header(reader: Any, path: Path) -> list[str]:
@@ -455,7 +473,7 @@ def _chunks(
         yield chunk
 
 
-@_rarely_collecting
+@rarely_collecting
 def import_leads(
     db: Database,
     path: Path,
@@ -585,7 +603,7 @@ RESCORE_BATCH = 2_000
 """Leads an events import rescores per transaction once its events are stored."""
 
 
-@_rarely_collecting
+@rarely_collecting
 def import_events(
     db: Database,
     path: Path,
