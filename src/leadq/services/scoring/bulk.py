@@ -46,8 +46,10 @@ from leadq.domain.scoring.model import (
 from leadq.domain.scoring.vectorised import score_frame
 from leadq.services.automation import reactions as automation
 from leadq.services.predictive import registry
+from leadq.services.qualification import outcomes
 from leadq.services.qualification.answers import current_answers
 from leadq.services.qualification.lifecycle import progress, situation
+from leadq.services.qualification.outcomes import Span
 from leadq.services.qualification.rules import Rules, current_rules
 from leadq.services.scoring.rescoring import (
     LAST_ACTIVITY,
@@ -74,7 +76,7 @@ _COLUMNS = (
     Lead.score, Lead.grade, Lead.scoring_model, Lead.scored_at, Lead.fit_grade,
     Lead.engagement_grade, Lead.engagement_points, Lead.stage, Lead.stage_changed_at,
     Lead.created_at, Lead.pql, Lead.pql_at, Lead.accepted_at, Lead.last_activity_at,
-    Lead.furthest_stage, Lead.converted_at,
+    Lead.first_event_at, Lead.furthest_stage, Lead.converted_at,
 )  # fmt: skip
 
 
@@ -104,22 +106,28 @@ def rescore_everyone(db: Database, as_of: datetime, reason: str,
             progress(len(rows))
 
 
-def rescore_together(session: Session, reasons: Mapping[int, str], as_of: datetime) -> int:
+def rescore_together(session: Session, reasons: Mapping[int, str], as_of: datetime,
+                     activity: Mapping[int, Span] | None = None) -> int:  # fmt: skip
     """Real-time rescoring of many leads at once (an import's chunk), each for its reason, on
     the vectorised engine, storing what ``rescore_leads`` stores lead by lead; the per-lead
     path where the engine cannot. Leads the session holds are expired: their scores were
-    written past them."""
+    written past them. ``activity``, the span of each lead's new events, moves its activity
+    first (``outcomes.move_activity``), in the same write as its score where the engine
+    scores it: a lead written twice takes an entry in each of its table's indexes twice."""
     model = active_model(session)
     deployed = registry.deployment(session)
     if model is None or not vectorisable(model) or deployed.champion or deployed.challenger:
+        outcomes.move_activity(session, dict(activity or {}))
         return sum(rescore_leads(session, ids, as_of, reason)
                    for reason, ids in _by_reason(reasons, reasons).items())  # fmt: skip
     session.flush()  # the leads are read past the session
     query = (select(*_COLUMNS).where(one_of(session, Lead.id, sorted(reasons)),
                                      Lead.erased_at.is_(None))
              .order_by(Lead.id).with_for_update(key_share=True))  # fmt: skip
-    rows = session.execute(query).all()
-    changed = _rescore_chunk(session, model, current_rules(), rows, as_of, reasons, rewrite=True)
+    rows = [_moved(row, activity[row.id]) if activity and row.id in activity else row
+            for row in session.execute(query)]  # fmt: skip
+    changed = _rescore_chunk(session, model, current_rules(), rows, as_of, reasons, rewrite=True,
+                             activity=activity)  # fmt: skip
     for lead_id in reasons:
         if (held := session.identity_map.get(session.identity_key(Lead, lead_id))) is not None:
             session.expire(held)
@@ -167,11 +175,29 @@ class _Chunk:
     exact: set[int]
 
 
+def _moved(row: Row[Any], span: Span) -> Any:
+    """The row as it reads once its activity moves by ``span`` (as ``move_activity`` moves it)."""
+    moved = SimpleNamespace(**row._asdict())
+    first, last = span
+    if moved.last_activity_at is None or moved.last_activity_at < last:
+        moved.last_activity_at = last
+    if moved.first_event_at is None or moved.first_event_at > first:
+        moved.first_event_at = first
+    return moved
+
+
 def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[Row[Any]],
-                   as_of: datetime, reason: Reasons, rewrite: bool = False) -> int:  # fmt: skip
+                   as_of: datetime, reason: Reasons, rewrite: bool = False,
+                   activity: Mapping[int, Span] | None = None) -> int:  # fmt: skip
     """``rewrite`` stores every lead's score as of ``as_of``, changed or not, as real-time
-    rescoring does; otherwise an unchanged score keeps its breakdown and moment."""
+    rescoring does; otherwise an unchanged score keeps its breakdown and moment. ``activity``:
+    the rows read as moved by it, to be stored so (the per-lead path reads them moved)."""
     written, chunk = _scored(session, model, rules, rows, as_of, reason, rewrite)
+    if activity:
+        written.activity = [{"id": r.id, "last_activity_at": r.last_activity_at,
+                             "first_event_at": r.first_event_at} for r in rows
+                            if r.id in activity and r.id not in chunk.exact]  # fmt: skip
+        outcomes.move_activity(session, {i: activity[i] for i in chunk.exact if i in activity})
     written.store(session)
     changed = len(written.history)
     for why, ids in _by_reason(chunk.exact, reason).items():
@@ -406,6 +432,7 @@ class _Written:
     history: list[dict[str, Any]] = field(default_factory=list)
     recorded: list[dict[str, Any]] = field(default_factory=list)
     moves: list[dict[str, Any]] = field(default_factory=list)
+    activity: list[dict[str, Any]] = field(default_factory=list)
     rows: Rows = field(default_factory=dict)
     """What the lifecycle rules record of their moves."""
 
@@ -421,7 +448,7 @@ class _Written:
         """A lead whose score and stage both changed is written once: every row written
         anew costs an entry in each of the table's indexes."""
         changed: dict[int, dict[str, Any]] = {row["id"]: row for row in self.scores}
-        for move in self.moves:
+        for move in (*self.moves, *self.activity):
             changed[move["id"]] = {**changed.get(move["id"], {}), **move}
         alike: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for row in changed.values():

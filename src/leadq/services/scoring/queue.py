@@ -92,10 +92,11 @@ def _settle(session: Session, claimed: Claimed, now: datetime, vectorised: bool 
     )
     live_ids = list(session.scalars(live.order_by(Lead.id).with_for_update(key_share=True)))
     spans = outcomes.spans([(lead, first, last) for _, lead, first, last in claimed])
-    outcomes.move_activity(session, spans)
-    if vectorised:
-        rescore_together(session, dict.fromkeys(live_ids, "event"), now)
+    if vectorised:  # the activity moves in the same write as the score
+        moving = {lead: spans[lead] for lead in live_ids}
+        rescore_together(session, dict.fromkeys(live_ids, "event"), now, moving)
     else:
+        outcomes.move_activity(session, spans)
         rescore_leads(session, live_ids, now, "event")
     handled = [row_id for row_id, _, _, _ in claimed]
     _forget(session, handled)
