@@ -28,9 +28,9 @@ from leadq.store.tables import (
     StageChange,
 )
 
-LEADS = 1_500  # three chunks of leads, three of events: a few seconds each
+LEADS = 1_500  # three chunks of leads, two of events: a few seconds each
 DOMAINS = 700
-EVENTS_PER_LEAD = 28  # 42,000 events
+EVENTS_PER_LEAD = 16  # 24,000 events: a chunk of 20,000, then 4,000
 TITLES = ["CEO", "VP Marketing", "Head of Sales", "IT Manager", "Analyst", "Director of Ops"]
 KINDS = [
     ("content_download", "whitepaper", ""),
