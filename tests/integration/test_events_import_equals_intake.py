@@ -123,7 +123,7 @@ def _stored(db: Database) -> dict[str, Counter[str]]:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

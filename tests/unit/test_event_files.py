@@ -93,7 +93,7 @@ def _as_read(reader: EventReader, values: dict[str, str]) -> dict[str, Any] | st
         return str(exc)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(rows(), min_size=1, max_size=12))
 def test_a_chunk_reads_as_every_row_through_the_model(chunk: list[dict[str, str]]) -> None:
     reader = EventReader(NAMED, POLICY, NOW)  # one per chunk: what it remembers spans rows
