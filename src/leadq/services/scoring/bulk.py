@@ -124,8 +124,7 @@ def rescore_together(session: Session, reasons: Mapping[int, str], as_of: dateti
     query = (select(*_COLUMNS).where(one_of(session, Lead.id, sorted(reasons)),
                                      Lead.erased_at.is_(None))
              .order_by(Lead.id).with_for_update(key_share=True))  # fmt: skip
-    rows = [_moved(row, activity[row.id]) if activity and row.id in activity else row
-            for row in session.execute(query)]  # fmt: skip
+    rows = session.execute(query).all()
     changed = _rescore_chunk(session, model, current_rules(), rows, as_of, reasons, rewrite=True,
                              activity=activity)  # fmt: skip
     for lead_id in reasons:
@@ -191,7 +190,9 @@ def _rescore_chunk(session: Session, model: ScoringModel, rules: Rules, rows: Se
                    activity: Mapping[int, Span] | None = None) -> int:  # fmt: skip
     """``rewrite`` stores every lead's score as of ``as_of``, changed or not, as real-time
     rescoring does; otherwise an unchanged score keeps its breakdown and moment. ``activity``:
-    the rows read as moved by it, to be stored so (the per-lead path reads them moved)."""
+    the rows are read as moved by it and stored so (the per-lead path reads them moved)."""
+    if activity:
+        rows = [_moved(row, activity[row.id]) if row.id in activity else row for row in rows]
     written, chunk = _scored(session, model, rules, rows, as_of, reason, rewrite)
     if activity:
         written.activity = [{"id": r.id, "last_activity_at": r.last_activity_at,
