@@ -116,8 +116,10 @@ def test_a_nurture_email_tracks_opens_clicks_and_one_click_unsubscribe(
     body, mac = _path(guide).removeprefix("/m/c/").split(".")
     middle = len(body) // 2  # not the last characters: their spare bits may decode alike
     changed = body[:middle] + ("A" if body[middle] != "A" else "B") + body[middle + 1 :]
-    for forged in (f"/m/c/{changed}.{mac}", f"/m/c/{body}.{mac[:-1]}x", "/m/c/" + "a" * 3000,
-                   _path(pixel).replace("/m/o/", "/m/c/").removesuffix(".gif")):  # fmt: skip
+    last = "x" if mac[-1] != "x" else "y"  # one in 64 macs ends in x already
+    pixel_as_click = _path(pixel).replace("/m/o/", "/m/c/").removesuffix(".gif")
+    for forged in (f"/m/c/{changed}.{mac}", f"/m/c/{body}.{mac[:-1]}{last}",
+                   "/m/c/" + "a" * 3000, pixel_as_click):  # fmt: skip
         refused = client.get(forged, follow_redirects=False)
         assert refused.status_code in (400, 422) and "location" not in refused.headers
     assert len(_events(db, "email_clicked")) == 2
