@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadq.config import Settings
@@ -104,28 +106,23 @@ async def _invalid(request: Request, exc: Exception) -> Response:
                 detail=reasons)  # fmt: skip
 
 
+@functools.cache
+def _page_routes() -> tuple[BaseRoute, ...]:
+    """The pages' routes, shared by every app of the process (see ``api.app._api_routes``)."""
+    pages = APIRouter()
+    for module in (login, language, inbox, bulk, card, dashboard, accounts, monitor, thresholds,
+                   models, imports, duplicates, settings_page):  # fmt: skip
+        pages.include_router(module.router)
+    return tuple(pages.routes)
+
+
 def install(app: FastAPI, settings: Settings, db: Database) -> None:
     app.add_middleware(PageHeaders)
     app.add_middleware(SessionMiddleware, secret_key=_session_key(settings, db),
                        session_cookie="leadq_session", max_age=int(settings.session_hours * 3600),
                        same_site="lax", https_only=settings.secure_cookies)  # fmt: skip
     app.mount("/static", StaticFiles(packages=[("leadq.web", "static")]), name="static")
-    for module in (
-        login,
-        language,
-        inbox,
-        bulk,
-        card,
-        dashboard,
-        accounts,
-        monitor,
-        thresholds,
-        models,
-        imports,
-        duplicates,
-        settings_page,
-    ):
-        app.include_router(module.router)
+    app.router.routes.extend(_page_routes())
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
