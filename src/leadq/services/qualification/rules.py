@@ -57,15 +57,28 @@ def _framework_files(folder: Path | None) -> list[tuple[Traversable | Path, str]
     return files
 
 
+@lru_cache(maxsize=64)
+def _framework(text: str, name: str) -> Framework:
+    """A document parsed once a process for each text it has (the parsed ones are frozen):
+    every app parses its rules, and the test suite makes an app a test."""
+    return parse_framework(text, name)
+
+
+@lru_cache(maxsize=16)
+def _lifecycle(text: str, name: str) -> Lifecycle:
+    """As ``_framework``."""
+    return parse_lifecycle(text, name)
+
+
 def load_rules(lifecycle_file: Path | None = None, frameworks_dir: Path | None = None) -> Rules:
     """Parse and cross-check the documents; ``ConfigError`` names what is wrong and where."""
     try:
         frameworks: dict[str, Framework] = {}
         for source, name in _framework_files(frameworks_dir):
-            framework = parse_framework(read_document(source, name), name)
+            framework = _framework(read_document(source, name), name)
             frameworks[framework.name] = framework
         name = str(lifecycle_file) if lifecycle_file else "leadq/models/lifecycle.yaml"
-        lifecycle = parse_lifecycle(
+        lifecycle = _lifecycle(
             read_document(lifecycle_file or SHIPPED / "lifecycle.yaml", name), name
         )
     except DocumentError as exc:
