@@ -39,8 +39,17 @@ def country_code(text: str | None) -> str | None:
     """``PL`` for ``pl``, ``Poland``, ``Polska`` or ``Польша``; None when it names no country."""
     if not text or not text.strip():
         return None
-    value = text.strip()
-    names = _names()
-    if _CODE.match(value) and value.upper() in names.values():
+    return _code_of(text.strip())
+
+
+@lru_cache(maxsize=4096)
+def _code_of(value: str) -> str | None:
+    """Cached: a file names a few countries again and again (a lead's are read twice)."""
+    if _CODE.match(value) and value.upper() in _codes():
         return value.upper()
-    return names.get(_key(value))
+    return _names().get(_key(value))
+
+
+@lru_cache(maxsize=1)
+def _codes() -> frozenset[str]:
+    return frozenset(_names().values())

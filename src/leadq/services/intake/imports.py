@@ -45,7 +45,7 @@ from leadq.services.intake.presets import CREATED_AT, IMPORT_FIELDS, STATUS, Pre
 from leadq.services.scoring import queue
 from leadq.store.db import Database
 from leadq.store.sql import refresh_statistics
-from leadq.store.tables import Base, Event, Lead
+from leadq.store.tables import Base, Company, Event, Lead
 
 CHUNK_ROWS = 500
 """Lead rows per transaction."""
@@ -506,9 +506,9 @@ def import_leads(
                 if item.history.status and item.history.stage is None:
                     summary.unmapped_statuses[item.history.status] += 1
             _store_leads(db, leads, actor, now, policy, summary, history)
-            _as_it_grows(db, count, Lead)
+            _as_it_grows(db, count, Lead, Company)
         summary.warned, summary.warnings_file = warned.count, warned.close()
-    db.run(lambda session: refresh_statistics(session, Lead))
+    db.run(lambda session: refresh_statistics(session, Lead, Company))
     summary.automation_withheld = len(history)
     return summary
 
@@ -575,17 +575,26 @@ def _store_leads(
 
 LOOKED_UP: dict[type[Base], tuple[str, ...]] = {
     Lead: ("id", "email", "phone", "company_id", "merged_into_id", "erased_at"),
+    Company: ("id", "domain"),
     Event: ("id", "lead_id", "idempotency_key"),
 }
 """The columns an import's own statements find rows by: the statistics it refreshes as a
 table grows (once it is done, every column's)."""
 
 
-def _as_it_grows(db: Database, chunks: int, model: type[Base]) -> None:
-    """Refresh the table's statistics after chunk 1, 2, 4, 8…: as often as it may have doubled
-    (a bulk load planned on an empty table's statistics scans it whole per row it joins)."""
-    if chunks & (chunks - 1) == 0:
-        db.run(lambda session: refresh_statistics(session, model, columns=LOOKED_UP[model]))
+def _as_it_grows(db: Database, chunks: int, *models: type[Base]) -> None:
+    """Refresh the tables' statistics after chunk 1, 2, 4, 8…: as often as they may have
+    doubled (a bulk load planned on an empty table's statistics scans it whole per row it
+    joins; the accounts' lookup by domain, planned once for every chunk, scanned 5,000
+    accounts per chunk: 3 s of a 40,000-lead import)."""
+    if chunks & (chunks - 1) != 0:
+        return
+
+    def refresh(session: Session) -> None:
+        for model in models:
+            refresh_statistics(session, model, columns=LOOKED_UP[model])
+
+    db.run(refresh)
 
 
 def _withheld(item: Prepared, policy: IntakePolicy) -> bool:
