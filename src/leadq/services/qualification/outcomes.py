@@ -104,9 +104,16 @@ def spans(moments: Sequence[tuple[int, datetime, datetime]]) -> dict[int, Span]:
     """(lead, earliest, latest) triples folded into one span per lead."""
     found: dict[int, Span] = {}
     for lead, first, last in moments:
-        old = found.get(lead, (first, last))
-        found[lead] = (min(first, old[0]), max(last, old[1]))
+        found[lead] = widened(found.get(lead), (first, last))
     return found
+
+
+def widened(known: tuple[datetime | None, datetime | None] | None, span: Span) -> Span:
+    """A first event and last activity (either may be missing) once new events of ``span``
+    arrive: the earlier first, the later last, as ``move_activity`` writes them."""
+    first, last = known or (None, None)
+    return (span[0] if first is None else min(first, span[0]),
+            span[1] if last is None else max(last, span[1]))  # fmt: skip
 
 
 def move_activity(session: Session, activity: dict[int, Span]) -> int:

@@ -177,11 +177,8 @@ class _Chunk:
 def _moved(row: Row[Any], span: Span) -> Any:
     """The row as it reads once its activity moves by ``span`` (as ``move_activity`` moves it)."""
     moved = SimpleNamespace(**row._asdict())
-    first, last = span
-    if moved.last_activity_at is None or moved.last_activity_at < last:
-        moved.last_activity_at = last
-    if moved.first_event_at is None or moved.first_event_at > first:
-        moved.first_event_at = first
+    known = (moved.first_event_at, moved.last_activity_at)
+    moved.first_event_at, moved.last_activity_at = outcomes.widened(known, span)
     return moved
 
 
