@@ -123,3 +123,56 @@ def test_the_tables_a_chunk_looks_up_are_analysed_as_they_grow(
     with db.reading() as session:
         known = "SELECT count(*) FROM pg_stats WHERE tablename = 'companies' AND attname = 'domain'"
         assert session.scalar(text(known)) == 1
+
+
+STATS = "SELECT attname FROM pg_stats WHERE tablename = :table"
+
+
+def test_an_import_ends_with_statistics_of_all_but_the_score_breakdown(
+    db: Database, tmp_path: Path
+) -> None:
+    """The breakdown's JSON was a third of every ``ANALYZE leads``; nothing filters by it. The
+    search index's expression and the columns statements compare are all known after."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without statistics")
+    with db.unit_of_work() as session:
+        _, document = read_model("classic")
+        activate(session, add_model(session, document, "classic.yaml", NOW).name, NOW)
+    path = tmp_path / "people.csv"
+    _people(path)
+    import_leads(db, path, {}, POLICY, NOW, tmp_path / "rejects.csv")
+    with db.reading() as session:
+        known = set(session.scalars(text(STATS), {"table": "leads"}))
+        searched = set(session.scalars(text(STATS), {"table": "ix_leads_search"}))
+        breakdowns = session.scalar(select(func.count()).where(Lead.score_breakdown.is_not(None)))
+    assert breakdowns == ROWS - len(AGAIN), "every lead has a breakdown to sample"
+    assert {"email", "score", "stage", "attributes", "created_at"} <= known
+    assert "score_breakdown" not in known
+    assert searched, "the search index's expression is analysed"
+
+
+def test_an_events_import_refreshes_what_events_move_and_leaves_the_rest(
+    db: Database, tmp_path: Path
+) -> None:
+    """Events move activity, scores and stages, not what the search index or the JSON hold."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without statistics")
+    people = tmp_path / "people.csv"
+    _people(people)
+    import_leads(db, people, {}, POLICY, NOW, tmp_path / "rejects.csv")
+    path = tmp_path / "events.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "type", "occurred_at"])
+        writer.writerows([f"p{i}@firma{i % 40}.example", "page_view", "2026-10-01T10:00:00Z"]
+                         for i in range(1, ROWS) if i % 7)  # fmt: skip
+    with counted(db) as sent:
+        import_events(db, path, POLICY, NOW, tmp_path / "events.rejects.csv")
+    analysed = [s for s in sent if s.startswith("ANALYZE")]
+    leads = [s for s in analysed if s.startswith("ANALYZE leads")]
+    assert leads and all("(" in s for s in leads), analysed
+    assert "last_activity_at" in leads[-1] and "score_breakdown" not in leads[-1]
+    assert "ANALYZE events" in analysed
+    with db.reading() as session:
+        known = set(session.scalars(text(STATS), {"table": "leads"}))
+    assert "last_activity_at" in known

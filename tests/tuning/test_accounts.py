@@ -38,8 +38,8 @@ def test_people_roll_up_into_one_account_whose_grade_fires_a_rule(
                      f"person:{manager}": 6.0, "committee:c_level": 10.0,
                      "committee:manager": 5.0}  # fmt: skip
     with db.reading() as session:
-        fired = session.scalars(select(DomainEvent).where(
-            DomainEvent.type == "account.grade_changed").order_by(DomainEvent.id)).all()  # fmt: skip
+        grade_changes = select(DomainEvent).where(DomainEvent.type == "account.grade_changed")
+        fired = session.scalars(grade_changes.order_by(DomainEvent.id)).all()
         hot = [lead.id for lead in segments.members(session, "hot-accounts", now)]
         people = {lead.id: lead for lead in session.scalars(select(Lead))}
     assert [(e.payload["from"], e.payload["to"]) for e in fired] == [

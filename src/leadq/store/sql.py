@@ -190,6 +190,12 @@ def refresh_statistics(session: Session, *models: type[Base], columns: Sequence[
             session.execute(text(f"ANALYZE {model.__tablename__}{listed}"))
 
 
+def compared_columns(model: type[Base]) -> tuple[str, ...]:
+    """The columns a statement can filter, join or sort by: all but JSON (an ``ANALYZE`` of
+    these leaves the JSON's statistics, and the search index's, to the next whole one)."""
+    return tuple(c.name for c in model.__table__.columns if not isinstance(c.type, JSON))
+
+
 def distinct_values(session: Session, column: Any) -> list[Any]:
     """The column's distinct non-null values, read by skipping through its index (a recursive
     query, one index probe per value) instead of scanning every row as ``DISTINCT`` does."""
