@@ -181,6 +181,28 @@ def fit_points(criterion: FitCriterion, lead: Mapping[str, Any]) -> tuple[Any, f
     return None, 0.0
 
 
+class ShownValues:
+    """The value each fit criterion's line shows, matched once per distinct values of the
+    fields it reads: a chunk's leads share their sizes, industries and countries. Only text,
+    whole numbers and blanks are remembered (to a dict ``True`` is ``1``, to a condition not)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+    def of(self, criterion: FitCriterion, lead: Mapping[str, Any]) -> Any:
+        values = tuple(profile_value(lead, name) for name in criterion.reads)
+        if not all(type(value) in _REMEMBERED for value in values):
+            return fit_points(criterion, lead)[0]
+        key = (criterion.id, values)
+        if key not in self._known:
+            self._known[key] = fit_points(criterion, lead)[0]
+        shown = self._known[key]
+        return dict(shown) if isinstance(shown, dict) else shown
+
+
+_REMEMBERED = (str, int, type(None))
+
+
 def _shown(when: When, lead: Mapping[str, Any]) -> Any:
     values = {name: profile_value(lead, name) for name in when}
     return next(iter(values.values())) if len(values) == 1 else values

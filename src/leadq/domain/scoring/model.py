@@ -8,6 +8,7 @@ floor, grade thresholds and an optional fit × engagement matrix.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -163,6 +164,12 @@ class FitCriterion(Strict):
         if self.levels is not None and self.points is not None:
             raise ValueError("points and levels exclude each other")
         return self
+
+    @cached_property
+    def reads(self) -> tuple[str, ...]:
+        """The profile fields its conditions read: nothing else decides its points."""
+        whens = [level.when for level in self.levels] if self.levels else [self.when or {}]
+        return tuple(dict.fromkeys(name for when in whens for name in when))
 
 
 class EngagementCriterion(Strict):

@@ -31,9 +31,9 @@ from leadq.domain.scoring.evaluate import (
     EventFact,
     Line,
     ScoreCard,
+    ShownValues,
     criterion_line,
     decay_line,
-    fit_points,
     floor_line,
     profile_value,
 )
@@ -380,13 +380,13 @@ def _score(model: ScoringModel, leads: pl.DataFrame, events: pl.DataFrame, as_of
 
 
 def card_of(model: ScoringModel, profile: Mapping[str, Any], row: Mapping[str, Any],
-            as_of: datetime) -> ScoreCard:  # fmt: skip
+            as_of: datetime, shown: ShownValues) -> ScoreCard:  # fmt: skip
     """The engine's row as the evaluator's score card, each line with the value it shows."""
     lines: list[Line] = []
     for criterion in model.criteria():
         points = row[f"points.{criterion.id}"]
         if isinstance(criterion, FitCriterion):
-            value = fit_points(criterion, profile)[0]
+            value = shown.of(criterion, profile)
         else:
             value = row[f"count.{criterion.id}"]
         lines.append(criterion_line(criterion, value, points))
@@ -408,12 +408,13 @@ def _write(session: Session, model: ScoringModel, rules: Rules, rows: Sequence[R
     makes them one lead at a time."""
     written = _Written()
     grades = list(model.grades)
+    shown = ShownValues()
     for row in rows:
         if (engine := scored.get(row.id)) is None:
             continue
         if rewrite or not _same(row, engine, model.ref):
-            written.score(session, row, card_of(model, chunk.profiles[row.id], engine, as_of),
-                          _why(reason, row.id))  # fmt: skip
+            card = card_of(model, chunk.profiles[row.id], engine, as_of, shown)
+            written.score(session, row, card, _why(reason, row.id))
         now = situation(row, chunk.profiles[row.id], engine["score"], engine["grade"], grades,
                         {}, chunk.lifecycle_facts.get(row.id, []), False)  # fmt: skip
         moving = _Moving.of(row)
