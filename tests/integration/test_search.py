@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Select, String, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import Function
@@ -114,3 +116,20 @@ def test_each_list_order_and_the_search_read_an_index(request: pytest.FixtureReq
                 assert "Index Scan" in plan and "ix_leads_by_" in plan, (sort, where, plan)
         found = select(Lead.id).where(*LeadFilter(text="lead777@").conditions())
         assert "ix_leads_search" in _plan(session, found)
+
+
+PIECES = ["", " ", "Anna", "KAMIŃSKA", "Ștefănescu", "Семён", "ŁÓDŹ", "o'brien", "x@firma.pl",
+          "+48601234567", "ß", "中", "İı", "\t", "ÆØÅ", "ёЁ", "a\\b", "%_"]  # fmt: skip
+
+
+@given(st.lists(st.none() | st.lists(st.sampled_from(PIECES), max_size=4).map("".join),
+                min_size=5, max_size=5))  # fmt: skip
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+def test_the_database_folds_any_mix_of_parts_as_the_application_does(
+    db: Database, parts: list[str | None]
+) -> None:
+    """Plain ASCII parts skip the letter table, the others go through it: both as here."""
+    with db.reading() as session:
+        folded = session.scalar(Function(SQL_FUNCTION, *parts, type_=String()).select())
+    assert folded == search_text(*parts)
