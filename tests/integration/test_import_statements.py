@@ -62,6 +62,21 @@ def _people(path: Path) -> None:
                              str(10 + person % 500), "web", city])  # fmt: skip
 
 
+def _people_imported(db: Database, tmp_path: Path) -> Path:
+    """The people imported; where their events file goes."""
+    people = tmp_path / "people.csv"
+    _people(people)
+    import_leads(db, people, {}, POLICY, NOW, tmp_path / "rejects.csv")
+    return tmp_path / "events.csv"
+
+
+def _written(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
 def test_statements_per_chunk_do_not_grow_with_its_rows(db: Database, tmp_path: Path,
                                                          monkeypatch: Any) -> None:  # fmt: skip
     with db.unit_of_work() as session:
@@ -83,19 +98,15 @@ def test_statements_per_chunk_do_not_grow_with_its_rows(db: Database, tmp_path: 
 
 def test_an_events_file_resolves_its_leads_per_chunk(db: Database, tmp_path: Path,
                                                       monkeypatch: Any) -> None:  # fmt: skip
-    people = tmp_path / "people.csv"
-    _people(people)
-    import_leads(db, people, {}, POLICY, NOW, tmp_path / "rejects.csv")
-    path = tmp_path / "events.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["email", "phone", "type", "occurred_at"])
-        for i in range(ROWS):  # the rows of people met again name people never met
-            by_phone = i % 3 == 0 and i not in AGAIN
-            email = f"p{i}@{'gmail.com' if i % 7 == 0 else f'firma{i % 40}.example'}"
-            phone = f"+4860100{i % 300:04d}" if by_phone else ""
-            day = f"2026-10-{1 + i % 28:02d}T10:00:00Z"
-            writer.writerow(["" if by_phone else email, phone, "page_view", day])
+    path = _people_imported(db, tmp_path)
+    rows = []
+    for i in range(ROWS):  # the rows of people met again name people never met
+        by_phone = i % 3 == 0 and i not in AGAIN
+        email = f"p{i}@{'gmail.com' if i % 7 == 0 else f'firma{i % 40}.example'}"
+        phone = f"+4860100{i % 300:04d}" if by_phone else ""
+        day = f"2026-10-{1 + i % 28:02d}T10:00:00Z"
+        rows.append(["" if by_phone else email, phone, "page_view", day])
+    _written(path, ["email", "phone", "type", "occurred_at"], rows)
     monkeypatch.setattr(imports, "EVENT_CHUNK_ROWS", CHUNK)
     with counted(db) as sent:
         summary = import_events(db, path, POLICY, NOW, tmp_path / "events.rejects.csv")
@@ -157,15 +168,10 @@ def test_an_events_import_refreshes_what_events_move_and_leaves_the_rest(
     """Events move activity, scores and stages, not what the search index or the JSON hold."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite plans without statistics")
-    people = tmp_path / "people.csv"
-    _people(people)
-    import_leads(db, people, {}, POLICY, NOW, tmp_path / "rejects.csv")
-    path = tmp_path / "events.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["email", "type", "occurred_at"])
-        writer.writerows([f"p{i}@firma{i % 40}.example", "page_view", "2026-10-01T10:00:00Z"]
-                         for i in range(1, ROWS) if i % 7)  # fmt: skip
+    path = _people_imported(db, tmp_path)
+    _written(path, ["email", "type", "occurred_at"],
+             [[f"p{i}@firma{i % 40}.example", "page_view", "2026-10-01T10:00:00Z"]
+              for i in range(1, ROWS) if i % 7])  # fmt: skip
     with counted(db) as sent:
         import_events(db, path, POLICY, NOW, tmp_path / "events.rejects.csv")
     analysed = [s for s in sent if s.startswith("ANALYZE")]
