@@ -25,7 +25,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_up(base: str, seconds: float, log: Path | None = None) -> None:
+STARTUP = 120.0
+"""Seconds a server gets to answer: it answers in a few on an idle machine, but the suite runs
+its workers, PostgreSQL and browsers on two cores, and a slow hour made 30 s too short."""
+
+
+def wait_until_up(base: str, seconds: float = STARTUP, log: Path | None = None) -> None:
     """Poll ``/api/v1/health`` until it answers 200; fail the test (with the server's log,
     when there is one) if it does not within ``seconds``."""
     deadline = time.monotonic() + seconds
@@ -48,7 +53,7 @@ def serving(where: Path, env: dict[str, str], port: int | None = None) -> Iterat
                                stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, 30)
+        wait_until_up(base)
         yield base
     finally:
         process.terminate()

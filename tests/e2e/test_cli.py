@@ -88,7 +88,7 @@ def test_serve_answers_with_a_created_key(tmp_path: Path) -> None:
                               stderr=subprocess.PIPE, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        wait_until_up(f"http://127.0.0.1:{port}", 20)
+        wait_until_up(f"http://127.0.0.1:{port}")
         auth = {"Authorization": f"Bearer {token}"}
         created = httpx.post(f"{base}/leads", json={"email": "serve@acme.com"}, headers=auth)
         assert created.status_code == 201

@@ -80,7 +80,7 @@ def server(pg: Database, tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url, 60, tmp_path / "serve.log")
+        wait_until_up(url, log=tmp_path / "serve.log")
         yield url
     finally:
         process.terminate()
