@@ -1,5 +1,5 @@
 """PostgreSQL keeps no statistics of a lead's score breakdown: no statement filters or sorts
-by it, and sampling its JSON was a third of every ``ANALYZE leads`` (1.1 of 3.2 s at 40,000
+by it, and sampling its JSON was a third of every ``ANALYZE leads`` (1.1 of 3.2 s at 36,000
 leads), the one an import ends with and each of the autovacuum's.
 
 Revision ID: 0023
