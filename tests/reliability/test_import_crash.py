@@ -64,8 +64,15 @@ def _events_file(path: Path, start: datetime) -> int:
     return len(rows) - 1
 
 
+EVENT_CHUNK = 20_000
+"""The events import's chunk here, so a file of 24,000 events commits one chunk before the
+kill and another after (the chunk's size does not change what a rerun must do)."""
+
+
 def _import(kind: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "leadq", "import", kind, *args]
+    chunked = f"from leadq.services.intake import imports; imports.EVENT_CHUNK_ROWS = {EVENT_CHUNK}"
+    return [sys.executable, "-c", f"{chunked}; from leadq.cli import main; main()", "import",
+            kind, *args]  # fmt: skip
 
 
 def _env(db: Database) -> dict[str, str]:

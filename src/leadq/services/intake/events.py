@@ -18,7 +18,13 @@ from leadq.services.predictive.history import CONVERTING_EVENT
 from leadq.services.qualification import outcomes
 from leadq.services.scoring import queue
 from leadq.services.scoring.rescoring import rescore_leads
-from leadq.store.sql import driver_cursor, insert_ignoring_conflicts, on_postgres, one_of
+from leadq.store.sql import (
+    driver_cursor,
+    insert_ignoring_conflicts,
+    insert_rows,
+    on_postgres,
+    one_of,
+)
 from leadq.store.tables import Event, Lead, naive_utc
 
 EventRow = dict[str, Any]
@@ -166,17 +172,13 @@ def _stored(session: Session, rows: list[EventRow], now: datetime, queued: bool)
 
 
 def _insert(session: Session, rows: list[EventRow]) -> list[EventRow]:
-    """Insert the rows; returns the ones stored. A key another transaction stored since
-    ``_stored_keys`` looked (a retry racing itself) is skipped by the database."""
+    """Insert the rows; returns the ones stored. On PostgreSQL a key another transaction
+    stored since ``_stored_keys`` looked (a retry racing itself) is skipped by the database;
+    a SQLite writer holds the database's lock from its start, so none can have been."""
     if on_postgres(session):
         return _insert_arrays(session, rows)
-    statement = insert_ignoring_conflicts(session, Event, "idempotency_key")
-    if not any(row["idempotency_key"] for row in rows):  # nothing can conflict
-        session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
-        return rows
-    stored = set(session.connection().execute(statement.returning(Event.idempotency_key), rows)
-                 .scalars())  # fmt: skip
-    return [row for row in rows if not row["idempotency_key"] or row["idempotency_key"] in stored]
+    insert_rows(session, Event, rows)
+    return rows
 
 
 _INSERT_ARRAYS = (

@@ -49,10 +49,11 @@ from leadq.store.tables import Base, Company, Event, Lead
 
 CHUNK_ROWS = 500
 """Lead rows per transaction."""
-EVENT_CHUNK_ROWS = 20_000
+EVENT_CHUNK_ROWS = 50_000
 """Event rows per transaction (an event row costs a fraction of a lead row). Each chunk asks
 for its leads' rescoring once: at 5,000 rows, a file of 100,000 events of 5,000 people queued
-a request per event, and the chunks took a fifth longer."""
+a request per event, and the chunks took a fifth longer; 1,000,000 events of 20,000 people
+took 63 s on SQLite in chunks of 20,000 (650,000 requests), 56 s in chunks of 50,000."""
 EXPORT_ONLY = (
     "id",
     "stage",

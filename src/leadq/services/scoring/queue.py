@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, true
+from sqlalchemy import ColumnElement, delete, func, select, true
 from sqlalchemy.orm import Session
 
 from leadq.services.qualification import outcomes
@@ -25,7 +25,7 @@ from leadq.services.qualification.outcomes import Span
 from leadq.services.scoring.bulk import rescore_together
 from leadq.services.scoring.rescoring import rescore_leads
 from leadq.store.db import Database
-from leadq.store.sql import driver_cursor, on_postgres, one_of
+from leadq.store.sql import driver_cursor, insert_rows, on_postgres, one_of
 from leadq.store.tables import Lead, RescoreRequest, naive_utc
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def enqueue(session: Session, activity: dict[int, Span], at: datetime) -> None:
         return
     rows = [{"lead_id": k, "queued_at": at, "first_event_at": activity[k][0],
              "last_event_at": activity[k][1]} for k in ids]  # fmt: skip
-    session.connection().execute(insert(RescoreRequest), rows)
+    insert_rows(session, RescoreRequest, rows)
 
 
 _ENQUEUE_ARRAYS = (
