@@ -6,7 +6,7 @@ out."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     Integer,
     LargeBinary,
+    Table,
     create_engine,
     insert,
 )
@@ -41,6 +42,10 @@ JSON_VALUES = st.recursive(
     max_leaves=6,
 )
 MODELS = sorted(Base.__subclasses__(), key=lambda model: model.__tablename__)
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def _values(column: Column[Any]) -> st.SearchStrategy[Any]:
@@ -67,7 +72,7 @@ def _values(column: Column[Any]) -> st.SearchStrategy[Any]:
 @st.composite
 def _table_rows(draw: st.DrawFn) -> tuple[type[Base], list[dict[str, Any]]]:
     model = draw(st.sampled_from(MODELS))
-    columns = list(model.__table__.columns)
+    columns = list(_table(model).columns)
     may_go = [c for c in columns if _may_be_left_out(c)]
     gone = (
         set(draw(st.lists(st.sampled_from([c.name for c in may_go]), unique=True)))
@@ -114,7 +119,7 @@ def _outcome(insert_with: Any, model: type[Base], rows: list[dict[str, Any]]) ->
 
 
 def _the_tables_insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    session.execute(insert(model.__table__), rows)
+    session.execute(insert(_table(model)), rows)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
