@@ -30,6 +30,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A page cache of up to 64 MiB a connection (SQLite's default is 2 MiB): inserts land at
+    # random places in the indexes of large tables (the events' keys), and a page read again
+    # from the file costs a system call (1,000,000 events imported 55 s -> 50 s).
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
     dbapi_connection.create_function(SQL_FUNCTION, 5, search_text, deterministic=True)
 
